@@ -1,0 +1,59 @@
+/**
+ * Where a running embedded broker records itself, so kernels and the CLI find it with no configuration.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface BrokerState {
+  bootstrapServers: string;
+  controlUrl: string;
+  pid: number;
+  startedAt: string;
+}
+
+export function stateDir(): string {
+  return process.env.STREAMLAB_STATE_DIR || path.join(os.homedir(), '.streamlab');
+}
+
+export function brokerStatePath(): string {
+  return path.join(stateDir(), 'broker.json');
+}
+
+export function writeBrokerState(state: BrokerState, file = brokerStatePath()): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+/** The recorded broker, or undefined when none is recorded or its process is gone (a stale file). */
+export function readBrokerState(file = brokerStatePath()): BrokerState | undefined {
+  let state: BrokerState;
+  try {
+    state = JSON.parse(fs.readFileSync(file, 'utf8')) as BrokerState;
+  } catch {
+    return undefined;
+  }
+  if (typeof state.bootstrapServers !== 'string' || !isAlive(state.pid)) return undefined;
+  return state;
+}
+
+/** Removes the file only if it still describes this process, so a second broker's file is never deleted. */
+export function removeBrokerState(pid = process.pid, file = brokerStatePath()): void {
+  try {
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as BrokerState;
+    if (state.pid === pid) fs.unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Decoders turn a record's value bytes into a typed value. They throw on bad input; the source catches and
+ * routes the record to the dead-letter list, so one bad record never stops a stream.
+ */
+import Papa from 'papaparse';
+import { StreamlabError, didYouMean } from '../errors';
+
+export interface Decoder<T> {
+  readonly name: string;
+  decode(value: Buffer): T;
+}
+
+export type JsonValue = Record<string, unknown>;
+
+export const jsonDecoder: Decoder<JsonValue> = {
+  name: 'json',
+  decode(value) {
+    const parsed: unknown = JSON.parse(value.toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new Error(`expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+    }
+    return parsed as JsonValue;
+  },
+};
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export const stringDecoder: Decoder<string> = {
+  name: 'string',
+  decode(value) {
+    try {
+      return strictUtf8.decode(value);
+    } catch {
+      throw new Error('value is not valid UTF-8');
+    }
+  },
+};
+
+export const numberDecoder: Decoder<number> = {
+  name: 'number',
+  decode(value) {
+    const text = value.toString('utf8').trim();
+    const n = text === '' ? NaN : Number(text);
+    if (!Number.isFinite(n)) throw new Error(`value '${text.slice(0, 40)}' is not a number`);
+    return n;
+  },
+};
+
+/** One CSV line per record, with the column names given up front (records carry no header). */
+export function csvDecoder(columns: string[], options: { delimiter?: string } = {}): Decoder<JsonValue> {
+  if (columns.length === 0) throw new StreamlabError('csv decoder needs column names', 'pass columns, e.g. ["time", "sensor", "value"]');
+  return {
+    name: 'csv',
+    decode(value) {
+      const result = Papa.parse<string[]>(value.toString('utf8').replace(/\r?\n$/, ''), {
+        delimiter: options.delimiter ?? ',',
+        dynamicTyping: false,
+      });
+      const row = result.data[0];
+      if (result.errors.length > 0 || !row || result.data.length !== 1) {
+        throw new Error(`not one CSV line${result.errors[0] ? ` (${result.errors[0].message})` : ''}`);
+      }
+      if (row.length !== columns.length) throw new Error(`expected ${columns.length} CSV fields, got ${row.length}`);
+      const out: JsonValue = {};
+      for (let i = 0; i < columns.length; i++) {
+        const cell = row[i]!;
+        const n = cell.trim() === '' ? NaN : Number(cell);
+        out[columns[i]!] = Number.isFinite(n) ? n : cell;
+      }
+      return out;
+    },
+  };
+}
+
+export const DECODER_NAMES = ['json', 'string', 'number', 'csv'] as const;
+export type DecoderName = (typeof DECODER_NAMES)[number];
+
+export function decoderByName(name: string, csvColumns?: string[]): Decoder<unknown> {
+  switch (name) {
+    case 'json':
+      return jsonDecoder;
+    case 'string':
+      return stringDecoder;
+    case 'number':
+      return numberDecoder;
+    case 'csv':
+      return csvDecoder(csvColumns ?? []);
+    default: {
+      const guess = didYouMean(name, DECODER_NAMES);
+      throw new StreamlabError(`unknown decoder '${name}'`, `use one of ${DECODER_NAMES.join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`);
+    }
+  }
+}
+
+/**
+ * Event time of a decoded value: a field holding epoch milliseconds, an ISO-8601 string or a Date.
+ * Returns NaN when the field is missing or unreadable; the caller dead-letters the record.
+ */
+export function eventTimeOf(value: unknown, field: string): number {
+  if (value === null || typeof value !== 'object') return NaN;
+  const raw = (value as Record<string, unknown>)[field];
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'string') return raw.trim() !== '' && /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (raw instanceof Date) return raw.getTime();
+  return NaN;
+}

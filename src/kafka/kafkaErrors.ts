@@ -1,0 +1,68 @@
+/**
+ * Turns kafkajs errors into one actionable line. kafkajs messages are often generic ("Connection error",
+ * "This server does not host this topic-partition"), so the line names the brokers, the topic and the next step.
+ */
+import { StreamlabError } from '../errors';
+import { ConnectionSettings, describeConnection, secretsOf } from './connection';
+import { redact } from './secret';
+
+interface ErrorContext {
+  settings: ConnectionSettings;
+  /** What we were doing, e.g. "consuming topic 'payments'". */
+  action: string;
+  topic?: string;
+}
+
+export function kafkaError(e: unknown, ctx: ErrorContext): StreamlabError {
+  if (e instanceof StreamlabError) return e;
+  const err = e as { name?: string; message?: string; type?: string; code?: string; cause?: unknown };
+  const chain = causeChain(e);
+  const names = chain.map((c) => c.name ?? '');
+  const messages = chain.map((c) => c.message ?? '').join(' | ');
+  const where = describeConnection(ctx.settings);
+  const hide = (s: string) => redact(s, secretsOf(ctx.settings));
+
+  let out: StreamlabError;
+  if (names.includes('KafkaJSSASLAuthenticationError') || /SASL|authenticat/i.test(messages)) {
+    out = new StreamlabError(
+      `${ctx.action}: authentication failed at ${where}`,
+      'check the SASL mechanism, username and password (STREAMLAB_SASL_* or the config file)',
+    );
+  } else if (
+    names.some((n) => n === 'KafkaJSConnectionError' || n === 'KafkaJSConnectionClosedError' || n === 'KafkaJSRequestTimeoutError') ||
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|Connection (error|timeout)|connect/i.test(messages)
+  ) {
+    const reason = /ECONNREFUSED/.test(messages)
+      ? 'connection refused'
+      : /ENOTFOUND/.test(messages)
+        ? 'unknown host'
+        : /timeout|ETIMEDOUT/i.test(messages)
+          ? 'timed out'
+          : 'connection failed';
+    out = new StreamlabError(
+      `${ctx.action}: cannot reach Kafka at ${where} (${reason})`,
+      ctx.settings.origin === 'embedded broker'
+        ? 'the embedded broker may have stopped: start it again with `streamlab broker`'
+        : 'check the broker addresses and that the cluster is up, or use the embedded broker (`streamlab broker`)',
+    );
+  } else if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic/i.test(messages)) {
+    out = new StreamlabError(`${ctx.action}: unknown topic '${ctx.topic ?? '?'}' at ${where}`, 'check the topic name or create it first');
+  } else if (err.type === 'TOPIC_AUTHORIZATION_FAILED' || err.type === 'GROUP_AUTHORIZATION_FAILED') {
+    out = new StreamlabError(`${ctx.action}: not authorized (${err.type}) at ${where}`, 'ask for ACLs on the topic and on streamlab-* groups');
+  } else {
+    const last = chain[chain.length - 1];
+    out = new StreamlabError(`${ctx.action} failed: ${last?.message ?? String(e)}`);
+  }
+  return new StreamlabError(hide(out.message), undefined, { cause: e });
+}
+
+function causeChain(e: unknown): { name?: string; message?: string }[] {
+  const chain: { name?: string; message?: string }[] = [];
+  let current: unknown = e;
+  for (let depth = 0; current && depth < 8; depth++) {
+    const c = current as { name?: string; message?: string; cause?: unknown; originalError?: unknown };
+    chain.push(c);
+    current = c.cause ?? c.originalError;
+  }
+  return chain;
+}

@@ -1,0 +1,185 @@
+/**
+ * Topic metadata and creation. Creation goes through the embedded broker's control API when that is the
+ * cluster (its mock does not implement CreateTopics), and through Kafka's CreateTopics otherwise.
+ */
+import { Admin, Kafka } from 'kafkajs';
+import { StreamlabError, didYouMean } from '../errors';
+import { BrokerControl } from '../broker/brokerControl';
+import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
+import { createKafka } from './kafkaClient';
+import { kafkaError } from './kafkaErrors';
+
+export interface PartitionOffsets {
+  partition: number;
+  /** First offset still held by the broker. */
+  low: number;
+  /** Offset the next record will get. */
+  high: number;
+}
+
+export interface TopicSummary {
+  topic: string;
+  partitions: number;
+  messages: number;
+  offsets: PartitionOffsets[];
+}
+
+export class TopicAdmin {
+  private admin: Admin | undefined;
+  private readonly kafka: Kafka;
+
+  constructor(readonly settings: ConnectionSettings) {
+    // Few retries: admin calls back user actions, and a wrong address should fail in seconds, not minutes.
+    this.kafka = createKafka(settings, 2);
+  }
+
+  static async connect(options: ConnectionOptions | ConnectionSettings = {}): Promise<TopicAdmin> {
+    const settings = 'origin' in options ? (options as ConnectionSettings) : resolveConnection(options as ConnectionOptions);
+    const admin = new TopicAdmin(settings);
+    await admin.client('connecting');
+    return admin;
+  }
+
+  async listTopics(action = 'listing topics'): Promise<string[]> {
+    const admin = await this.client(action);
+    try {
+      return (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action });
+    }
+  }
+
+  /** Throws one line naming the nearest existing topic when `topic` does not exist. */
+  async requireTopic(topic: string, action: string): Promise<void> {
+    const topics = await this.listTopics(action);
+    if (topics.includes(topic)) return;
+    const guess = didYouMean(topic, topics);
+    throw new StreamlabError(
+      `${action}: unknown topic '${topic}' at ${this.settings.brokers.join(',')}`,
+      guess ? `did you mean '${guess}'?` : `create it first (topics here: ${topics.slice(0, 8).join(', ') || 'none'})`,
+    );
+  }
+
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
+    const admin = await this.client(`reading offsets of '${topic}'`);
+    try {
+      const rows = await admin.fetchTopicOffsets(topic);
+      return rows
+        .map((r) => ({ partition: r.partition, low: Number(r.low), high: Number(r.high) }))
+        .sort((a, b) => a.partition - b.partition);
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: `reading offsets of '${topic}'`, topic });
+    }
+  }
+
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
+    const admin = await this.client(`looking up offsets of '${topic}' by time`);
+    try {
+      const rows = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+      return new Map(rows.map((r) => [r.partition, Number(r.offset)]));
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: `looking up offsets of '${topic}' by time`, topic });
+    }
+  }
+
+  /** Committed offsets of a group (partitions without a commit are left out). */
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    const admin = await this.client(`reading offsets of group '${groupId}'`);
+    try {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const out = new Map<number, number>();
+      for (const p of entry?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
+      return out;
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: `reading offsets of group '${groupId}'`, topic });
+    }
+  }
+
+  async summary(topic: string): Promise<TopicSummary> {
+    const offsets = await this.offsets(topic);
+    return { topic, partitions: offsets.length, messages: offsets.reduce((n, p) => n + p.high - p.low, 0), offsets };
+  }
+
+  /** Creates the topic unless it exists. Returns true when it was created. */
+  async createTopic(topic: string, partitions?: number): Promise<boolean> {
+    if ((await this.listTopics()).includes(topic)) return false;
+    if (this.settings.embeddedControlUrl) {
+      await new BrokerControl(this.settings.embeddedControlUrl).createTopic(topic, partitions);
+      return true;
+    }
+    if (await this.isMockCluster()) {
+      throw new StreamlabError(
+        `creating topic '${topic}': this is librdkafka's mock cluster, which has no CreateTopics`,
+        'create it through the embedded broker (`streamlab topics create`), or let the first write auto-create it with 4 partitions',
+      );
+    }
+    const admin = await this.client(`creating topic '${topic}'`);
+    try {
+      return await admin.createTopics({ topics: [{ topic, numPartitions: partitions ?? -1 }], waitForLeaders: true });
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: `creating topic '${topic}'`, topic });
+    }
+  }
+
+  /** Whether the cluster is librdkafka's mock (our embedded broker or another one), which lacks some APIs. */
+  async isMockCluster(): Promise<boolean> {
+    const admin = await this.client('describing the cluster');
+    try {
+      const cluster = await admin.describeCluster();
+      return cluster.clusterId.startsWith('mockCluster');
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: 'describing the cluster' });
+    }
+  }
+
+  /** Whether the cluster can serve idempotent producers (it names a controller that is one of its brokers). */
+  async supportsIdempotence(): Promise<boolean> {
+    const admin = await this.client('describing the cluster');
+    try {
+      const cluster = await admin.describeCluster();
+      return cluster.brokers.some((b) => b.nodeId === cluster.controller);
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: 'describing the cluster' });
+    }
+  }
+
+  /** Best effort: brokers that lack DeleteGroups (the mock) keep the empty group until it expires. */
+  async deleteGroup(groupId: string): Promise<boolean> {
+    try {
+      const admin = await this.client('deleting a group');
+      await admin.deleteGroups([groupId]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Members of a group, or undefined when the broker cannot describe groups. */
+  async groupMembers(groupId: string): Promise<number | undefined> {
+    try {
+      const admin = await this.client('describing a group');
+      const { groups } = await admin.describeGroups([groupId]);
+      return groups[0]?.members.length ?? 0;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
+  }
+
+  private async client(action: string): Promise<Admin> {
+    if (this.admin) return this.admin;
+    const admin = this.kafka.admin({ retry: { retries: 2 } });
+    try {
+      await admin.connect();
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action });
+    }
+    this.admin = admin;
+    return admin;
+  }
+}

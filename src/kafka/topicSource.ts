@@ -1,0 +1,512 @@
+/**
+ * A live stream of decoded records from one topic. Records reach consumers three ways: pushed to subscribers
+ * (awaited, so a slow subscriber slows the fetch), pulled through bounded readers (async iteration), and a ring
+ * of the most recent records for peeking. All three are bounded; bad records go to the dead-letter list.
+ *
+ * Delivery is exactly once per stream even across broker outages: the source keeps the next offset of every
+ * partition, seeks there each time kafkajs (re)joins its group, and drops any re-fetched record below it.
+ */
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { StreamlabError } from '../errors';
+import { RingBuffer } from '../util/ringBuffer';
+import { BoundedQueue } from '../util/boundedQueue';
+import { RateMeter } from '../util/rateMeter';
+import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
+import { createKafka } from './kafkaClient';
+import { kafkaError } from './kafkaErrors';
+import { Decoder, JsonValue, decoderByName, eventTimeOf } from './decoders';
+import { DeadLetter, DeadLetters, previewBytes } from './deadLetters';
+import { TopicAdmin } from './topicAdmin';
+import { StartFrom, parseStartFrom, resolveStart } from './startPosition';
+
+export interface StreamRecord<T = JsonValue> {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  /** Kafka record timestamp, epoch ms. */
+  timestamp: number;
+  /** Event time, epoch ms: the time field when one is configured, else the Kafka timestamp. */
+  time: number;
+  value: T;
+}
+
+export interface TopicSourceOptions<T = JsonValue> {
+  topic: string;
+  /** Default 'latest'. */
+  from?: StartFrom;
+  /** 'json' (default), 'string', 'number', 'csv' or your own decoder. */
+  decoder?: 'json' | 'string' | 'number' | 'csv' | Decoder<T>;
+  /** Column names for the csv decoder. */
+  columns?: string[];
+  /** Field holding event time (epoch ms or ISO-8601). Records without it are dead-lettered. */
+  timeField?: string;
+  /** Join this consumer group instead of a private one. */
+  groupId?: string;
+  /** Let a named group that already has members be joined (it will take partitions from them). */
+  allowActiveGroup?: boolean;
+  /** Commit consumed offsets to the group (off by default: a notebook should not move a group's offsets). */
+  commit?: boolean;
+  /** End the stream once it reaches the end offsets seen at start: a bounded read of the topic's history. */
+  untilEnd?: boolean;
+  connection?: ConnectionOptions | ConnectionSettings;
+  /** Size of the recent-records ring behind latest(n). Default 1000. */
+  recentCapacity?: number;
+  /** Dead letters kept (all are counted). Default 1000. */
+  deadLetterLimit?: number;
+}
+
+export type SourceState = 'idle' | 'starting' | 'running' | 'paused' | 'reconnecting' | 'finished' | 'stopped' | 'failed';
+
+export interface PartitionMetrics {
+  partition: number;
+  /** Next offset this stream will read. */
+  position: number;
+  highWatermark: number;
+  lag: number;
+}
+
+export interface SourceMetrics {
+  topic: string;
+  groupId: string;
+  state: SourceState;
+  records: number;
+  bytes: number;
+  recordsPerSecond: number;
+  bytesPerSecond: number;
+  deadLetters: number;
+  deadLettersByReason: Record<string, number>;
+  errors: number;
+  restarts: number;
+  lastError?: string;
+  lag: number;
+  partitions: PartitionMetrics[];
+  /** Records waiting in readers right now, and the most any reader ever held. */
+  buffered: number;
+  bufferHighWater: number;
+}
+
+export type BatchSubscriber<T> = (records: StreamRecord<T>[]) => void | Promise<void>;
+
+interface PartitionState {
+  position: number;
+  highWatermark: number;
+  skipBefore?: number;
+}
+
+export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>> {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly deadLetters: DeadLetters;
+  private readonly decoder: Decoder<T>;
+  private readonly recent: RingBuffer<StreamRecord<T>>;
+  private readonly subscribers = new Set<BatchSubscriber<T>>();
+  private readonly readers = new Set<BoundedQueue<StreamRecord<T>>>();
+  private readonly partitions = new Map<number, PartitionState>();
+  private readonly recordRate = new RateMeter();
+  private readonly byteRate = new RateMeter();
+  private settings: ConnectionSettings | undefined;
+  private kafka: Kafka | undefined;
+  private consumer: Consumer | undefined;
+  private admin: TopicAdmin | undefined;
+  private endOffsets: Map<number, number> | undefined;
+  private stopping = false;
+  private finishedWaiters: (() => void)[] = [];
+  private stateValue: SourceState = 'idle';
+  private records = 0;
+  private bytes = 0;
+  private errors = 0;
+  private restarts = 0;
+  private lastError: string | undefined;
+
+  constructor(private readonly options: TopicSourceOptions<T>) {
+    if (!options.topic) throw new StreamlabError('a topic source needs a topic name');
+    this.topic = options.topic;
+    this.decoder =
+      typeof options.decoder === 'object'
+        ? options.decoder
+        : (decoderByName(options.decoder ?? 'json', options.columns) as Decoder<T>);
+    if (options.from !== undefined) parseStartFrom(options.from);
+    if (options.commit && !options.groupId) {
+      throw new StreamlabError('commit needs a named group', 'pass groupId as well, or drop commit');
+    }
+    this.groupId = options.groupId ?? privateGroupId(options.topic);
+    this.recent = new RingBuffer(options.recentCapacity ?? 1000);
+    this.deadLetters = new DeadLetters(options.deadLetterLimit ?? 1000);
+  }
+
+  get state(): SourceState {
+    return this.stateValue;
+  }
+
+  /** Connects, checks the topic, resolves the start offsets and begins consuming in the background. */
+  async start(): Promise<this> {
+    if (this.stateValue !== 'idle') throw new StreamlabError(`the stream on '${this.topic}' was already started`);
+    this.stateValue = 'starting';
+    const action = `consuming '${this.topic}'`;
+    try {
+      const connection = this.options.connection ?? {};
+      this.settings = 'origin' in connection ? (connection as ConnectionSettings) : resolveConnection(connection as ConnectionOptions);
+      this.admin = new TopicAdmin(this.settings);
+      await this.admin.requireTopic(this.topic, action);
+      const offsets = await this.admin.offsets(this.topic);
+      if (this.options.groupId && !this.options.allowActiveGroup) {
+        const members = await this.admin.groupMembers(this.options.groupId);
+        if (members) {
+          throw new StreamlabError(
+            `${action}: group '${this.options.groupId}' has ${members} active member(s) and joining would take partitions from them`,
+            'use another group name, or pass allowActiveGroup: true',
+          );
+        }
+      }
+      const starts = await resolveStart(this.admin, this.topic, this.options.from ?? 'latest', offsets, this.groupId);
+      for (const s of starts) {
+        const high = offsets.find((o) => o.partition === s.partition)?.high ?? s.offset;
+        this.partitions.set(s.partition, { position: s.offset, highWatermark: high, skipBefore: s.skipBefore });
+      }
+      if (this.options.untilEnd) {
+        this.endOffsets = new Map(offsets.map((o) => [o.partition, o.high]));
+        if (this.reachedEnd()) {
+          this.finish('finished');
+          return this;
+        }
+      }
+      await this.runConsumer();
+      if (this.stateValue === 'starting') this.stateValue = 'running';
+      return this;
+    } catch (e) {
+      this.stateValue = 'failed';
+      const error = this.settings ? kafkaError(e, { settings: this.settings, action, topic: this.topic }) : e;
+      this.lastError = error instanceof Error ? error.message : String(error);
+      await this.release();
+      throw error;
+    }
+  }
+
+  private async runConsumer(): Promise<void> {
+    const settings = this.settings!;
+    this.kafka = createKafka(settings, 5);
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 500,
+      // Restarts are how kafkajs survives outages; each restart rejoins and we seek back to our positions.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment[this.topic] ?? [];
+      for (const partition of assigned) {
+        const p = this.partitions.get(partition);
+        if (p) consumer.seek({ topic: this.topic, partition, offset: String(p.position) });
+      }
+      if (this.stateValue === 'reconnecting') this.stateValue = 'running';
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.stopping) return;
+      this.errors++;
+      this.lastError = kafkaError(payload.error, { settings, action: `consuming '${this.topic}'`, topic: this.topic }).message;
+      if (payload.restart) {
+        this.restarts++;
+        this.stateValue = 'reconnecting';
+      } else {
+        this.finish('failed');
+      }
+    });
+    await consumer.connect();
+    // fromBeginning: after a restart without commits kafkajs falls back to this, and the earliest offset can only
+    // lead to re-fetched records (dropped below our positions), never to a gap.
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: this.options.commit === true,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    let p = this.partitions.get(batch.partition);
+    if (!p) {
+      // A partition added after start: read it from its first record.
+      p = { position: 0, highWatermark: 0 };
+      this.partitions.set(batch.partition, p);
+    }
+    const records: StreamRecord<T>[] = [];
+    const dead: DeadLetter[] = [];
+    const decoder = this.decoder;
+    const timeField = this.options.timeField;
+    const topic = this.topic;
+    const partition = batch.partition;
+    let next = p.position;
+    let skipBefore = p.skipBefore;
+    let bytes = 0;
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (offset < next) continue;
+      next = offset + 1;
+      const timestamp = Number(m.timestamp);
+      if (skipBefore !== undefined) {
+        if (timestamp < skipBefore) continue;
+        skipBefore = undefined;
+      }
+      const raw = m.value;
+      const key = m.key === null ? null : m.key.toString('utf8');
+      if (!raw || raw.length === 0) {
+        dead.push({ topic, partition, offset, timestamp, key, reason: 'empty-value', error: 'record has no value (a tombstone?)', preview: '' });
+        continue;
+      }
+      bytes += raw.length;
+      let value: T;
+      try {
+        value = decoder.decode(raw);
+      } catch (e) {
+        dead.push({ topic, partition, offset, timestamp, key, reason: 'undecodable', error: `${decoder.name}: ${(e as Error).message}`, preview: previewBytes(raw) });
+        continue;
+      }
+      let time = timestamp;
+      if (timeField !== undefined) {
+        time = eventTimeOf(value, timeField);
+        if (Number.isNaN(time)) {
+          dead.push({ topic, partition, offset, timestamp, key, reason: 'missing-time', error: `no usable time field '${timeField}'`, preview: previewBytes(raw) });
+          continue;
+        }
+      }
+      records.push({ topic, partition, offset, key, timestamp, time, value });
+    }
+    if (next === p.position && dead.length === 0) return;
+
+    const keepGoing = async () => {
+      if (this.stopping || !isRunning() || isStale()) return false;
+      await heartbeat().catch(() => undefined);
+      return true;
+    };
+    if (records.length > 0 && !(await this.deliver(records, keepGoing))) return;
+
+    p.position = next;
+    p.skipBefore = skipBefore;
+    p.highWatermark = Number(batch.highWatermark);
+    for (const d of dead) this.deadLetters.add(d);
+    for (const r of records) this.recent.push(r);
+    this.records += records.length;
+    this.bytes += bytes;
+    this.recordRate.add(records.length);
+    this.byteRate.add(bytes);
+    if (this.stateValue === 'reconnecting') this.stateValue = 'running';
+    if (this.endOffsets && this.reachedEnd()) void this.finishAtEnd();
+  }
+
+  /** Hands a batch to every subscriber and reader; false when the stream stopped before it was delivered. */
+  private async deliver(records: StreamRecord<T>[], keepGoing: () => Promise<boolean>): Promise<boolean> {
+    for (const subscriber of [...this.subscribers]) {
+      try {
+        await subscriber(records);
+      } catch (e) {
+        // A failing subscriber is detached and reported; the stream and the other subscribers go on.
+        this.subscribers.delete(subscriber);
+        this.errors++;
+        this.lastError = `a subscriber of '${this.topic}' failed and was detached: ${(e as Error).message ?? String(e)}`;
+      }
+    }
+    for (const reader of [...this.readers]) {
+      if (reader.isClosed) {
+        this.readers.delete(reader);
+        continue;
+      }
+      const pushed = await reader.pushAll(records, keepGoing);
+      if (pushed < records.length && !reader.isClosed) return false;
+    }
+    return true;
+  }
+
+  private reachedEnd(): boolean {
+    for (const [partition, end] of this.endOffsets!) {
+      if ((this.partitions.get(partition)?.position ?? 0) < end) return false;
+    }
+    return true;
+  }
+
+  private async finishAtEnd(): Promise<void> {
+    await this.stop();
+    this.stateValue = 'finished';
+  }
+
+  /** Calls `subscriber` with every delivered batch; returns a function that detaches it. */
+  subscribe(subscriber: BatchSubscriber<T>): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /**
+   * A reader of every record delivered from now on, holding at most `capacity` records: when it is full the
+   * stream waits for it (backpressure). Attach readers before start() to see the stream from its first record.
+   */
+  reader(capacity = 10_000): RecordReader<T> {
+    const queue = new BoundedQueue<StreamRecord<T>>(capacity);
+    if (this.isEnded()) queue.close();
+    else this.readers.add(queue);
+    return new RecordReader(queue, () => this.readers.delete(queue));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamRecord<T>> {
+    return this.reader()[Symbol.asyncIterator]();
+  }
+
+  /** The newest n records seen (bounded by recentCapacity), oldest first. */
+  latest(n = 100): StreamRecord<T>[] {
+    return this.recent.toArray(n);
+  }
+
+  async pause(): Promise<void> {
+    if (this.stateValue !== 'running' && this.stateValue !== 'reconnecting') return;
+    this.consumer?.pause([{ topic: this.topic }]);
+    this.stateValue = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    if (this.stateValue !== 'paused') return;
+    this.consumer?.resume([{ topic: this.topic }]);
+    this.stateValue = 'running';
+  }
+
+  /** Resolves when the stream ends: stopped, failed, or (untilEnd) finished reading. */
+  done(): Promise<SourceState> {
+    if (this.isEnded()) return Promise.resolve(this.stateValue);
+    return new Promise((resolve) => this.finishedWaiters.push(() => resolve(this.stateValue)));
+  }
+
+  metrics(): SourceMetrics {
+    const partitions = [...this.partitions.entries()]
+      .map(([partition, p]) => ({
+        partition,
+        position: p.position,
+        highWatermark: p.highWatermark,
+        lag: Math.max(0, p.highWatermark - p.position),
+      }))
+      .sort((a, b) => a.partition - b.partition);
+    let buffered = 0;
+    let bufferHighWater = 0;
+    for (const r of this.readers) {
+      buffered += r.size;
+      bufferHighWater = Math.max(bufferHighWater, r.highWater);
+    }
+    return {
+      topic: this.topic,
+      groupId: this.groupId,
+      state: this.stateValue,
+      records: this.records,
+      bytes: this.bytes,
+      recordsPerSecond: this.recordRate.perSecond(),
+      bytesPerSecond: this.byteRate.perSecond(),
+      deadLetters: this.deadLetters.total,
+      deadLettersByReason: this.deadLetters.counts(),
+      errors: this.errors,
+      restarts: this.restarts,
+      lastError: this.lastError,
+      lag: partitions.reduce((n, p) => n + p.lag, 0),
+      partitions,
+      buffered,
+      bufferHighWater,
+    };
+  }
+
+  /** Stops consuming, leaves the group (deleting a private group where the broker allows) and ends readers. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.done().then(() => undefined);
+    this.stopping = true;
+    await this.release();
+    this.finish(this.stateValue === 'failed' ? 'failed' : 'stopped');
+  }
+
+  private async release(): Promise<void> {
+    this.stopping = true;
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer) await consumer.disconnect().catch(() => undefined);
+    if (consumer && !this.options.groupId) await this.admin?.deleteGroup(this.groupId);
+    await this.admin?.disconnect();
+    this.admin = undefined;
+  }
+
+  private isEnded(): boolean {
+    return this.stateValue === 'finished' || this.stateValue === 'stopped' || this.stateValue === 'failed';
+  }
+
+  private finish(state: SourceState): void {
+    this.stopping = true;
+    this.stateValue = state;
+    for (const r of this.readers) r.close();
+    this.readers.clear();
+    for (const w of this.finishedWaiters.splice(0)) w();
+    if (state === 'failed' && this.consumer) void this.release();
+  }
+}
+
+/** A bounded pull view of a stream. */
+export class RecordReader<T> implements AsyncIterable<StreamRecord<T>> {
+  constructor(
+    private readonly queue: BoundedQueue<StreamRecord<T>>,
+    private readonly detach: () => void,
+  ) {}
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  get highWater(): number {
+    return this.queue.highWater;
+  }
+
+  get capacity(): number {
+    return this.queue.capacity;
+  }
+
+  /** The next record, or undefined when the stream has ended. */
+  next(): Promise<StreamRecord<T> | undefined> {
+    return this.queue.shift();
+  }
+
+  /** Records available now, without waiting. */
+  drain(max?: number): StreamRecord<T>[] {
+    return this.queue.drain(max);
+  }
+
+  /** Exactly n records, or a clear error when they do not all arrive within timeoutMs. */
+  async take(n: number, timeoutMs = 30_000): Promise<StreamRecord<T>[]> {
+    const out: StreamRecord<T>[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (out.length < n) {
+      out.push(...this.queue.drain(n - out.length));
+      if (out.length === n) break;
+      if (!(await this.queue.waitForItem(deadline - Date.now()))) {
+        throw new StreamlabError(`only ${out.length} of ${n} records arrived within ${timeoutMs} ms`);
+      }
+      if (this.queue.size === 0 && this.queue.isClosed) throw new StreamlabError(`the stream ended after ${out.length} of ${n} records`);
+    }
+    return out;
+  }
+
+  close(): void {
+    this.queue.close();
+    this.detach();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<StreamRecord<T>> {
+    try {
+      for (;;) {
+        const r = await this.queue.shift();
+        if (r === undefined) return;
+        yield r;
+      }
+    } finally {
+      this.close();
+    }
+  }
+}
+
+function privateGroupId(topic: string): string {
+  const host = os.hostname().replace(/[^a-zA-Z0-9.-]/g, '-').slice(0, 40);
+  return `streamlab-${host}-${topic}-${randomBytes(4).toString('hex')}`;
+}
