@@ -23,7 +23,12 @@ export function kafkaError(e: unknown, ctx: ErrorContext): StreamlabError {
   const hide = (s: string) => redact(s, secretsOf(ctx.settings));
 
   let out: StreamlabError;
-  if (names.includes('KafkaJSSASLAuthenticationError') || /SASL|authenticat/i.test(messages)) {
+  if (ctx.settings.sasl && (err.type === 'UNSUPPORTED_VERSION' || /does not support the requested API version/i.test(messages))) {
+    out = new StreamlabError(
+      `${ctx.action}: the broker at ${where} does not accept SASL on this listener`,
+      'check the port and security protocol (SASL_PLAINTEXT / SASL_SSL listener), or drop the SASL settings',
+    );
+  } else if (names.includes('KafkaJSSASLAuthenticationError') || /SASL|authenticat/i.test(messages)) {
     out = new StreamlabError(
       `${ctx.action}: authentication failed at ${where}`,
       'check the SASL mechanism, username and password (STREAMLAB_SASL_* or the config file)',

@@ -289,7 +289,8 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     p.skipBefore = skipBefore;
     p.highWatermark = Number(batch.highWatermark);
     for (const d of dead) this.deadLetters.add(d);
-    for (const r of records) this.recent.push(r);
+    // Only the newest `capacity` records of a batch can survive in the ring; skip pushing the rest.
+    for (let i = Math.max(0, records.length - this.recent.capacity); i < records.length; i++) this.recent.push(records[i]!);
     this.records += records.length;
     this.bytes += bytes;
     this.recordRate.add(records.length);

@@ -1,0 +1,12 @@
+/** Runs every benchmark in turn: `npm run bench`. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const BENCHES = ['sourceThroughput.js'];
+let failed = false;
+for (const bench of BENCHES) {
+  console.log(`\n== ${bench}`);
+  const r = spawnSync(process.execPath, [path.join(__dirname, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
+  failed ||= r.status !== 0;
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The two quickstart commands: `bash scripts/dev.sh demo` and `bash scripts/dev.sh test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command="${1:-}"
+shift || true
+bash scripts/install.sh
+case "$command" in
+  demo) exec node dist/src/cli/main.js demo "$@" ;;
+  test) exec bash test/run.sh "$@" ;;
+  bench) exec node dist/bench/run.js "$@" ;;
+  *) echo "usage: bash scripts/dev.sh demo|test|bench" >&2; exit 2 ;;
+esac

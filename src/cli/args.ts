@@ -1,0 +1,38 @@
+/** Command-line parsing on node:util parseArgs, with one-line errors that name the command's usage. */
+import { parseArgs } from 'node:util';
+import { StreamlabError, didYouMean } from '../errors';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+}
+export type Options = Record<string, OptionSpec>;
+export interface Parsed<T extends Options> {
+  values: { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string };
+  positionals: string[];
+}
+
+export function parse<T extends Options>(argv: string[], options: T, usage: string): Parsed<T> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as unknown as Parsed<T>;
+  } catch (e) {
+    const message = (e as Error).message.split('\n')[0]!;
+    const unknown = /Unknown option '(--?[\w-]+)'/.exec(message)?.[1];
+    const guess = unknown ? didYouMean(unknown.replace(/^-+/, ''), Object.keys(options)) : undefined;
+    throw new StreamlabError(`${message}${guess ? ` (did you mean --${guess}?)` : ''}`, `usage: ${usage}`);
+  }
+}
+
+export function intOption(value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new StreamlabError(`--${name} must be an integer >= ${min}, got '${String(value)}'`);
+  return n;
+}
+
+export function numberOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = value === 'max' || value === 'inf' ? Infinity : Number(value);
+  if (!(n > 0)) throw new StreamlabError(`--${name} must be a positive number, got '${String(value)}'`);
+  return n;
+}

@@ -1,0 +1,73 @@
+/**
+ * `streamlab demo`: the main job on the embedded default. Starts the embedded broker, streams the seeded sensor
+ * generator into a topic and consumes it live with a one-line summary per second: records/s, lag, dead letters.
+ */
+import { parse, intOption, numberOption } from './args';
+import { EmbeddedBroker } from '../broker/embeddedBroker';
+import { readBrokerState } from '../broker/stateFile';
+import { TopicSink } from '../kafka/topicSink';
+import { TopicSource } from '../kafka/topicSource';
+import { SensorGenerator } from '../demo';
+import { producePaced } from '../demo/pacedProducer';
+import { summaryLine } from './streamSummary';
+
+const USAGE = 'streamlab demo [--seconds 30 (0: until Ctrl-C)] [--rate 2000] [--sensors 8] [--topic sensors]';
+
+export async function demoCommand(argv: string[]): Promise<void> {
+  const { values } = parse(
+    argv,
+    { seconds: { type: 'string' }, rate: { type: 'string' }, sensors: { type: 'string' }, topic: { type: 'string' } },
+    USAGE,
+  );
+  const seconds = intOption(values.seconds, 'seconds', 30, 0);
+  const rate = numberOption(values.rate, 'rate', 2000);
+  const topic = values.topic ?? 'sensors';
+  const out = (line: string) => process.stdout.write(line + '\n');
+
+  // Reuse a running `streamlab broker`; otherwise start one that other terminals can find while the demo runs.
+  const running = readBrokerState();
+  const broker = running ? undefined : await EmbeddedBroker.start({ writeState: true });
+  const connection = running
+    ? { brokers: running.bootstrapServers, embeddedControlUrl: running.controlUrl }
+    : broker!.connection;
+  out(`embedded broker at ${connection.brokers}${running ? ' (already running)' : ''}`);
+
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const timer = seconds > 0 ? setTimeout(stop, seconds * 1000) : undefined;
+
+  const sink = await TopicSink.open({ topic, connection, createTopic: { partitions: 4 } });
+  const source = new TopicSource({ topic, from: 'latest', connection, timeField: 'time' });
+  await source.start();
+  out(`consuming '${topic}' as group ${source.groupId}; producing ${rate} sensor records/s (${seconds > 0 ? `${seconds} s` : 'Ctrl-C to stop'})`);
+  const ticker = setInterval(() => out(summaryLine(source.metrics())), 1000);
+
+  const generator = new SensorGenerator({
+    sensors: intOption(values.sensors, 'sensors', 8),
+    ratePerSecond: rate,
+    seed: 1,
+    startTime: Date.now(),
+  });
+  let produced = 0;
+  try {
+    produced = await producePaced(sink, () => generator.next(), { rate, signal: abort.signal });
+    await sink.close();
+    // Let the consumer catch up with the last batches before the final summary.
+    const deadline = Date.now() + 5000;
+    while (source.metrics().records + source.deadLetters.total < produced && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    clearInterval(ticker);
+    clearTimeout(timer);
+    await source.stop();
+    await broker?.stop();
+  }
+  const m = source.metrics();
+  out(`done: produced ${produced}, consumed ${m.records} good records and ${m.deadLetters} dead letters`);
+  for (const d of source.deadLetters.list().slice(-3)) {
+    out(`  dead letter ${d.topic}/${d.partition}@${d.offset} ${d.reason}: ${d.error} | ${d.preview}`);
+  }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** The `streamlab` command. Errors print as one line (set STREAMLAB_DEBUG=1 for the stack). */
+import { StreamlabError, didYouMean } from '../errors';
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
+  demo: { summary: 'embedded broker + sensor generator + a live consume summary', run: (a) => import('./demoCommand').then((m) => m.demoCommand(a)) },
+  broker: { summary: 'run the embedded Kafka-protocol dev broker until Ctrl-C', run: (a) => import('./brokerCommand').then((m) => m.brokerCommand(a)) },
+  topics: { summary: 'list topics with partitions and offsets, or `topics create NAME`', run: (a) => import('./topicsCommand').then((m) => m.topicsCommand(a)) },
+  produce: { summary: 'produce demo data: `produce sensors` or `produce csv FILE`', run: (a) => import('./produceCommand').then((m) => m.produceCommand(a)) },
+  consume: { summary: 'consume a topic with a live summary', run: (a) => import('./consumeCommand').then((m) => m.consumeCommand(a)) },
+};
+
+function help(): string {
+  return ['usage: streamlab <command> [options]', '', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`), ''].join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help());
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    const guess = didYouMean(name, Object.keys(COMMANDS));
+    throw new StreamlabError(`unknown command '${name}'`, guess ? `did you mean '${guess}'?` : `run \`streamlab help\``);
+  }
+  await command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: unknown) => {
+    const line = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    process.stderr.write(`streamlab: ${line}\n`);
+    if (process.env.STREAMLAB_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,34 @@
+/** `streamlab topics [create NAME]`: what the cluster holds, or a new topic. */
+import { parse, intOption } from './args';
+import { TopicAdmin } from '../kafka/topicAdmin';
+import { describeConnection } from '../kafka/connection';
+
+const USAGE = 'streamlab topics [--brokers HOST:PORT] | streamlab topics create NAME [--partitions N]';
+
+export async function topicsCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { brokers: { type: 'string' }, partitions: { type: 'string' } }, USAGE);
+  const admin = await TopicAdmin.connect({ brokers: values.brokers });
+  try {
+    if (positionals[0] === 'create') {
+      const name = positionals[1];
+      if (!name) throw new Error(`topics create needs a name; usage: ${USAGE}`);
+      const created = await admin.createTopic(name, values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined);
+      process.stdout.write(created ? `created topic ${name}\n` : `topic ${name} already exists\n`);
+      return;
+    }
+    process.stdout.write(`${describeConnection(admin.settings)}\n`);
+    const rows = [['topic', 'partitions', 'messages', 'offsets (partition:low-high)']];
+    for (const topic of await admin.listTopics()) {
+      const s = await admin.summary(topic);
+      rows.push([topic, String(s.partitions), String(s.messages), s.offsets.map((o) => `${o.partition}:${o.low}-${o.high}`).join(' ')]);
+    }
+    process.stdout.write(table(rows));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
