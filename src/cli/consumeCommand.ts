@@ -1,5 +1,6 @@
 /** `streamlab consume TOPIC`: a stream with a live one-line summary, until Ctrl-C or --count records. */
 import { parse, intOption } from './args';
+import { StreamlabError } from '../errors';
 import { TopicSource } from '../kafka/topicSource';
 import { parseStartFrom } from '../kafka/startPosition';
 import { summaryLine } from './streamSummary';
@@ -21,7 +22,7 @@ export async function consumeCommand(argv: string[]): Promise<void> {
     USAGE,
   );
   const topic = positionals[0];
-  if (!topic) throw new Error(`consume needs a topic; usage: ${USAGE}`);
+  if (!topic) throw new StreamlabError('consume needs a topic', `usage: ${USAGE}`);
   const source = new TopicSource({
     topic,
     from: parseStartFrom(values.from ?? 'latest'),

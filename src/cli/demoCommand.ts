@@ -36,8 +36,6 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const timer = seconds > 0 ? setTimeout(stop, seconds * 1000) : undefined;
-
   const sink = await TopicSink.open({ topic, connection, createTopic: { partitions: 4 } });
   const source = new TopicSource({ topic, from: 'latest', connection, timeField: 'time' });
   await source.start();
@@ -50,6 +48,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
     seed: 1,
     startTime: Date.now(),
   });
+  // The clock starts with production, so joining the group does not eat into the requested seconds.
+  const timer = seconds > 0 ? setTimeout(stop, seconds * 1000) : undefined;
   let produced = 0;
   try {
     produced = await producePaced(sink, () => generator.next(), { rate, signal: abort.signal });

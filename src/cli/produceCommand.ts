@@ -70,9 +70,11 @@ export async function produceCommand(argv: string[]): Promise<void> {
         sent++;
       }
       await sink.flush();
-      process.stderr.write(
-        `replayed ${sent} rows of ${file} to ${topic}${rejected.length ? `; ${rejected.length} unreadable rows skipped (first at line ${rejected[0]!.line}: ${rejected[0]!.error})` : ''}\n`,
-      );
+      process.stderr.write(`replayed ${sent} rows of ${file} to ${topic}\n`);
+      // Rows that could not be read are not sent, so each is named here with its line for the user to fix.
+      if (rejected.length) process.stderr.write(`${rejected.length} unreadable row(s) not sent:\n`);
+      for (const r of rejected.slice(0, 20)) process.stderr.write(`  ${file}:${r.line}: ${r.error}\n`);
+      if (rejected.length > 20) process.stderr.write(`  ... and ${rejected.length - 20} more\n`);
     }
   } finally {
     await sink.close();

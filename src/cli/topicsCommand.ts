@@ -1,5 +1,6 @@
 /** `streamlab topics [create NAME]`: what the cluster holds, or a new topic. */
 import { parse, intOption } from './args';
+import { StreamlabError } from '../errors';
 import { TopicAdmin } from '../kafka/topicAdmin';
 import { describeConnection } from '../kafka/connection';
 
@@ -11,7 +12,7 @@ export async function topicsCommand(argv: string[]): Promise<void> {
   try {
     if (positionals[0] === 'create') {
       const name = positionals[1];
-      if (!name) throw new Error(`topics create needs a name; usage: ${USAGE}`);
+      if (!name) throw new StreamlabError('topics create needs a name', `usage: ${USAGE}`);
       const created = await admin.createTopic(name, values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined);
       process.stdout.write(created ? `created topic ${name}\n` : `topic ${name} already exists\n`);
       return;

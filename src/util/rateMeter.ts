@@ -2,6 +2,7 @@
 export class RateMeter {
   private readonly counts: Float64Array;
   private readonly slots: Float64Array;
+  private firstSlot = -1;
 
   constructor(
     private readonly bucketMs = 500,
@@ -14,6 +15,7 @@ export class RateMeter {
 
   add(n: number): void {
     const slot = Math.floor(this.now() / this.bucketMs);
+    if (this.firstSlot < 0) this.firstSlot = slot;
     const i = slot % this.counts.length;
     if (this.slots[i] !== slot) {
       this.slots[i] = slot;
@@ -22,15 +24,17 @@ export class RateMeter {
     this.counts[i]! += n;
   }
 
-  /** Mean rate over the completed buckets of the window. */
+  /** Mean rate over the completed buckets of the window (fewer while the meter is young, so it does not ramp up). */
   perSecond(): number {
     const current = Math.floor(this.now() / this.bucketMs);
-    const oldest = current - this.counts.length + 1;
+    const completed = Math.min(this.counts.length - 1, current - this.firstSlot);
+    if (this.firstSlot < 0 || completed <= 0) return 0;
+    const oldest = current - completed;
     let sum = 0;
     for (let i = 0; i < this.counts.length; i++) {
       const slot = this.slots[i]!;
       if (slot >= oldest && slot < current) sum += this.counts[i]!;
     }
-    return (sum * 1000) / (this.bucketMs * (this.counts.length - 1));
+    return (sum * 1000) / (this.bucketMs * completed);
   }
 }
