@@ -2,3 +2,6 @@
 export { StreamlabError } from './errors';
 export * from './kafka';
 export * from './broker';
+export * from './demo';
+export * from './frames';
+export * from './session';

@@ -8,10 +8,13 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   topics: { summary: 'list topics with partitions and offsets, or `topics create NAME`', run: (a) => import('./topicsCommand').then((m) => m.topicsCommand(a)) },
   produce: { summary: 'produce demo data: `produce sensors` or `produce csv FILE`', run: (a) => import('./produceCommand').then((m) => m.produceCommand(a)) },
   consume: { summary: 'consume a topic with a live summary', run: (a) => import('./consumeCommand').then((m) => m.consumeCommand(a)) },
+  install: { summary: 'install the "TypeScript (streamlab)" Jupyter kernel (--user, --sys-prefix, --prefix DIR)', run: (a) => import('./kernelCommands').then((m) => m.installCommand(a)) },
+  uninstall: { summary: 'remove the Jupyter kernel', run: (a) => import('./kernelCommands').then((m) => m.uninstallCommand(a)) },
+  kernel: { summary: 'run the Jupyter kernel (Jupyter starts this)', run: (a) => import('./kernelCommands').then((m) => m.kernelCommand(a)) },
 };
 
 function help(): string {
-  return ['usage: streamlab <command> [options]', '', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`), ''].join('\n');
+  return ['usage: streamlab <command> [options]', '', ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`), ''].join('\n');
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -83,6 +83,8 @@ export interface SourceMetrics {
   lastError?: string;
   lag: number;
   partitions: PartitionMetrics[];
+  /** Records held in the recent-records ring behind latest(n). */
+  retained: number;
   /** Records waiting in readers right now, and the most any reader ever held. */
   buffered: number;
   bufferHighWater: number;
@@ -408,6 +410,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       lastError: this.lastError,
       lag: partitions.reduce((n, p) => n + p.lag, 0),
       partitions,
+      retained: this.recent.size,
       buffered,
       bufferHighWater,
     };

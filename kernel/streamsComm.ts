@@ -1,0 +1,61 @@
+/**
+ * The comm target `streamlab.streams`, through which the JupyterLab extension lists, watches and stops the
+ * session's streams. Requests: {request: 'list'} | {request: 'watch', intervalMs} | {request: 'unwatch'} |
+ * {request: 'stop' | 'pause' | 'resume', name}. Every answer carries the streams as they are now.
+ */
+import { Session } from '../src/session/session';
+import { CommManager, Comm, CommData } from './comms';
+
+export const STREAMS_TARGET = 'streamlab.streams';
+const MIN_WATCH_MS = 250;
+
+export function registerStreamsComm(comms: CommManager, session: Session): void {
+  comms.registerTarget(STREAMS_TARGET, (comm) => {
+    let watch: NodeJS.Timeout | undefined;
+    const stopWatching = () => {
+      clearInterval(watch);
+      watch = undefined;
+    };
+    const snapshot = (extra: CommData = {}) => comm.send({ ...extra, streams: session.streams() });
+    comm.onClose(stopWatching);
+    comm.onMessage((data) => void handle(comm, session, data, snapshot, (ms) => {
+      stopWatching();
+      if (ms === undefined) return;
+      watch = setInterval(() => snapshot({ event: 'tick' }), Math.max(MIN_WATCH_MS, ms));
+      watch.unref();
+    }));
+    snapshot({ event: 'open' });
+  });
+}
+
+async function handle(
+  comm: Comm,
+  session: Session,
+  data: CommData,
+  snapshot: (extra?: CommData) => void,
+  setWatch: (ms: number | undefined) => void,
+): Promise<void> {
+  const request = String(data.request ?? '');
+  try {
+    switch (request) {
+      case 'list':
+        return snapshot({ reply: request });
+      case 'watch':
+        setWatch(Number(data.intervalMs ?? 1000));
+        return snapshot({ reply: request });
+      case 'unwatch':
+        setWatch(undefined);
+        return snapshot({ reply: request });
+      case 'stop':
+      case 'pause':
+      case 'resume': {
+        const names = await session[request](String(data.name ?? 'all'));
+        return snapshot({ reply: request, names });
+      }
+      default:
+        comm.send({ reply: request, error: `unknown request '${request}': use list, watch, unwatch, stop, pause or resume` });
+    }
+  } catch (e) {
+    comm.send({ reply: request, error: (e as Error).message });
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * `streamlab install|uninstall|kernel`: the Jupyter face of the command. The kernel lives in kernel/ and is
+ * loaded only by these commands, so the library and the other commands never load tslab.
+ */
+import { parse } from './args';
+import { StreamlabError } from '../errors';
+import type { InstallScope } from '../../kernel/install';
+
+const USAGE = 'streamlab install|uninstall [--user | --sys-prefix [--python PY] | --prefix DIR]';
+
+function scopeOf(argv: string[], fallback: () => InstallScope): InstallScope {
+  const { values } = parse(argv, { user: { type: 'boolean' }, 'sys-prefix': { type: 'boolean' }, prefix: { type: 'string' }, python: { type: 'string' } }, USAGE);
+  const chosen = [values.user, values['sys-prefix'], values.prefix !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw new StreamlabError('choose one of --user, --sys-prefix and --prefix', `usage: ${USAGE}`);
+  if (values.user) return { kind: 'user' };
+  if (values['sys-prefix']) return { kind: 'sys-prefix', python: values.python };
+  if (values.prefix !== undefined) return { kind: 'prefix', dir: values.prefix };
+  return fallback();
+}
+
+export async function installCommand(argv: string[]): Promise<void> {
+  const { installKernel, defaultScope, DISPLAY_NAME } = await import('../../kernel/install');
+  const dir = installKernel(scopeOf(argv, defaultScope));
+  process.stdout.write(`installed the "${DISPLAY_NAME}" kernel in ${dir}\n`);
+}
+
+export async function uninstallCommand(argv: string[]): Promise<void> {
+  const { uninstallKernel, defaultScope } = await import('../../kernel/install');
+  const dir = uninstallKernel(scopeOf(argv, defaultScope));
+  process.stdout.write(dir ? `removed ${dir}\n` : 'the streamlab kernel was not installed there\n');
+}
+
+export async function kernelCommand(argv: string[]): Promise<void> {
+  const { runKernel } = await import('../../kernel/main');
+  await runKernel(argv);
+  // The kernel runs until Jupyter shuts it down; it exits the process itself.
+  await new Promise(() => undefined);
+}

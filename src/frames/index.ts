@@ -1,0 +1,2 @@
+export { DataFrame, loadDanfo, frameFromColumns, isDataFrame } from './danfo';
+export { recordsToFrame } from './recordsFrame';

@@ -1,0 +1,1 @@
+export { Session, session, ConnectOptions, ConsumeOptions, PeekOptions, ProduceOptions, StreamInfo, ProblemListener } from './session';

@@ -1,0 +1,402 @@
+/**
+ * A notebook's working set: one connection, the streams it started (by name), and what to stop when it ends.
+ * Every magic of the kernel expands to a call of this class, so anything a magic does can be done from code.
+ * It knows nothing of Jupyter: problems are reported to listeners, which the kernel turns into output.
+ */
+import { StreamlabError, didYouMean } from '../errors';
+import { EmbeddedBroker } from '../broker/embeddedBroker';
+import { ConnectionOptions, ConnectionSettings, describeConnection, resolveConnection } from '../kafka/connection';
+import { TopicAdmin } from '../kafka/topicAdmin';
+import { TopicSource, TopicSourceOptions, StreamRecord, SourceState } from '../kafka/topicSource';
+import { TopicSink, TopicSinkOptions, SinkMetrics, FrameLike } from '../kafka/topicSink';
+import { JsonValue } from '../kafka/decoders';
+import { DataFrame, frameFromColumns } from '../frames/danfo';
+import { recordsToFrame } from '../frames/recordsFrame';
+
+export interface ConnectOptions extends ConnectionOptions {
+  /** Start a private embedded broker when no brokers are configured anywhere (default true). */
+  embeddedFallback?: boolean;
+}
+
+export interface StreamInfo {
+  name: string;
+  kind: 'consume' | 'produce';
+  topic: string;
+  state: SourceState | 'open' | 'closed';
+  records: number;
+  recordsPerSecond: number;
+  lag: number;
+  deadLetters: number;
+  errors: number;
+  lastError?: string;
+  /** Rough bytes the stream holds in memory (recent ring + reader buffers, at the stream's mean record size). */
+  memoryBytes: number;
+  groupId?: string;
+}
+
+export type ConsumeOptions<T> = Omit<TopicSourceOptions<T>, 'connection'> & {
+  /** The name the stream is known by in streams() and stop(); default the topic (made unique). */
+  name?: string;
+};
+
+export type PeekOptions<T> = Omit<ConsumeOptions<T>, 'topic' | 'from' | 'untilEnd' | 'name'>;
+
+export type ProduceOptions = Omit<TopicSinkOptions, 'topic' | 'connection'> & { name?: string };
+
+export type ProblemListener = (message: string) => void;
+
+/** A stream of records forwarded to a topic, kept open until stopped. */
+class Forward {
+  records = 0;
+  errors = 0;
+  lastError: string | undefined;
+  closed = false;
+  constructor(
+    readonly name: string,
+    readonly sink: TopicSink,
+    readonly detach: () => void,
+  ) {}
+}
+
+const WATCH_INTERVAL_MS = 1000;
+
+export class Session {
+  private options: ConnectionOptions = {};
+  private settingsValue: ConnectionSettings | undefined;
+  private embedded: EmbeddedBroker | undefined;
+  private readonly sources = new Map<string, TopicSource<unknown>>();
+  private readonly forwards = new Map<string, Forward>();
+  private readonly listeners = new Set<ProblemListener>();
+  private readonly reported = new Map<string, string>();
+  private watchdog: NodeJS.Timeout | undefined;
+
+  /**
+   * Chooses the cluster for everything that follows and checks that it answers. With no brokers anywhere
+   * (options, STREAMLAB_BROKERS, config file, a running `streamlab broker`) it starts an embedded broker.
+   */
+  async connect(options: ConnectOptions = {}): Promise<string> {
+    const { embeddedFallback = true, ...connection } = options;
+    let settings: ConnectionSettings;
+    try {
+      settings = resolveConnection(connection);
+    } catch (e) {
+      if (!embeddedFallback || !(e instanceof StreamlabError) || !/no Kafka brokers configured/.test(e.message)) throw e;
+      this.embedded ??= await EmbeddedBroker.start();
+      settings = resolveConnection({ ...connection, ...this.embedded.connection });
+      settings.origin = 'embedded broker';
+    }
+    const admin = new TopicAdmin(settings);
+    try {
+      await admin.listTopics('connecting');
+    } finally {
+      await admin.disconnect();
+    }
+    this.options = connection;
+    this.settingsValue = settings;
+    return `connected to ${describeConnection(settings)}`;
+  }
+
+  /** Whether connect() has succeeded (completion asks the cluster for topic names only then). */
+  get connected(): boolean {
+    return this.settingsValue !== undefined;
+  }
+
+  /** The settings in use; connects with defaults on first use. */
+  async settings(): Promise<ConnectionSettings> {
+    if (!this.settingsValue) await this.connect(this.options);
+    return this.settingsValue!;
+  }
+
+  /** One row per topic: partitions, messages held, and offsets (partition:low-high). */
+  async topics(): Promise<DataFrame> {
+    const admin = new TopicAdmin(await this.settings());
+    try {
+      const rows = { topic: [] as string[], partitions: [] as number[], messages: [] as number[], offsets: [] as string[] };
+      for (const topic of await admin.listTopics()) {
+        const s = await admin.summary(topic);
+        rows.topic.push(topic);
+        rows.partitions.push(s.partitions);
+        rows.messages.push(s.messages);
+        rows.offsets.push(s.offsets.map((o) => `${o.partition}:${o.low}-${o.high}`).join(' '));
+      }
+      return frameFromColumns(rows);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Topic names, for completion. */
+  async topicNames(): Promise<string[]> {
+    const admin = new TopicAdmin(await this.settings());
+    try {
+      return await admin.listTopics();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** The newest n records of a topic (by event time across partitions) as a DataFrame. */
+  async peek(topic: string, n = 20, options: PeekOptions<unknown> = {}): Promise<DataFrame> {
+    return recordsToFrame(await this.peekRecords(topic, n, options));
+  }
+
+  async peekRecords<T = JsonValue>(
+    topic: string,
+    n = 20,
+    options: PeekOptions<T> = {},
+  ): Promise<StreamRecord<T>[]> {
+    if (!Number.isInteger(n) || n < 1) throw new StreamlabError(`peek needs a positive whole number of records, got ${n}`);
+    const settings = await this.settings();
+    const admin = new TopicAdmin(settings);
+    let offsets;
+    try {
+      await admin.requireTopic(topic, `peeking at '${topic}'`);
+      offsets = await admin.offsets(topic);
+    } finally {
+      await admin.disconnect();
+    }
+    // The newest n overall are among the newest n of each partition.
+    const from = Object.fromEntries(offsets.map((o) => [o.partition, Math.max(o.low, o.high - n)]));
+    const source = new TopicSource<T>({ ...options, topic, connection: settings, from: { offset: from }, untilEnd: true, recentCapacity: n * offsets.length });
+    await source.start();
+    await source.done();
+    return source.latest(n * offsets.length).sort((a, b) => a.time - b.time || a.partition - b.partition || a.offset - b.offset).slice(-n);
+  }
+
+  /** Starts a background stream and registers it by name. */
+  async consume<T = JsonValue>(options: ConsumeOptions<T>): Promise<TopicSource<T>> {
+    const name = this.freeName(options.name ?? options.topic, options.name !== undefined);
+    const { name: _ignored, ...sourceOptions } = options;
+    const source = new TopicSource<T>({ ...sourceOptions, connection: await this.settings() });
+    this.sources.set(name, source as TopicSource<unknown>);
+    try {
+      await source.start();
+    } catch (e) {
+      this.sources.delete(name);
+      throw e;
+    }
+    this.watch();
+    return source;
+  }
+
+  /**
+   * Writes to a topic: rows or a DataFrame once (returns the sink's metrics), or every record of a running
+   * stream from now on (returns the name of the forward, which stop() ends).
+   */
+  async produce(topic: string, data: object[] | FrameLike | object, options?: ProduceOptions): Promise<SinkMetrics>;
+  async produce<T>(topic: string, data: TopicSource<T>, options?: ProduceOptions & { map?: (r: StreamRecord<T>) => object | undefined }): Promise<string>;
+  async produce(
+    topic: string,
+    data: unknown,
+    options: ProduceOptions & { map?: (r: StreamRecord<unknown>) => object | undefined } = {},
+  ): Promise<SinkMetrics | string> {
+    const { name, map, ...sinkOptions } = options;
+    const sink = await TopicSink.open({ ...sinkOptions, topic, connection: await this.settings() });
+    if (!(data instanceof TopicSource)) {
+      try {
+        await sink.write(data as object);
+      } finally {
+        await sink.close();
+      }
+      return sink.metrics();
+    }
+    const forwardName = this.freeName(name ?? `${data.topic}->${topic}`, name !== undefined);
+    const toValue = map ?? ((r: StreamRecord<unknown>) => (typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value }));
+    // eslint-disable-next-line prefer-const
+    let forward: Forward;
+    const detach = data.subscribe(async (records) => {
+      const rows: object[] = [];
+      for (const r of records) {
+        const row = toValue(r);
+        if (row !== undefined) rows.push(row);
+      }
+      try {
+        await sink.write(rows);
+        await sink.flush();
+        forward.records += rows.length;
+      } catch (e) {
+        forward.errors++;
+        forward.lastError = (e as Error).message;
+      }
+    });
+    forward = new Forward(forwardName, sink, detach);
+    this.forwards.set(forwardName, forward);
+    this.watch();
+    return forwardName;
+  }
+
+  /** The running (and ended, until stopped) streams. */
+  streams(): StreamInfo[] {
+    const out: StreamInfo[] = [];
+    for (const [name, source] of this.sources) {
+      const m = source.metrics();
+      const meanBytes = m.records > 0 ? m.bytes / m.records : 0;
+      out.push({
+        name,
+        kind: 'consume',
+        topic: m.topic,
+        state: m.state,
+        records: m.records,
+        recordsPerSecond: Math.round(m.recordsPerSecond),
+        lag: m.lag,
+        deadLetters: m.deadLetters,
+        errors: m.errors,
+        lastError: m.lastError,
+        memoryBytes: Math.round((m.retained + m.buffered) * meanBytes),
+        groupId: m.groupId,
+      });
+    }
+    for (const [name, f] of this.forwards) {
+      const m = f.sink.metrics();
+      out.push({
+        name,
+        kind: 'produce',
+        topic: m.topic,
+        state: f.closed ? 'closed' : 'open',
+        records: f.records,
+        recordsPerSecond: 0,
+        lag: 0,
+        deadLetters: 0,
+        errors: f.errors,
+        lastError: f.lastError,
+        memoryBytes: 0,
+      });
+    }
+    return out;
+  }
+
+  /** streams() as a DataFrame, for display. */
+  streamsFrame(): DataFrame {
+    const infos = this.streams();
+    const column = <K extends keyof StreamInfo>(k: K) => infos.map((i) => i[k] ?? null);
+    return frameFromColumns({
+      name: column('name'),
+      kind: column('kind'),
+      topic: column('topic'),
+      state: column('state'),
+      records: column('records'),
+      'records/s': column('recordsPerSecond'),
+      lag: column('lag'),
+      deadLetters: column('deadLetters'),
+      errors: column('errors'),
+      memoryKB: infos.map((i) => Math.round(i.memoryBytes / 1024)),
+      lastError: infos.map((i) => i.lastError ?? ''),
+    });
+  }
+
+  /** A stream by name. */
+  stream<T = JsonValue>(name: string): TopicSource<T> {
+    const source = this.sources.get(name);
+    if (!source) throw this.unknownStream(name);
+    return source as TopicSource<T>;
+  }
+
+  /** Stops one stream by name (or the stream object), or all of them; returns the names stopped. */
+  async stop(which: string | TopicSource<unknown> | 'all' = 'all'): Promise<string[]> {
+    const names = this.resolveNames(which);
+    for (const name of names) {
+      const source = this.sources.get(name);
+      if (source) {
+        await source.stop();
+        this.sources.delete(name);
+      }
+      const forward = this.forwards.get(name);
+      if (forward) {
+        forward.detach();
+        forward.closed = true;
+        await forward.sink.close().catch(() => undefined);
+        this.forwards.delete(name);
+      }
+      this.reported.delete(name);
+    }
+    return names;
+  }
+
+  async pause(which: string | TopicSource<unknown> | 'all' = 'all'): Promise<string[]> {
+    const names = this.resolveNames(which, true);
+    for (const name of names) await this.sources.get(name)!.pause();
+    return names;
+  }
+
+  async resume(which: string | TopicSource<unknown> | 'all' = 'all'): Promise<string[]> {
+    const names = this.resolveNames(which, true);
+    for (const name of names) await this.sources.get(name)!.resume();
+    return names;
+  }
+
+  /** Called once when a stream runs into trouble (broker lost, failed) and once when it recovers. */
+  onProblem(listener: ProblemListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops every stream and the embedded broker this session started. */
+  async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    await this.stop('all');
+    await this.embedded?.stop();
+    this.embedded = undefined;
+    this.settingsValue = undefined;
+  }
+
+  private watch(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(() => this.checkStreams(), WATCH_INTERVAL_MS);
+    // A watchdog must never keep a process alive on its own.
+    this.watchdog.unref();
+  }
+
+  private checkStreams(): void {
+    for (const [name, source] of this.sources) {
+      const m = source.metrics();
+      const trouble = m.state === 'reconnecting' || m.state === 'failed' ? m.state : undefined;
+      const before = this.reported.get(name);
+      if (trouble && before !== trouble) {
+        this.reported.set(name, trouble);
+        this.emit(
+          trouble === 'failed'
+            ? `stream '${name}' stopped: ${m.lastError ?? 'the consumer failed'}`
+            : `stream '${name}' lost its broker and is reconnecting (${m.lastError ?? 'connection lost'}); cells still run`,
+        );
+      } else if (!trouble && before && m.state === 'running') {
+        this.reported.delete(name);
+        this.emit(`stream '${name}' is back: reading '${m.topic}' again`);
+      }
+    }
+  }
+
+  private emit(message: string): void {
+    for (const l of this.listeners) l(message);
+  }
+
+  private freeName(wanted: string, explicit: boolean): string {
+    const taken = (n: string) => this.sources.has(n) || this.forwards.has(n);
+    if (!taken(wanted)) return wanted;
+    if (explicit) throw new StreamlabError(`a stream named '${wanted}' is already running`, `stop it first (stop('${wanted}')) or pick another name`);
+    for (let i = 2; ; i++) if (!taken(`${wanted}-${i}`)) return `${wanted}-${i}`;
+  }
+
+  private resolveNames(which: string | TopicSource<unknown>, consumersOnly = false): string[] {
+    if (which === 'all') return [...this.sources.keys(), ...(consumersOnly ? [] : this.forwards.keys())];
+    if (typeof which !== 'string') {
+      const entry = [...this.sources].find(([, s]) => s === which);
+      if (!entry) throw new StreamlabError(`that stream (on '${which.topic}') was not started by this session`, 'stop it with its own stop()');
+      return [entry[0]];
+    }
+    if (this.sources.has(which) || (!consumersOnly && this.forwards.has(which))) return [which];
+    throw this.unknownStream(which);
+  }
+
+  private unknownStream(name: string): StreamlabError {
+    const names = [...this.sources.keys(), ...this.forwards.keys()];
+    const guess = didYouMean(name, names);
+    return new StreamlabError(
+      `no stream named '${name}'`,
+      guess ? `did you mean '${guess}'?` : names.length ? `running: ${names.join(', ')}` : 'no streams are running',
+    );
+  }
+}
+
+/** The session notebooks share by default. */
+export const session = new Session();
