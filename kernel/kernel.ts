@@ -16,7 +16,7 @@ import { History, HistoryRequest } from './history';
 import { CommManager } from './comms';
 import { attachNotebookOutput } from './notebook';
 import { registerStreamsComm } from './streamsComm';
-import { expandCell, isMagicCell, completeMagic, inspectMagic, expandedOffset, MagicError, LIBRARY } from './magics';
+import { expandCell, expandCellForTooling, isMagicCell, completeMagic, inspectMagic, expandedOffset, MagicError, LIBRARY } from './magics';
 
 type Content = Record<string, unknown>;
 
@@ -285,12 +285,8 @@ export class StreamlabKernel {
       streams: () => this.session.streams().map((s) => s.name),
     });
     if (magic) return { status: 'ok', matches: magic.matches, cursor_start: magic.cursorStart, cursor_end: magic.cursorEnd, metadata: {} };
-    let expanded: string;
-    try {
-      expanded = expandCell(code).code;
-    } catch {
-      return { status: 'ok', matches: [], cursor_start: cursor, cursor_end: cursor, metadata: {} };
-    }
+    // A half-typed magic on another line must not stop TypeScript completion on this one.
+    const expanded = expandCellForTooling(code);
     const at = expandedOffset(code, cursor);
     const ts = this.runner.complete(expanded, at);
     return { status: 'ok', matches: ts.matches, cursor_start: cursor - (at - ts.start), cursor_end: cursor + (ts.end - at), metadata: {} };
@@ -299,11 +295,7 @@ export class StreamlabKernel {
   private inspect(code: string, cursor: number): Content {
     let text = inspectMagic(code, cursor);
     if (text === undefined && !isMagicLineAt(code, cursor)) {
-      try {
-        text = this.runner.inspect(expandCell(code).code, expandedOffset(code, cursor));
-      } catch {
-        text = undefined;
-      }
+      text = this.runner.inspect(expandCellForTooling(code), expandedOffset(code, cursor));
     }
     return text === undefined ? { status: 'ok', found: false, data: {}, metadata: {} } : { status: 'ok', found: true, data: { 'text/plain': text }, metadata: {} };
   }

@@ -1,11 +1,15 @@
-// PLACEHOLDER written by the lead so the build stays green: the magics helper replaces this whole file.
-export const LIBRARY = 'streamlab';
-export class MagicError extends Error {}
-export interface ExpandedCell { code: string; explain?: string; help?: string }
-export function expandCell(cell: string): ExpandedCell { return { code: cell }; }
-export function isMagicCell(cell: string): boolean { return /^\s*%/m.test(cell); }
-export interface MagicCompletion { matches: string[]; cursorStart: number; cursorEnd: number }
-export async function completeMagic(_cell: string, _cursor: number, _ctx: { topics(): Promise<string[]>; streams(): string[] }): Promise<MagicCompletion | undefined> { return undefined; }
-export function inspectMagic(_cell: string, _cursor: number): string | undefined { return undefined; }
-export function expandedOffset(_cell: string, cursor: number): number { return cursor; }
-export function magicNames(): string[] { return []; }
+/**
+ * The kernel's magics: `%line` and `%%cell` magics expanded into plain TypeScript calls of the streamlab library,
+ * plus their help, completion and inspection. This file is the contract the kernel calls.
+ */
+import { writtenNames } from './registry';
+
+export { LIBRARY } from './codegen';
+export { MagicError } from './errors';
+export { ExpandedCell, expandCell, expandCellForTooling, expandedOffset, isMagicCell } from './expand';
+export { MagicCompletion, CompletionContext, completeMagic, inspectMagic } from './complete';
+
+/** The magics as written: `%name` for each line form, `%%name` for each cell form (e.g. `%produce`, `%%produce`). */
+export function magicNames(): string[] {
+  return writtenNames();
+}

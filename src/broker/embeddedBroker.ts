@@ -38,6 +38,9 @@ export class EmbeddedBroker extends BrokerControl {
     const hostOptions = { ...DEFAULT_BROKER_OPTIONS, ...options };
     const child = spawn(process.execPath, [path.join(__dirname, 'brokerProcess.js'), JSON.stringify(hostOptions)], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group: Jupyter interrupts a kernel with SIGINT to the kernel's whole group, which must
+      // not stop a broker the kernel started. It still ends with its parent, whose exit closes its stdin.
+      detached: true,
     });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));

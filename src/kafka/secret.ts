@@ -3,6 +3,7 @@
  * Only the Kafka client configuration ever calls reveal().
  */
 import { inspect } from 'node:util';
+import { StreamlabError } from '../errors';
 
 const MASK = '***';
 
@@ -11,6 +12,21 @@ export class Secret {
   constructor(value: string) {
     this.#value = value;
   }
+  /**
+   * The value of an environment variable, for passwords that must not be written in a notebook (the kernel's
+   * %connect --sasl-password-env). Unset or empty fails here, by name, rather than later as a vague auth error.
+   */
+  static fromEnv(name: string, env: NodeJS.ProcessEnv = process.env): Secret {
+    const value = env[name];
+    if (!value) {
+      throw new StreamlabError(
+        `environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}`,
+        'set it where Jupyter is started; secrets are read from the environment so they are never saved in a notebook',
+      );
+    }
+    return new Secret(value);
+  }
+
   reveal(): string {
     return this.#value;
   }

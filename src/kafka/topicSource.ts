@@ -56,6 +56,16 @@ export interface TopicSourceOptions<T = JsonValue> {
   recentCapacity?: number;
   /** Dead letters kept (all are counted). Default 1000. */
   deadLetterLimit?: number;
+  /**
+   * Upper bound of one fetch response, in bytes (kafkajs default 10 MB). Smaller fetches mean shorter pauses of
+   * the event loop while kafkajs decodes them, which keeps a notebook kernel responsive while a stream ingests.
+   */
+  fetchMaxBytes?: number;
+  /**
+   * Group session timeout (default 10 s; kafkajs's own is 30 s). After an outage the broker holds the group until
+   * the lost member's session expires, so this is also how long a stream takes to come back.
+   */
+  sessionTimeoutMs?: number;
 }
 
 export type SourceState = 'idle' | 'starting' | 'running' | 'paused' | 'reconnecting' | 'finished' | 'stopped' | 'failed';
@@ -71,6 +81,8 @@ export interface PartitionMetrics {
 export interface SourceMetrics {
   topic: string;
   groupId: string;
+  /** This consumer's member id in its group (set once it has joined). */
+  memberId?: string;
   state: SourceState;
   records: number;
   bytes: number;
@@ -122,6 +134,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   private errors = 0;
   private restarts = 0;
   private lastError: string | undefined;
+  private memberId: string | undefined;
 
   constructor(private readonly options: TopicSourceOptions<T>) {
     if (!options.topic) throw new StreamlabError('a topic source needs a topic name');
@@ -194,11 +207,15 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       groupId: this.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 500,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(100, Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 10)),
+      ...(this.options.fetchMaxBytes ? { maxBytes: this.options.fetchMaxBytes, maxBytesPerPartition: Math.min(this.options.fetchMaxBytes, 1 << 20) } : {}),
       // Restarts are how kafkajs survives outages; each restart rejoins and we seek back to our positions.
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.memberId = payload.memberId;
       const assigned = payload.memberAssignment[this.topic] ?? [];
       for (const partition of assigned) {
         const p = this.partitions.get(partition);
@@ -245,7 +262,11 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     let next = p.position;
     let skipBefore = p.skipBefore;
     let bytes = 0;
-    for (const m of batch.messages) {
+    const messages = batch.messages;
+    for (let i = 0; i < messages.length; i++) {
+      // Decoding a large batch in one go would hold the event loop (and a notebook's cells) for too long.
+      if (i > 0 && i % YIELD_EVERY_RECORDS === 0) await yieldToEventLoop();
+      const m = messages[i]!;
       const offset = Number(m.offset);
       if (offset < next) continue;
       next = offset + 1;
@@ -398,6 +419,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     return {
       topic: this.topic,
       groupId: this.groupId,
+      memberId: this.memberId,
       state: this.stateValue,
       records: this.records,
       bytes: this.bytes,
@@ -509,6 +531,9 @@ export class RecordReader<T> implements AsyncIterable<StreamRecord<T>> {
     }
   }
 }
+
+const YIELD_EVERY_RECORDS = 2000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function privateGroupId(topic: string): string {
   const host = os.hostname().replace(/[^a-zA-Z0-9.-]/g, '-').slice(0, 40);

@@ -59,6 +59,7 @@ class Forward {
 }
 
 const WATCH_INTERVAL_MS = 1000;
+const NOTEBOOK_FETCH_BYTES = 2 << 20;
 
 export class Session {
   private options: ConnectionOptions = {};
@@ -167,7 +168,8 @@ export class Session {
   async consume<T = JsonValue>(options: ConsumeOptions<T>): Promise<TopicSource<T>> {
     const name = this.freeName(options.name ?? options.topic, options.name !== undefined);
     const { name: _ignored, ...sourceOptions } = options;
-    const source = new TopicSource<T>({ ...sourceOptions, connection: await this.settings() });
+    // Notebook streams share the event loop with cells: smaller fetches keep cells answering while they ingest.
+    const source = new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...sourceOptions, connection: await this.settings() });
     this.sources.set(name, source as TopicSource<unknown>);
     try {
       await source.start();

@@ -1,0 +1,70 @@
+/** %consume: start a background stream on a topic, optionally bound to a variable. */
+import { StartFrom } from '../../../src/kafka/startPosition';
+import { LIBRARY, SESSION, lit, litIf, object, statement } from '../codegen';
+import { ValueType, defineMagic, flag, option } from '../spec';
+import { ValueError, identifier, integer, text, topic } from '../values';
+import { checkDecoding, decodingFields, decodingOptions, valueTypeOf } from './decoding';
+
+const POSITION_HINT = 'use earliest, latest, committed, offset:N or time:ISO-8601|EPOCH_MS';
+
+const startPosition: ValueType<StartFrom> = {
+  metavar: 'POSITION',
+  choices: ['earliest', 'latest', 'committed'],
+  parse(raw) {
+    if (raw === 'earliest' || raw === 'latest' || raw === 'committed') return raw;
+    const colon = raw.indexOf(':');
+    const [kind, rest] = colon < 0 ? [raw, ''] : [raw.slice(0, colon), raw.slice(colon + 1)];
+    if (kind === 'offset' && /^\d+$/.test(rest) && Number.isSafeInteger(Number(rest))) return { offset: Number(rest) };
+    if (kind === 'time' && /^\d+$/.test(rest)) return { timestamp: Number(rest) };
+    // Checked now with the same Date.parse the library uses, so a typo fails here rather than at run time.
+    if (kind === 'time' && Number.isFinite(Date.parse(rest))) return { timestamp: rest };
+    throw new ValueError(POSITION_HINT);
+  },
+};
+
+function startCode(from: StartFrom): string {
+  if (typeof from === 'string') return lit(from);
+  if ('offset' in from) return `{ offset: ${lit(from.offset as number)} }`;
+  return `{ timestamp: ${lit(from.timestamp as string | number)} }`;
+}
+
+export const consume = defineMagic({
+  name: 'consume',
+  summary: 'start a background stream on a topic (bound to a variable with --as)',
+  description:
+    'Starts reading TOPIC in the background and registers the stream with the session under NAME (default: the ' +
+    'topic). With --as the stream is bound to a typed variable (a TopicSource) usable in later cells; without, it ' +
+    'is still running and reachable as streamlab.session.stream("NAME"). %stop ends it.',
+  positionals: [{ name: 'TOPIC', help: 'topic to read', required: true, value: topic() }],
+  options: {
+    as: option(identifier(LIBRARY), 'bind the stream to this variable; also the stream\'s name in %streams'),
+    from: option(startPosition, `where to start (default latest): ${POSITION_HINT.replace(/^use /, '')}`),
+    ...decodingOptions,
+    group: option(text('ID'), 'join this consumer group instead of a private one'),
+    commit: flag('commit consumed offsets to the group (needs --group)'),
+    recent: option(integer('N', 1), 'how many recent records the stream keeps for latest(n) (default 1000)'),
+  },
+  examples: [
+    '%consume sensors --as readings --from earliest',
+    '%consume sensors --as readings --from time:2026-01-01T00:00:00Z --time-field time',
+    '%consume orders --group billing --from committed --commit',
+  ],
+  validate({ options: o }) {
+    if (o.commit && o.group === undefined) return '--commit needs --group (offsets are committed to a named group)';
+    return checkDecoding(o);
+  },
+  line({ positionals: [name], options: o }) {
+    const settings = object({
+      topic: lit(name!),
+      name: litIf(o.as),
+      from: o.from === undefined ? undefined : startCode(o.from),
+      ...decodingFields(o),
+      groupId: litIf(o.group),
+      commit: o.commit && 'true',
+      recentCapacity: litIf(o.recent),
+    })!;
+    // string and number decoders need the type argument: TypeScript cannot infer it from the decoder's name.
+    const type = valueTypeOf(o.decoder);
+    return statement(`await ${SESSION}.consume${type ? `<${type}>` : ''}(${settings})`, o.as);
+  },
+});
