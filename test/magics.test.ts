@@ -243,7 +243,7 @@ describe('errors', () => {
   });
 
   test('bad values name the option and the usage', () => {
-    expectError('%peek sensors -n 0', `%peek: bad --count '0': must be a whole number >= 1; usage: ${USAGE.peek}`);
+    expectError('%peek sensors -n 0', `%peek: bad -n '0': must be a whole number >= 1; usage: ${USAGE.peek}`);
     expectError('%peek sensors --count=many', `%peek: bad --count 'many': must be a whole number >= 1; usage: ${USAGE.peek}`);
     expectError('%peek sensors --decoder jsn', `%peek: bad --decoder 'jsn': use one of json, string, number, csv (did you mean json?); usage: ${USAGE.peek}`);
     expectError('%consume sensors --from soon', `%consume: bad --from 'soon': use earliest, latest, committed, offset:N or time:ISO-8601|EPOCH_MS; usage: ${USAGE.consume}`);
@@ -294,7 +294,7 @@ describe('errors', () => {
   });
 
   test('in a cell of several lines the error names the line', () => {
-    expectError('const x = 1;\n\n%peek sensors -n -1', `line 3: %peek: bad --count '-1': must be a whole number >= 1; usage: ${USAGE.peek}`);
+    expectError('const x = 1;\n\n%peek sensors -n -1', `line 3: %peek: bad -n '-1': must be a whole number >= 1; usage: ${USAGE.peek}`);
   });
 });
 

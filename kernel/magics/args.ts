@@ -128,7 +128,8 @@ export function parseArgs(spec: MagicSpec, form: Form, tokens: Token[]): ParsedA
       const guess = written.startsWith('--') ? didYouMean(written.slice(2), Object.keys(options)) : undefined;
       throw fail(`unknown option ${written}`, guess && `--${guess}`);
     }
-    const label = `--${name}`;
+    // Errors name the option as the user wrote it (-n, not --count).
+    const label = written.startsWith('--') ? `--${name}` : written;
     if (opt.form && opt.form !== form) throw fail(`${label} is only for the ${opt.form} form`);
     if (Object.hasOwn(values, name)) throw fail(`${label} is given twice`);
     if (!opt.value) {

@@ -1,0 +1,180 @@
+/**
+ * Every magic through the real kernel, over ZeroMQ, against a real broker: the happy path of each, its error
+ * path, the typed variables they bind, and completion and inspection of magic lines.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EmbeddedBroker } from '../src/broker';
+import { KernelProcess } from './support/kernelClient';
+import { startStreamlabKernel, messagesOfType, errorOf, resultData } from './support/streamlabKernel';
+import { produceRaw, sleep, uniqueTopic } from './support/broker';
+
+let broker: EmbeddedBroker;
+let kernel: KernelProcess;
+let topic: string;
+const T0 = Date.parse('2026-06-01T00:00:00Z');
+
+before(async () => {
+  broker = await EmbeddedBroker.start({ writeState: true });
+  topic = uniqueTopic('readings');
+  await broker.createTopic(topic, 2);
+  await produceRaw(
+    broker.connection,
+    topic,
+    Array.from({ length: 40 }, (_, i) => ({ key: `s${i % 4}`, value: JSON.stringify({ sensor: `s${i % 4}`, time: T0 + i * 1000, value: i }), partition: i % 2, timestamp: T0 + i * 1000 })),
+  );
+  kernel = await startStreamlabKernel();
+});
+after(async () => {
+  if (!kernel.hasExited) await kernel.shutdown();
+  await broker.stop();
+});
+
+const html = (r: Awaited<ReturnType<KernelProcess['execute']>>) => String(resultData(r)['text/html']);
+
+async function ok(code: string) {
+  const r = await kernel.execute(code);
+  assert.equal(r.reply.content.status, 'ok', `${code}\n${JSON.stringify(messagesOfType(r.iopub, 'error').map((m) => m.content.evalue))}`);
+  return r;
+}
+
+describe('magics, happy paths', () => {
+  test('%connect with no arguments finds the running embedded broker', async () => {
+    const r = await ok('%connect');
+    assert.match(String(resultData(r)['text/plain']), /^'connected to brokers 127\.0\.0\.1:\d+ \(from embedded broker\)'$/);
+  });
+
+  test('%topics is a table of partitions, offsets and message counts', async () => {
+    const table = html(await ok('%topics'));
+    assert.match(table, new RegExp(`<td>${topic}</td><td>2</td><td>40</td><td>0:0-20 1:0-20</td>`));
+  });
+
+  test('%peek shows the newest records as a DataFrame, and --as binds it', async () => {
+    const table = html(await ok(`%peek ${topic} -n 5`));
+    assert.match(table, /5 rows × \d+ columns/);
+    for (const v of [35, 36, 37, 38, 39]) assert.match(table, new RegExp(`<td>${v}</td>`), `value ${v} is among the newest`);
+    assert.doesNotMatch(table, /<td>34<\/td>/);
+    await ok(`%peek ${topic} -n 3 --as newest`);
+    assert.deepEqual(resultData(await ok('newest.shape[0]')), { 'text/plain': '3' });
+  });
+
+  test('%consume binds a typed stream variable that later cells use, and a wrong use is a type error', async () => {
+    await ok(`%consume ${topic} --as readings --from earliest --time-field time`);
+    let records = 0;
+    for (let i = 0; i < 50 && records < 40; i++) {
+      records = Number(resultData(await ok('readings.metrics().records'))['text/plain']);
+      if (records < 40) await sleep(200);
+    }
+    assert.equal(records, 40);
+    assert.deepEqual(resultData(await ok('Math.max(...readings.latest(100).map((r) => r.time))')), { 'text/plain': String(T0 + 39_000) });
+    const e = errorOf(await kernel.execute('const wrong: number = readings;'));
+    assert.equal(e.ename, 'TypeScriptError');
+    assert.match(e.evalue, /^1:7 - Type 'TopicSource<JsonValue>' is not assignable to type 'number'\./);
+  });
+
+  test('%streams lists running streams with their rates, lag and errors', async () => {
+    const table = html(await ok('%streams'));
+    assert.match(table, /<th>name<\/th><th>kind<\/th><th>topic<\/th><th>state<\/th><th>records<\/th>/);
+    assert.match(table, new RegExp(`<td>readings</td><td>consume</td><td>${topic}</td><td>running</td><td>40</td>`));
+  });
+
+  test('%pause, %resume and %stop act on a stream by name', async () => {
+    await ok('%pause readings');
+    assert.deepEqual(resultData(await ok('readings.state')), { 'text/plain': "'paused'" });
+    await ok('%resume readings');
+    assert.deepEqual(resultData(await ok('readings.state')), { 'text/plain': "'running'" });
+    await ok('%stop readings');
+    assert.deepEqual(resultData(await ok('readings.state')), { 'text/plain': "'stopped'" });
+    assert.doesNotMatch(html(await ok('%streams')), /<td>readings<\/td>/);
+  });
+
+  test('%%produce writes the rows a cell computes; %produce --from writes a variable', async () => {
+    const out = uniqueTopic('alerts');
+    await ok(`%%produce ${out} --key sensor --create --partitions 1\n[1, 2, 3].map((i) => ({ sensor: 's' + i, level: i * 10 }))`);
+    await ok(`const more = [{ sensor: 's9', level: 90 }];\n%produce ${out} --from more --key sensor`);
+    const table = html(await ok(`%peek ${out} -n 10`));
+    assert.match(table, /4 rows/);
+    for (const level of [10, 20, 30, 90]) assert.match(table, new RegExp(`<td>${level}</td>`));
+    assert.match(table, /<td>s9<\/td>/);
+  });
+
+  test('%help lists the magics, %consume? and %help consume show usage with examples', async () => {
+    const list = messagesOfType((await ok('%help')).iopub, 'display_data').map((m) => String(m.content.data['text/plain']))[0] ?? '';
+    for (const name of ['%connect', '%topics', '%peek', '%consume', '%produce', '%streams', '%stop', '%pause', '%resume']) assert.ok(list.includes(name), `${name} listed`);
+    for (const code of ['%consume?', '%help consume']) {
+      const text = messagesOfType((await ok(code)).iopub, 'display_data').map((m) => String(m.content.data['text/plain']))[0] ?? '';
+      assert.match(text, /^%consume TOPIC \[--as NAME\]/);
+      assert.match(text, /--time-field/);
+    }
+  });
+
+  test('--explain shows the TypeScript a magic runs, without running it', async () => {
+    const r = await ok(`%consume ${topic} --as explained --from earliest --explain`);
+    const shown = messagesOfType(r.iopub, 'display_data')[0]!.content.data['text/plain'];
+    assert.equal(shown, `const explained = await streamlab.session.consume({ topic: "${topic}", name: "explained", from: "earliest" });`);
+    assert.doesNotMatch(html(await ok('%streams')), /explained/, 'nothing was started');
+  });
+});
+
+describe('magics, error paths', () => {
+  const usageError = async (code: string, pattern: RegExp) => {
+    const e = errorOf(await kernel.execute(code));
+    assert.equal(e.ename, 'UsageError');
+    assert.match(e.evalue, pattern);
+    assert.ok(!e.evalue.includes('\n'), 'one line');
+    assert.deepEqual(e.traceback, [`UsageError: ${e.evalue}`], 'no stack');
+  };
+
+  test('unknown magics and options get a "did you mean"; bad values and missing arguments get usage', async () => {
+    await usageError('%consum sensors', /^unknown magic %consum \(did you mean %consume\?\)/);
+    await usageError(`%consume ${topic} --form earliest`, /^%consume: unknown option --form \(did you mean --from\?\); usage: %consume TOPIC/);
+    await usageError(`%consume ${topic} --from yesterday`, /^%consume: bad --from 'yesterday': use earliest, latest, committed, offset:N or time:/);
+    await usageError('%peek', /^%peek: missing TOPIC; usage: %peek TOPIC/);
+    await usageError(`%peek ${topic} -n many`, /^%peek: bad -n 'many'/);
+    await usageError('%stop', /^%stop: missing NAME\|all; usage: %stop NAME\|all/);
+    await usageError('%connect --sasl-password hunter2', /^%connect: .*password/);
+  });
+
+  test('runtime errors of magics are one clear line too', async () => {
+    const unknownTopic = errorOf(await kernel.execute(`%consume ${topic.replace('readings', 'readngs')}`));
+    assert.equal(unknownTopic.ename, 'StreamlabError');
+    assert.match(unknownTopic.evalue, /unknown topic .*: did you mean '.*readings.*'\?$/);
+    const noStream = errorOf(await kernel.execute('%stop nosuchstream'));
+    assert.equal(noStream.evalue, "no stream named 'nosuchstream': no streams are running");
+    const badBroker = errorOf(await kernel.execute('%connect 127.0.0.1:1'));
+    assert.match(badBroker.evalue, /^connecting: cannot reach Kafka at brokers 127\.0\.0\.1:1 \(from options\) \(connection refused\)/);
+    const missingSecret = errorOf(await kernel.execute('%connect 127.0.0.1:1 --sasl-mechanism plain --sasl-username me --sasl-password-env STREAMLAB_TEST_UNSET_PW'));
+    assert.match(missingSecret.evalue, /STREAMLAB_TEST_UNSET_PW/);
+    // The session keeps its earlier, working connection after a failed %connect.
+    assert.match(html(await ok('%topics')), new RegExp(topic));
+  });
+});
+
+describe('magic lines in the editor', () => {
+  const complete = async (code: string, cursor = code.length) => (await kernel.request('shell', 'complete_request', { code, cursor_pos: cursor })).content;
+
+  test('completion offers magic names, options, choices and topic names', async () => {
+    const names = await complete('%co');
+    assert.deepEqual([...names.matches].sort(), ['%connect', '%consume']);
+    assert.equal(names.cursor_start, 0);
+    const topics = await complete(`%consume ${topic.slice(0, 8)}`);
+    assert.ok(topics.matches.includes(topic), JSON.stringify(topics.matches));
+    assert.equal(topics.cursor_start, '%consume '.length);
+    assert.ok((await complete(`%consume ${topic} --fr`)).matches.includes('--from'));
+    assert.deepEqual([...(await complete(`%consume ${topic} --from `)).matches].sort(), ['committed', 'earliest', 'latest']);
+  });
+
+  test('TypeScript completion still works below a magic line', async () => {
+    await ok('const magicNeighbour = 1;');
+    const code = `%topics\nmagicNeigh`;
+    const c = await complete(code);
+    assert.ok(c.matches.includes('magicNeighbour'), JSON.stringify(c.matches));
+    assert.equal(c.cursor_start, code.length - 'magicNeigh'.length);
+  });
+
+  test('inspect on a magic line shows its help', async () => {
+    const i = (await kernel.request('shell', 'inspect_request', { code: '%peek x', cursor_pos: 3, detail_level: 0 })).content;
+    assert.equal(i.found, true);
+    assert.match(i.data['text/plain'], /^%peek TOPIC/);
+  });
+});
