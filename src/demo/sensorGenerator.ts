@@ -38,7 +38,7 @@ export interface SensorGeneratorOptions {
   seed?: number;
   /** Event time of the first record, epoch ms. Default now. */
   startTime?: number;
-  /** Share of readings that start an anomaly. Default 0.002. */
+  /** Share of readings that start an anomaly (drifts and stuck runs then last 30-150 readings). Default 0.0005. */
   anomalyShare?: number;
   /** Share of readings whose event time lags their send time by up to maxDelayMs. Default 0.01. */
   outOfOrderShare?: number;
@@ -96,7 +96,7 @@ export class SensorGenerator {
     this.intervalMs = Number.isFinite(rate) ? 1000 / rate : 1;
     this.startTime = options.startTime ?? Date.now();
     this.options = {
-      anomalyShare: share(options.anomalyShare, 0.002, 'anomalyShare'),
+      anomalyShare: share(options.anomalyShare, 0.0005, 'anomalyShare'),
       outOfOrderShare: share(options.outOfOrderShare, 0.01, 'outOfOrderShare'),
       malformedShare: share(options.malformedShare, 0.002, 'malformedShare'),
       maxDelayMs: options.maxDelayMs ?? 5000,

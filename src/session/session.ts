@@ -12,6 +12,8 @@ import { TopicSink, TopicSinkOptions, SinkMetrics, FrameLike } from '../kafka/to
 import { JsonValue } from '../kafka/decoders';
 import { DataFrame, frameFromColumns } from '../frames/danfo';
 import { recordsToFrame } from '../frames/recordsFrame';
+import { SensorGenerator, SensorGeneratorOptions, GeneratorStats } from '../demo/sensorGenerator';
+import { producePaced } from '../demo/pacedProducer';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Start a private embedded broker when no brokers are configured anywhere (default true). */
@@ -45,12 +47,26 @@ export type ProduceOptions = Omit<TopicSinkOptions, 'topic' | 'connection'> & { 
 
 export type ProblemListener = (message: string) => void;
 
+export interface GenerateOptions extends SensorGeneratorOptions {
+  /** Records to write (default 10000); ignored with background. */
+  count?: number;
+  /** Records per second to send at (default: as fast as the broker takes them; 200 in the background). */
+  rate?: number;
+  /** Keep writing at `rate` until stopped, as a stream named `name` (default `generator:<topic>`). */
+  background?: boolean;
+  name?: string;
+  /** Partitions when the topic has to be created (default 4). */
+  partitions?: number;
+}
+
 /** A stream of records forwarded to a topic, kept open until stopped. */
 class Forward {
   records = 0;
   errors = 0;
   lastError: string | undefined;
   closed = false;
+  /** Work still writing to the sink, which must end before the sink closes. */
+  running: Promise<unknown> = Promise.resolve();
   constructor(
     readonly name: string,
     readonly sink: TopicSink,
@@ -227,6 +243,37 @@ export class Session {
     return forwardName;
   }
 
+  /**
+   * Writes seeded demo sensor readings (labelled anomalies, late and malformed records: see SensorGenerator) to a
+   * topic, creating it when missing. Returns what was written, or, with `background`, the name to stop it by.
+   */
+  async generate(topic: string, options?: GenerateOptions & { background?: false }): Promise<GeneratorStats>;
+  async generate(topic: string, options: GenerateOptions & { background: true }): Promise<string>;
+  async generate(topic: string, options: GenerateOptions = {}): Promise<GeneratorStats | string> {
+    const { count = 10_000, rate, background = false, name, partitions = 4, ...generatorOptions } = options;
+    const generator = new SensorGenerator(generatorOptions);
+    const sink = await TopicSink.open({ topic, connection: await this.settings(), createTopic: { partitions } });
+    if (!background) {
+      try {
+        await producePaced(sink, () => generator.next(), { rate: rate ?? Infinity, count });
+      } finally {
+        await sink.close();
+      }
+      return generator.stats;
+    }
+    const forwardName = this.freeName(name ?? `generator:${topic}`, name !== undefined);
+    const abort = new AbortController();
+    const forward = new Forward(forwardName, sink, () => abort.abort());
+    this.forwards.set(forwardName, forward);
+    forward.running = producePaced(sink, () => generator.next(), { rate: rate ?? 200, signal: abort.signal, onProgress: (sent) => (forward.records = sent) }).catch(
+      (e: unknown) => {
+        forward.errors++;
+        forward.lastError = (e as Error).message;
+      },
+    );
+    return forwardName;
+  }
+
   /** The running (and ended, until stopped) streams. */
   streams(): StreamInfo[] {
     const out: StreamInfo[] = [];
@@ -306,6 +353,7 @@ export class Session {
       if (forward) {
         forward.detach();
         forward.closed = true;
+        await forward.running;
         await forward.sink.close().catch(() => undefined);
         this.forwards.delete(name);
       }
