@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 # The embedded broker is librdkafka's mock cluster.
 ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1' || apt_packages+=(librdkafka1)
+# Jupyter's own kernel test suite (and jupyter_client) runs against the kernel in the tests, with Debian's Python.
+dpkg -s python3-jupyter-kernel-test >/dev/null 2>&1 || apt_packages+=(python3-jupyter-kernel-test)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
