@@ -5,3 +5,4 @@ export * from './broker';
 export * from './demo';
 export * from './frames';
 export * from './session';
+export * from './window';

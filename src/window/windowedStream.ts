@@ -1,0 +1,429 @@
+/**
+ * The windowing engine: Kafka Streams' windowedBy(...).aggregate(...) and Spark's window() + watermark as one
+ * library call. Records go in one at a time or in batches; windows are aggregated incrementally and closed by
+ * the watermark (highest event time seen - grace); closed windows are kept column by column, bounded, and
+ * become a Danfo DataFrame only when asked.
+ *
+ *   const w = windowed({ window: tumbling('10s'), keyBy: 'sensor', aggregates: { value: ['mean', 'max'], '*': ['count'] } });
+ *   w.attach(source);   // or w.addBatch(records)
+ *   w.closed();         // DataFrame: sensor, windowStart, windowEnd, mean_value, max_value, count, invalid_value
+ */
+import { StreamlabError } from '../errors';
+import type { StreamRecord } from '../kafka/topicSource';
+import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
+import { AggregatesOption, parseAggregates } from './aggregateSpec';
+import { ColumnStore } from './columnStore';
+import { Duration, parseDuration } from './duration';
+import { DataFrame, toDataFrame } from './frame';
+import { FixedWindowStore } from './fixedWindows';
+import { BatchSource, MicroBatchCallback, MicroBatchOptions, MicroBatchTrigger, RecordTap } from './microBatches';
+import { FieldChecks, FieldType } from './fieldChecks';
+import { EmitOption, RetainOption, checkOptionNames, parseEmit, parseKeyBy, parseRetain, positiveInt } from './windowOptions';
+import { SketchConfig } from './quantileSketch';
+import { TimeOption, TimeReader, describeValue, fieldsOf, isStreamRecord, keyReader, timeReader } from './recordAccess';
+import { SessionWindowStore } from './sessionWindows';
+import { InvalidRecords, LateRecords } from './setAside';
+import { SlidingWindowStore } from './slidingWindows';
+import { WindowSpec, checkWindowSpec, describeWindow } from './windowKinds';
+import { DROPPED, INVALID, LATE, StoreContext, WindowStore } from './windowStore';
+
+export interface WindowedOptions {
+  /** tumbling('10s'), hopping('1m', '10s'), sliding('30s') or sessionWindow('5m'). */
+  window: WindowSpec;
+  /** Fields to group by; none for one group over the whole stream. */
+  keyBy?: string | string[];
+  /**
+   * Event time: a field (epoch ms, ISO-8601 or Date), a function of the record, or 'processing' for the clock at
+   * arrival (so a field cannot be called 'processing'). Default: record.time for StreamRecords, the field 'time'
+   * for plain objects.
+   */
+  time?: TimeOption;
+  /** How far behind the highest event time records may arrive and still count. Default 0. */
+  grace?: Duration;
+  /** Default: the record count. */
+  aggregates?: AggregatesOption;
+  /** 'final' (default): each window once, when it closes. 'update': changes as they happen, at most every throttleMs (default 1s), then the final row. */
+  emit?: EmitOption;
+  /** Closed windows kept for closed(): the last N (default 10000) and/or those within a span of the newest. */
+  retain?: RetainOption;
+  /** Declares the record fields (optionally with types) so that specs are checked now, not on the first record. */
+  fields?: string[] | Record<string, FieldType>;
+  /** Late records kept for inspection (all are counted). Default 1000. */
+  lateLimit?: number;
+  /** Invalid records kept for inspection (all are counted). Default 1000. */
+  invalidLimit?: number;
+  /** Relative error of quantiles. Default 0.01. */
+  quantileAccuracy?: number;
+  /** Clock for processing time, update throttling and micro-batches. Default Date.now. */
+  clock?: () => number;
+}
+
+/** A window handed to subscribers. */
+export interface WindowResult {
+  key: Record<string, unknown>;
+  windowStart: number;
+  windowEnd: number;
+  /** False for an update of a window still open (update emit mode). */
+  final: boolean;
+  values: Record<string, unknown>;
+}
+
+export type WindowSubscriber = (results: WindowResult[]) => void;
+
+/** Anything with TopicSource's subscribe(). */
+export interface BatchSourceLike {
+  subscribe(subscriber: (records: StreamRecord<any>[]) => void | Promise<void>): () => void;
+}
+
+export interface WindowMetrics {
+  window: string;
+  records: number;
+  watermark: number;
+  openWindows: number;
+  closedWindows: number;
+  retainedWindows: number;
+  evictedWindows: number;
+  late: number;
+  lateDropped: number;
+  invalid: number;
+  subscriberErrors: number;
+  lastError?: string;
+}
+
+const OPTION_NAMES = ['window', 'keyBy', 'time', 'grace', 'aggregates', 'emit', 'retain', 'fields', 'lateLimit', 'invalidLimit', 'quantileAccuracy', 'clock'];
+const RESERVED_COLUMNS = ['windowStart', 'windowEnd'];
+
+export function windowed(options: WindowedOptions): WindowedStream {
+  return new WindowedStream(options);
+}
+
+export class WindowedStream {
+  readonly window: WindowSpec;
+  readonly keyBy: readonly string[];
+  /** Columns of closed() and open(), in order. */
+  readonly columns: readonly string[];
+  readonly late: LateRecords;
+  readonly invalid: InvalidRecords;
+  readonly graceMs: number;
+  private readonly plan: AggregatePlan;
+  private readonly store: WindowStore;
+  private readonly retained: ColumnStore;
+  private readonly numericColumns: boolean[];
+  private readonly row: unknown[];
+  private readonly keyOf: (fields: Fields) => unknown;
+  private readonly time: TimeReader;
+  private readonly clock: () => number;
+  private readonly updateThrottleMs: number | undefined;
+  private readonly fieldChecks: FieldChecks;
+  private readonly subscribers = new Set<WindowSubscriber>();
+  private readonly windowTaps = new Set<ColumnStore>();
+  private readonly recordTaps = new Set<RecordTap>();
+  private pending: WindowResult[] = [];
+  private maxTime = -Infinity;
+  private wm = -Infinity;
+  private seq = 0;
+  private records = 0;
+  private closedTotal = 0;
+  private lastUpdateAt = -Infinity;
+  private firstChecked: boolean;
+  private failure: StreamlabError | undefined;
+  private subscriberErrors = 0;
+  private lastError: string | undefined;
+
+  constructor(options: WindowedOptions) {
+    if (options === null || typeof options !== 'object') throw new StreamlabError('windowed() needs options', "e.g. windowed({ window: tumbling('10s'), aggregates: ['count'] })");
+    checkOptionNames(options, OPTION_NAMES, 'windowed');
+    this.window = checkWindowSpec(options.window);
+    this.keyBy = parseKeyBy(options.keyBy);
+    this.graceMs = parseDuration(options.grace ?? 0, 'grace');
+    this.clock = options.clock ?? Date.now;
+    if (typeof this.clock !== 'function') throw new StreamlabError('clock must be a function returning epoch ms');
+
+    this.time = timeReader(options.time);
+
+    const defs = parseAggregates(options.aggregates);
+    if (this.window.kind === 'session') {
+      const unmergeable = defs.find((d) => d.reducer && typeof d.reducer.merge !== 'function');
+      if (unmergeable) {
+        throw new StreamlabError(
+          `reducer '${unmergeable.reducer!.name}' has no merge(a, b), which session windows need`,
+          'sessions merge their partial results when a record bridges two of them; add merge to the reducer',
+        );
+      }
+    }
+    const accuracy = options.quantileAccuracy ?? 0.01;
+    if (!(typeof accuracy === 'number' && accuracy > 0 && accuracy < 1)) throw new StreamlabError(`quantileAccuracy must be between 0 and 1 (exclusive), got ${String(accuracy)}`, 'e.g. 0.01 for 1 %');
+    this.plan = new AggregatePlan(defs, new SketchConfig(accuracy));
+
+    const aggregateColumns = this.plan.columns.map((c) => c.name);
+    this.columns = [...this.keyBy, ...RESERVED_COLUMNS, ...aggregateColumns];
+    const clash = this.columns.find((c, i) => this.columns.indexOf(c) !== i);
+    if (clash) throw new StreamlabError(`column '${clash}' would appear twice in the output`, 'rename the key field or the aggregate (reducer names become column names)');
+    this.numericColumns = [...this.keyBy.map(() => false), true, true, ...this.plan.columns.map((c) => c.numeric)];
+    this.row = new Array(this.columns.length);
+
+    this.fieldChecks = new FieldChecks(this.keyBy, options.time, this.plan);
+    this.firstChecked = options.fields !== undefined;
+    if (options.fields !== undefined) this.fieldChecks.checkDeclared(options.fields);
+
+    this.updateThrottleMs = parseEmit(options.emit);
+    this.retained = new ColumnStore(this.columns, this.numericColumns, { ...parseRetain(options.retain), endColumn: this.keyBy.length + 1 });
+    this.late = new LateRecords(positiveInt(options.lateLimit ?? 1000, 'lateLimit'));
+    this.invalid = new InvalidRecords(positiveInt(options.invalidLimit ?? 1000, 'invalidLimit'));
+
+    const keys = keyReader(this.keyBy);
+    this.keyOf = keys.mapKey;
+    const ctx: StoreContext = { onClose: (k, s, e, st) => this.onClose(k, s, e, st), keyValues: keys.values, trackUpdates: this.updateThrottleMs !== undefined };
+    const w = this.window;
+    this.store =
+      w.kind === 'session' ? new SessionWindowStore(w, this.plan, ctx) : w.kind === 'sliding' ? new SlidingWindowStore(w, this.plan, ctx) : new FixedWindowStore(w, this.plan, ctx);
+  }
+
+  /** Current watermark: highest event time seen - grace (-Infinity before the first record). */
+  get watermark(): number {
+    return this.wm;
+  }
+
+  /** Adds one record: a StreamRecord, a plain object, or a bare value (read as the field `value`). */
+  add(record: unknown): this {
+    this.guard();
+    if (this.time.processing) this.time.now = this.clock();
+    this.ingest(record);
+    this.afterCall();
+    return this;
+  }
+
+  addBatch(records: readonly unknown[]): this {
+    this.guard();
+    if (!Array.isArray(records)) throw new StreamlabError(`addBatch needs an array of records, got ${describeValue(records)}`);
+    if (this.time.processing) this.time.now = this.clock();
+    for (let i = 0; i < records.length; i++) this.ingest(records[i]);
+    this.afterCall();
+    return this;
+  }
+
+  /**
+   * Moves event time forward without a record: closes the windows a record at `timeMs` would close. For
+   * processing time (call it with the clock) and for idle streams whose last windows should not wait forever.
+   */
+  advanceTo(timeMs: number): this {
+    this.guard();
+    if (typeof timeMs !== 'number' || Number.isNaN(timeMs)) throw new StreamlabError(`advanceTo needs a time in epoch ms, got ${describeValue(timeMs)}`);
+    this.advance(timeMs);
+    this.afterCall();
+    return this;
+  }
+
+  /** Ends the input: closes every open window now. Records added afterwards are late. */
+  flush(): this {
+    return this.advanceTo(Infinity);
+  }
+
+  /** Feeds every batch of a TopicSource to this engine; returns a function that detaches it. */
+  attach(source: BatchSourceLike): () => void {
+    return source.subscribe((records) => {
+      this.addBatch(records);
+    });
+  }
+
+  /** Closed windows kept by the retention bound, oldest first, as a Danfo DataFrame. */
+  closed(): DataFrame {
+    return toDataFrame(this.columns, this.retained.columns());
+  }
+
+  closedColumns(): Record<string, unknown[]> {
+    return this.retained.columns();
+  }
+
+  closedRows(): Record<string, unknown>[] {
+    return this.retained.rows();
+  }
+
+  /** Windows still open, with their current values, as a Danfo DataFrame. */
+  open(): DataFrame {
+    const rows = this.openRows();
+    const cols: Record<string, unknown[]> = {};
+    for (const c of this.columns) cols[c] = rows.map((r) => r[c]);
+    return toDataFrame(this.columns, cols);
+  }
+
+  openRows(): Record<string, unknown>[] {
+    const rows: Record<string, unknown>[] = [];
+    this.store.visitOpen((key, start, end, state) => {
+      this.fillRow(key, start, end, state);
+      rows.push(this.rowObject());
+    });
+    return rows.sort((a, b) => (a.windowEnd as number) - (b.windowEnd as number) || (a.windowStart as number) - (b.windowStart as number));
+  }
+
+  /** Calls `subscriber` with closed windows (and, in update mode, updates) after each add, batch or advance. */
+  subscribe(subscriber: WindowSubscriber): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /**
+   * Every `everyMs`, hands `callback` the windows closed since the last batch (or, with { records: true }, the
+   * raw records) as a DataFrame. In processing-time mode each batch first closes the windows due by the clock.
+   */
+  microBatches(every: Duration, callback: MicroBatchCallback, options: MicroBatchOptions = {}): MicroBatchTrigger {
+    const everyMs = parseDuration(every, 'micro-batch interval');
+    if (everyMs === 0) throw new StreamlabError('micro-batch interval must be positive', "e.g. '1s'");
+    if (typeof callback !== 'function') throw new StreamlabError('microBatches needs a callback (frame, info) => ...');
+    const maxRows = positiveInt(options.maxRows ?? 100_000, 'maxRows');
+    const source = options.records ? this.recordBatches(maxRows) : this.windowBatches(maxRows);
+    return new MicroBatchTrigger(source, callback, { everyMs, emitEmpty: options.emitEmpty ?? false, clock: this.clock });
+  }
+
+  metrics(): WindowMetrics {
+    return {
+      window: describeWindow(this.window),
+      records: this.records,
+      watermark: this.wm,
+      openWindows: this.store.openCount,
+      closedWindows: this.closedTotal,
+      retainedWindows: this.retained.size,
+      evictedWindows: this.retained.evicted,
+      late: this.late.count,
+      lateDropped: this.late.dropped,
+      invalid: this.invalid.count,
+      subscriberErrors: this.subscriberErrors,
+      lastError: this.lastError ?? this.failure?.message,
+    };
+  }
+
+  // The hot path: one call per record, no allocation unless a window opens or a record is irregular.
+  private ingest(record: unknown): void {
+    const stream = isStreamRecord(record);
+    const fields = fieldsOf(stream ? record.value : record);
+    if (!this.firstChecked) {
+      this.firstChecked = true;
+      this.failure = this.fieldChecks.firstRecordError(fields, stream);
+      if (this.failure) throw this.failure;
+    }
+    const t = this.time.read(fields, record, stream);
+    if (!(t - t === 0)) {
+      this.invalid.add({ record, reason: 'no-time', fields: this.time.field === undefined ? [] : [this.time.field], time: t });
+      return;
+    }
+    this.records++;
+    if (this.recordTaps.size > 0) for (const tap of this.recordTaps) tap.push(t, fields);
+    if (t > this.maxTime) {
+      this.maxTime = t;
+      this.wm = t - this.graceMs;
+      if (this.wm >= this.store.nextCloseAt) this.store.closeUntil(this.wm);
+    }
+    const outcome = this.store.add(this.keyOf(fields), fields, t, this.seq++, this.wm);
+    if (outcome !== 0) this.setAside(outcome, record, fields, t);
+  }
+
+  private setAside(outcome: number, record: unknown, fields: Fields, t: number): void {
+    if (outcome & (LATE | DROPPED)) this.late.add({ record, time: t, watermark: this.wm, dropped: (outcome & DROPPED) !== 0 });
+    if (outcome & INVALID) this.invalid.add({ record, reason: 'non-numeric', fields: this.plan.invalidFields(fields), time: t });
+  }
+
+  private advance(timeMs: number): void {
+    if (timeMs <= this.maxTime) return;
+    this.maxTime = timeMs;
+    this.wm = timeMs - this.graceMs;
+    if (this.wm >= this.store.nextCloseAt) this.store.closeUntil(this.wm);
+  }
+
+  private onClose(key: readonly unknown[], start: number, end: number, state: WindowState): void {
+    this.closedTotal++;
+    this.fillRow(key, start, end, state);
+    this.retained.append(this.row);
+    for (const tap of this.windowTaps) tap.append(this.row);
+    if (this.subscribers.size > 0) this.pending.push(this.result(true));
+  }
+
+  private fillRow(key: readonly unknown[], start: number, end: number, state: WindowState): void {
+    const row = this.row;
+    let c = 0;
+    for (let i = 0; i < key.length; i++) row[c++] = key[i];
+    row[c++] = start;
+    row[c++] = end;
+    const columns = this.plan.columns;
+    for (let i = 0; i < columns.length; i++) row[c++] = columns[i]!.get(state);
+  }
+
+  private rowObject(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let c = 0; c < this.columns.length; c++) out[this.columns[c]!] = this.row[c];
+    return out;
+  }
+
+  private result(final: boolean): WindowResult {
+    const key: Record<string, unknown> = {};
+    const values: Record<string, unknown> = {};
+    const k = this.keyBy.length;
+    for (let c = 0; c < k; c++) key[this.columns[c]!] = this.row[c];
+    for (let c = k + 2; c < this.columns.length; c++) values[this.columns[c]!] = this.row[c];
+    return { key, windowStart: this.row[k] as number, windowEnd: this.row[k + 1] as number, final, values };
+  }
+
+  private afterCall(): void {
+    if (this.updateThrottleMs !== undefined && this.subscribers.size > 0) {
+      const now = this.clock();
+      if (now - this.lastUpdateAt >= this.updateThrottleMs) {
+        this.lastUpdateAt = now;
+        this.store.takeUpdates((key, start, end, state) => {
+          this.fillRow(key, start, end, state);
+          this.pending.push(this.result(false));
+        });
+      }
+    }
+    if (this.pending.length === 0) return;
+    const results = this.pending;
+    this.pending = [];
+    for (const subscriber of [...this.subscribers]) {
+      try {
+        subscriber(results);
+      } catch (e) {
+        // Like TopicSource: a failing subscriber is detached and reported; the engine and the others go on.
+        this.subscribers.delete(subscriber);
+        this.subscriberErrors++;
+        this.lastError = `a window subscriber failed and was detached: ${(e as Error)?.message ?? String(e)}`;
+      }
+    }
+  }
+
+  private windowBatches(maxRows: number): BatchSource {
+    const tap = new ColumnStore(this.columns, this.numericColumns, { maxRows, endColumn: this.keyBy.length + 1 });
+    this.windowTaps.add(tap);
+    return {
+      beforeCut: (now) => {
+        if (this.time.processing && !this.failure) this.advanceTo(now);
+      },
+      cut: () => {
+        const columns = tap.columns();
+        const rows = tap.size;
+        const dropped = tap.evicted;
+        tap.clear();
+        tap.evicted = 0;
+        return { frame: () => toDataFrame(this.columns, columns), rows, dropped };
+      },
+      release: () => this.windowTaps.delete(tap),
+    };
+  }
+
+  private recordBatches(maxRows: number): BatchSource {
+    const tap = new RecordTap(maxRows);
+    this.recordTaps.add(tap);
+    return {
+      beforeCut: (now) => {
+        if (this.time.processing && !this.failure) this.advanceTo(now);
+      },
+      cut: () => {
+        const { names, columns, rows, dropped } = tap.cut();
+        return { frame: () => toDataFrame(names, columns), rows, dropped };
+      },
+      release: () => this.recordTaps.delete(tap),
+    };
+  }
+
+  private guard(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+

@@ -1,0 +1,233 @@
+/**
+ * A brute-force oracle for the window engine: it recomputes every window from the full list of records in arrival
+ * order, straight from the definitions, sharing no code with the engine. It is slow (quadratic for sessions) and
+ * meant for a few hundred records.
+ *
+ * Definitions (the engine's documented semantics):
+ * - watermark after record i: max(t_0..t_i) - grace.
+ * - tumbling/hopping: window [s, s + size), s a multiple of advance, takes record i iff s <= t_i < s + size and
+ *   s + size > watermark_i. A record is late if some window of it had closed, dropped if all had.
+ * - sliding(d): windows [s, s + d], both ends inclusive. Record j is dropped iff t_j + d < wm_j, late iff
+ *   t_j < wm_j. Window [t_j - d, t_j] exists for every on-time record j; window [t + 1, t + 1 + d] for every
+ *   kept record at t, when it takes some record. A window [s, e] takes kept record k iff s <= t_k <= e and e >= wm_k.
+ * - session(gap): at record i, the sessions of the records taken so far (per key, split where consecutive times
+ *   are more than gap apart) are closed iff end + gap < wm_i. Record i is late (dropped) iff it is within the
+ *   gap of a closed session, or touches no open session and t_i + gap < wm_i. Final sessions are those of all
+ *   records taken.
+ */
+import { StreamlabError } from '../src/errors';
+
+export interface TestRecord {
+  time: number;
+  sensor: string;
+  site: string;
+  value?: unknown;
+  tag?: string | null;
+}
+
+export type Kind = { kind: 'tumbling'; size: number } | { kind: 'hopping'; size: number; advance: number } | { kind: 'sliding'; size: number } | { kind: 'session'; gap: number };
+
+export interface OracleWindow {
+  key: string[];
+  start: number;
+  end: number;
+  /** Arrival indexes of the records in the window. */
+  members: number[];
+  /** Watermark at which it closes (it is closed once the watermark is >= this). */
+  closesAt: number;
+}
+
+export interface OracleResult {
+  windows: OracleWindow[];
+  late: number;
+  /** Arrival indexes of the records no window took. */
+  dropped: Set<number>;
+  finalWatermark: number;
+}
+
+export function watermarks(records: TestRecord[], grace: number): number[] {
+  let max = -Infinity;
+  return records.map((r) => (max = Math.max(max, r.time)) - grace);
+}
+
+export function oracle(records: TestRecord[], kind: Kind, grace: number, keyBy: (keyof TestRecord)[]): OracleResult {
+  const wm = watermarks(records, grace);
+  const keyOf = (r: TestRecord) => keyBy.map((k) => String(r[k] ?? null));
+  const result = (() => {
+    switch (kind.kind) {
+      case 'tumbling':
+        return fixed(records, wm, kind.size, kind.size, keyOf);
+      case 'hopping':
+        return fixed(records, wm, kind.size, kind.advance, keyOf);
+      case 'sliding':
+        return slidingOracle(records, wm, kind.size, keyOf);
+      case 'session':
+        return sessionOracle(records, wm, kind.gap, keyOf);
+    }
+  })();
+  return { ...result, finalWatermark: wm.length ? wm[wm.length - 1]! : -Infinity };
+}
+
+function fixed(records: TestRecord[], wm: number[], size: number, advance: number, keyOf: (r: TestRecord) => string[]) {
+  const windows = new Map<string, OracleWindow>();
+  let late = 0;
+  const dropped = new Set<number>();
+  records.forEach((r, i) => {
+    let took = 0;
+    let missed = 0;
+    // Every multiple of advance in (t - size, t].
+    const first = Math.ceil((r.time - size + 1) / advance) * advance;
+    for (let s = first; s <= r.time; s += advance) {
+      if (s + size <= wm[i]!) {
+        missed++;
+        continue;
+      }
+      took++;
+      const key = keyOf(r);
+      const id = JSON.stringify([key, s]);
+      if (!windows.has(id)) windows.set(id, { key, start: s, end: s + size, members: [], closesAt: s + size });
+      windows.get(id)!.members.push(i);
+    }
+    if (missed > 0) late++;
+    if (took === 0) dropped.add(i);
+  });
+  return { windows: [...windows.values()], late, dropped };
+}
+
+function slidingOracle(records: TestRecord[], wm: number[], d: number, keyOf: (r: TestRecord) => string[]) {
+  const kept = records.map((r, j) => r.time + d >= wm[j]!);
+  const late = records.filter((r, j) => r.time < wm[j]!).length;
+  const dropped = new Set(records.map((_, j) => j).filter((j) => !kept[j]));
+  const byKey = new Map<string, number[]>();
+  records.forEach((r, j) => {
+    if (!kept[j]) return;
+    const id = JSON.stringify(keyOf(r));
+    if (!byKey.has(id)) byKey.set(id, []);
+    byKey.get(id)!.push(j);
+  });
+  const windows: OracleWindow[] = [];
+  for (const [id, idx] of byKey) {
+    const starts = new Set<number>();
+    for (const j of idx) {
+      if (records[j]!.time >= wm[j]!) starts.add(records[j]!.time - d);
+      starts.add(records[j]!.time + 1);
+    }
+    for (const s of starts) {
+      const e = s + d;
+      const members = idx.filter((k) => records[k]!.time >= s && records[k]!.time <= e && e >= wm[k]!);
+      // A left window always holds its own record; a right window exists only when it holds some.
+      if (members.length > 0) windows.push({ key: JSON.parse(id), start: s, end: e, members, closesAt: e + 1 });
+    }
+  }
+  return { windows, late, dropped };
+}
+
+function sessionOracle(records: TestRecord[], wm: number[], gap: number, keyOf: (r: TestRecord) => string[]) {
+  const taken: number[] = [];
+  const dropped = new Set<number>();
+  records.forEach((r, i) => {
+    const id = JSON.stringify(keyOf(r));
+    const mine = taken.filter((k) => JSON.stringify(keyOf(records[k]!)) === id);
+    const sessions = sessionsOf(records, mine, gap);
+    const closed = sessions.filter((s) => s.end + gap < wm[i]!);
+    const open = sessions.filter((s) => s.end + gap >= wm[i]!);
+    const nearClosed = closed.some((s) => r.time >= s.start - gap && r.time <= s.end + gap);
+    const touchesOpen = open.some((s) => r.time >= s.start - gap && r.time <= s.end + gap);
+    if (nearClosed || (!touchesOpen && r.time + gap < wm[i]!)) dropped.add(i);
+    else taken.push(i);
+  });
+  const byKey = new Map<string, number[]>();
+  for (const k of taken) {
+    const id = JSON.stringify(keyOf(records[k]!));
+    if (!byKey.has(id)) byKey.set(id, []);
+    byKey.get(id)!.push(k);
+  }
+  const windows: OracleWindow[] = [];
+  for (const [id, idx] of byKey) {
+    for (const s of sessionsOf(records, idx, gap)) windows.push({ key: JSON.parse(id), start: s.start, end: s.end, members: s.members, closesAt: s.end + gap + 1 });
+  }
+  return { windows, late: dropped.size, dropped };
+}
+
+function sessionsOf(records: TestRecord[], idx: number[], gap: number): { start: number; end: number; members: number[] }[] {
+  const sorted = [...idx].sort((a, b) => records[a]!.time - records[b]!.time);
+  const out: { start: number; end: number; members: number[] }[] = [];
+  for (const k of sorted) {
+    const t = records[k]!.time;
+    const last = out[out.length - 1];
+    if (last && t - last.end <= gap) {
+      last.end = t;
+      last.members.push(k);
+    } else {
+      out.push({ start: t, end: t, members: [k] });
+    }
+  }
+  return out;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Expected aggregate values of one window, computed from its members by definition. */
+export function expectedValues(records: TestRecord[], members: number[]): Record<string, unknown> {
+  const rows = members.map((i) => ({ r: records[i]!, i }));
+  const nums = rows.map(({ r }) => r.value).filter(isNumber);
+  const sorted = [...nums].sort((a, b) => a - b);
+  const n = nums.length;
+  const sum = nums.reduce((a, b) => a + b, 0);
+  const mean = n ? sum / n : NaN;
+  const variance = n > 1 ? nums.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1) : NaN;
+  const q = (p: number) => (n ? sorted[Math.floor(p * (n - 1))]! : NaN);
+  const present = (field: 'value' | 'tag') => rows.filter(({ r }) => r[field] !== undefined && r[field] !== null);
+  const firstOf = (field: 'value' | 'tag') => {
+    const p = present(field);
+    if (p.length === 0) return null;
+    // Earliest event time; among equal times, earliest arrival.
+    return p.reduce((best, x) => (x.r.time < best.r.time || (x.r.time === best.r.time && x.i < best.i) ? x : best)).r[field];
+  };
+  const lastOf = (field: 'value' | 'tag') => {
+    const p = present(field);
+    if (p.length === 0) return null;
+    return p.reduce((best, x) => (x.r.time > best.r.time || (x.r.time === best.r.time && x.i > best.i) ? x : best)).r[field];
+  };
+  return {
+    count: rows.length,
+    count_value: present('value').length,
+    sum_value: n ? sum : NaN,
+    mean_value: mean,
+    min_value: n ? sorted[0] : NaN,
+    max_value: n ? sorted[n - 1] : NaN,
+    variance_value: variance,
+    stddev_value: Math.sqrt(variance),
+    first_value: firstOf('value'),
+    last_value: lastOf('value'),
+    first_tag: firstOf('tag'),
+    last_tag: lastOf('tag'),
+    distinct_value: new Set(present('value').map(({ r }) => r.value)).size,
+    distinct_tag: new Set(present('tag').map(({ r }) => r.tag)).size,
+    p50_value: q(0.5),
+    p90_value: q(0.9),
+    p99_value: q(0.99),
+    median_value: q(0.5),
+    sumsq_value: nums.reduce((a, v) => a + v * v, 0),
+    invalid_value: rows.length - n,
+  };
+}
+
+/** How a column is compared: exactly, with float rounding, or within the quantile sketch's relative error. */
+export function columnTolerance(column: string): 'exact' | 'float' | 'quantile' {
+  if (/^(p\d+|median)_/.test(column)) return 'quantile';
+  if (/^(sum|mean|variance|stddev|sumsq)_/.test(column)) return 'float';
+  return 'exact';
+}
+
+export function closeEnough(got: unknown, want: unknown, tolerance: 'exact' | 'float' | 'quantile', relativeAccuracy = 0.01): boolean {
+  if (typeof want === 'number' && Number.isNaN(want)) return typeof got === 'number' && Number.isNaN(got);
+  if (tolerance === 'exact' || typeof want !== 'number' || typeof got !== 'number') return Object.is(got, want) || got === want;
+  const allowed = tolerance === 'float' ? 1e-9 * Math.max(1, Math.abs(want)) : relativeAccuracy * Math.abs(want) * (1 + 1e-9) + 1e-12;
+  return Math.abs(got - want) <= allowed;
+}
+
+/** Throws if the test data itself would make the engine reject the spec: keeps generator bugs obvious. */
+export function assertUsableFirst(records: TestRecord[]): void {
+  if (records.length > 0 && !isNumber(records[0]!.value)) throw new StreamlabError('test generator: the first record must hold a number');
+}
