@@ -128,6 +128,19 @@ describe('expansion', () => {
       '%%produce alerts --key sensor\n[\n  { sensor: "s1", level: 3 },\n]',
       'await streamlab.session.produce("alerts", (\n[\n  { sensor: "s1", level: 3 },\n]), { keyField: "sensor" });',
     ],
+    [
+      '%window readings --tumbling 10s --by sensor --agg mean(value),max(value),count --as perSensor',
+      'const perSensor = await streamlab.session.window("readings", { name: "perSensor", window: streamlab.tumbling("10s"), keyBy: ["sensor"], aggregates: ["mean(value)", "max(value)", "count"] });',
+    ],
+    [
+      '%window sensors --hopping 1m/10s --agg p50(value),p99(value) --grace 5s --emit update --retain 500 --from earliest --time-field time --as latency',
+      'const latency = await streamlab.session.window("sensors", { name: "latency", window: streamlab.hopping("1m", "10s"), aggregates: ["p50(value)", "p99(value)"], grace: "5s", emit: "update", retain: { windows: 500 }, consume: { from: "earliest", timeField: "time" } });',
+    ],
+    [
+      '%window clicks --session 30m --by user,site --time processing --as visits',
+      'const visits = await streamlab.session.window("clicks", { name: "visits", window: streamlab.sessionWindow("30m"), keyBy: ["user", "site"], time: "processing" });',
+    ],
+    ['%window readings --sliding 30s --as slide', 'const slide = await streamlab.session.window("readings", { name: "slide", window: streamlab.sliding("30s") });'],
     ['%streams', 'streamlab.session.streamsFrame();'],
     ['%stop readings', 'await streamlab.session.stop("readings");'],
     ['%stop all', 'await streamlab.session.stop("all");'],
@@ -146,6 +159,20 @@ describe('expansion', () => {
 test('the type checker does catch a wrong method or option name, so the checks above can fail', () => {
   assert.match(checker.check('await streamlab.session.consume({ topic: "x", form: "earliest" });').join('\n'), /'form' does not exist/);
   assert.match(checker.check('await streamlab.session.topic();').join('\n'), /Property 'topic' does not exist/);
+});
+
+test('a windowed stream bound by %window --as is typed in later cells', () => {
+  assert.deepEqual(checker.check('const windowsClosed: number = perSensor.metrics().closedWindows;'), []);
+  assert.deepEqual(checker.check('const w: string = perSensor;'), ["1:7 - Type 'WindowedStream' is not assignable to type 'string'."]);
+});
+
+test('%window: one window kind, a duration the engine reads, aggregates it knows', () => {
+  assert.throws(() => expandCell('%window r --as w'), /^MagicError: %window: give exactly one window kind: --tumbling, --hopping, --sliding, --session; usage: %window STREAM\|TOPIC --as NAME/);
+  assert.throws(() => expandCell('%window r --tumbling 10s --session 1m --as w'), /give exactly one window kind/);
+  assert.throws(() => expandCell('%window r --tumbling 10q --as w'), /^MagicError: %window: bad --tumbling '10q': use a duration like 500ms, 10s, 1m or 2h; usage:/);
+  assert.throws(() => expandCell('%window r --hopping 1m --as w'), /^MagicError: %window: bad --hopping '1m': write the window size and its advance as SIZE\/ADVANCE/);
+  assert.throws(() => expandCell('%window r --tumbling 10s --agg meen(value) --as w'), /^MagicError: %window: bad --agg 'meen\(value\)': unknown aggregate 'meen' .*did you mean 'mean'\?/);
+  assert.throws(() => expandCell('%window r --tumbling 10s'), /^MagicError: %window: missing --as NAME/);
 });
 
 test('a stream bound by %consume --as is typed in later cells', () => {
@@ -304,7 +331,7 @@ describe('help', () => {
     assert.equal(code, '');
     const lines = help!.split('\n');
     assert.match(lines[0]!, /^streamlab magics:/);
-    for (const name of ['%connect', '%topics', '%peek', '%consume', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
+    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
       assert.ok(lines.some((l) => l.trimStart().startsWith(`${name} `)), `${name} listed`);
     }
     assert.ok(help!.includes('start a background stream on a topic (bound to a variable with --as)'));
@@ -332,7 +359,7 @@ describe('help', () => {
   });
 
   test('magicNames lists each form as written', () => {
-    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
+    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
   });
 });
 

@@ -99,9 +99,9 @@ function compareRows(label: string, rows: Record<string, unknown>[], expected: O
   }
 }
 
-function runCase(seed: number, kind: Kind, grace: number, keyBy: (keyof TestRecord)[], gen: GenOptions): void {
+function runCase(seed: number, kind: Kind, grace: number, keyBy: (keyof TestRecord)[], gen: GenOptions | TestRecord[]): void {
   const label = `seed ${seed} ${JSON.stringify(kind)} grace ${grace} keyBy ${keyBy.join('+') || '-'}`;
-  const records = generate(seed, gen);
+  const records = Array.isArray(gen) ? gen : generate(seed, gen);
   const spec = kind.kind === 'tumbling' ? tumbling(kind.size) : kind.kind === 'hopping' ? hopping(kind.size, kind.advance) : kind.kind === 'sliding' ? sliding(kind.size) : sessionWindow(kind.gap);
   const w = windowed({ window: spec, keyBy: keyBy as string[], grace, aggregates: AGGREGATES, retain: { windows: 100_000 } });
   feed(w, records, seed);
@@ -164,7 +164,33 @@ describe('oracle: sliding windows', () => {
   });
 });
 
+/**
+ * Dense runs of records (past the sketch's exact limit, values of both signs) split into sessions by gaps,
+ * then joined by records arriving late into the gaps: the engine merges sessions whose quantiles are sketches.
+ */
+function denseSessions(seed: number, gap: number): TestRecord[] {
+  const rng = new SeededRandom(seed);
+  const records: TestRecord[] = [];
+  const runs = [300, 60, 400, 200];
+  let t = T0;
+  const starts: number[] = [];
+  for (const n of runs) {
+    starts.push(t);
+    for (let i = 0; i < n; i++) {
+      records.push({ time: t, sensor: 's0', site: 'north', value: rng.next() < 0.1 ? rng.int(-3, 3) : Math.round(rng.normal() * 40000 + 5000) / 1000, tag: `x${rng.int(0, 5)}` });
+      t += rng.int(1, 4) * 10;
+    }
+    t += gap + 100 + rng.int(0, 10) * 10;
+  }
+  // One record in the middle of each gap bridges the sessions either side of it.
+  for (let k = 1; k < starts.length; k++) records.push({ time: starts[k]! - Math.round((gap + 100) / 2), sensor: 's0', site: 'north', value: -1.5, tag: 'x0' });
+  return records;
+}
+
 describe('oracle: session windows', () => {
+  test('dense sessions merged by late records, quantiles from merged sketches', () => {
+    for (const seed of SEEDS.slice(0, 4)) runCase(seed, { kind: 'session', gap: 400 }, 60_000, ['sensor'], denseSessions(seed, 400));
+  });
   test('random streams, one key', () => {
     for (const seed of SEEDS) runCase(seed, { kind: 'session', gap: 400 }, graceFor(seed, 500), ['sensor'], { n: 250, stepMax: 500, disorder: 2000, boundary: 1000 });
   });

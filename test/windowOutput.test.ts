@@ -10,7 +10,6 @@ import { StreamRecord, TopicSource } from '../src/kafka';
 import { BatchSourceLike, MicroBatchInfo, WindowResult, rolling, sessionWindow, tumbling, windowed } from '../src/window';
 import { AggregatePlan } from '../src/window/aggregatePlan';
 import { parseAggregates } from '../src/window/aggregateSpec';
-import { SketchConfig } from '../src/window/quantileSketch';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => T0 + s * 1000;
@@ -282,7 +281,7 @@ describe('rolling view', () => {
 
 describe('partial aggregates', () => {
   test('merging two windows whose first (or last) values tie in time keeps the earlier (or later) arrival', () => {
-    const plan = new AggregatePlan(parseAggregates({ v: ['first', 'last'] }), new SketchConfig());
+    const plan = new AggregatePlan(parseAggregates({ v: ['first', 'last'] }));
     const early = plan.create();
     const late = plan.create();
     plan.add(early, { v: 'early' }, 100, 1);

@@ -13,8 +13,9 @@ import { consume } from './specs/consume';
 import { produce } from './specs/produce';
 import { stop, pause, resume } from './specs/control';
 import { help } from './specs/help';
+import { window } from './specs/window';
 
-export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, produce, streams, stop, pause, resume, help];
+export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, produce, streams, stop, pause, resume, help];
 
 export const HELP = help;
 

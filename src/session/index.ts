@@ -1,1 +1,1 @@
-export { Session, session, GenerateOptions, ConnectOptions, ConsumeOptions, PeekOptions, ProduceOptions, StreamInfo, ProblemListener } from './session';
+export { Session, session, GenerateOptions, WindowOptions, ConnectOptions, ConsumeOptions, PeekOptions, ProduceOptions, StreamInfo, ProblemListener } from './session';

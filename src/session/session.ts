@@ -14,6 +14,7 @@ import { DataFrame, frameFromColumns } from '../frames/danfo';
 import { recordsToFrame } from '../frames/recordsFrame';
 import { SensorGenerator, SensorGeneratorOptions, GeneratorStats } from '../demo/sensorGenerator';
 import { producePaced } from '../demo/pacedProducer';
+import { windowed, WindowedOptions, WindowedStream } from '../window/windowedStream';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Start a private embedded broker when no brokers are configured anywhere (default true). */
@@ -22,7 +23,7 @@ export interface ConnectOptions extends ConnectionOptions {
 
 export interface StreamInfo {
   name: string;
-  kind: 'consume' | 'produce';
+  kind: 'consume' | 'produce' | 'window';
   topic: string;
   state: SourceState | 'open' | 'closed';
   records: number;
@@ -46,6 +47,22 @@ export type PeekOptions<T> = Omit<ConsumeOptions<T>, 'topic' | 'from' | 'untilEn
 export type ProduceOptions = Omit<TopicSinkOptions, 'topic' | 'connection'> & { name?: string };
 
 export type ProblemListener = (message: string) => void;
+
+export type WindowOptions = WindowedOptions & {
+  /** The name the windowed stream is known by in streams() and stop(); default `<source>:<window>`. */
+  name?: string;
+};
+
+/** A windowed view of a stream, fed by it until stopped. */
+interface WindowEntry {
+  stream: WindowedStream;
+  topic: string;
+  detach: () => void;
+  /** For processing time: closes due windows by the clock even when no record comes. */
+  clock?: NodeJS.Timeout;
+  /** The name of the consumer the window started for itself, stopped with it. */
+  ownSource?: string;
+}
 
 export interface GenerateOptions extends SensorGeneratorOptions {
   /** Records to write (default 10000); ignored with background. */
@@ -83,6 +100,7 @@ export class Session {
   private embedded: EmbeddedBroker | undefined;
   private readonly sources = new Map<string, TopicSource<unknown>>();
   private readonly forwards = new Map<string, Forward>();
+  private readonly windows = new Map<string, WindowEntry>();
   private readonly listeners = new Set<ProblemListener>();
   private readonly reported = new Map<string, string>();
   private watchdog: NodeJS.Timeout | undefined;
@@ -274,6 +292,50 @@ export class Session {
     return forwardName;
   }
 
+  /**
+   * Windows a stream: a running one (by name or object), from its next batch on; or a topic, read by a consumer of
+   * the window's own (`consume` options: from, timeField, decoder...) that feeds the window from its first record.
+   * The result is registered like a stream, so streams() shows it and stop() ends it (and its own consumer).
+   */
+  async window<T = JsonValue>(
+    source: string | TopicSource<T>,
+    options: WindowOptions & { consume?: Omit<ConsumeOptions<T>, 'topic' | 'name'> },
+  ): Promise<WindowedStream> {
+    const { name, consume, ...windowOptions } = options;
+    const running = typeof source === 'string' ? this.sources.get(source) : source;
+    if (running && consume) {
+      throw new StreamlabError(`'${typeof source === 'string' ? source : source.topic}' is a running stream, so consume options do not apply`, 'window the topic instead, or drop the consume options');
+    }
+    const stream = windowed(windowOptions);
+    const sourceName = typeof source === 'string' ? source : this.nameOf(source as TopicSource<unknown>);
+    const windowName = this.freeName(name ?? `${sourceName}:${stream.metrics().window}`, name !== undefined);
+    const entry: WindowEntry = { stream, topic: '', detach: () => undefined };
+    if (running) {
+      entry.topic = running.topic;
+      entry.detach = stream.attach(running as TopicSource<unknown>);
+    } else {
+      // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
+      const own = new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
+      entry.topic = own.topic;
+      entry.detach = stream.attach(own as TopicSource<unknown>);
+      entry.ownSource = `${windowName}.source`;
+      this.sources.set(entry.ownSource, own as TopicSource<unknown>);
+      try {
+        await own.start();
+      } catch (e) {
+        this.sources.delete(entry.ownSource);
+        throw e;
+      }
+    }
+    if (windowOptions.time === 'processing') {
+      entry.clock = setInterval(() => stream.advanceTo(Date.now()), 1000);
+      entry.clock.unref();
+    }
+    this.windows.set(windowName, entry);
+    this.watch();
+    return stream;
+  }
+
   /** The running (and ended, until stopped) streams. */
   streams(): StreamInfo[] {
     const out: StreamInfo[] = [];
@@ -308,6 +370,22 @@ export class Session {
         deadLetters: 0,
         errors: f.errors,
         lastError: f.lastError,
+        memoryBytes: 0,
+      });
+    }
+    for (const [name, w] of this.windows) {
+      const m = w.stream.metrics();
+      out.push({
+        name,
+        kind: 'window',
+        topic: w.topic,
+        state: m.lastError && m.subscriberErrors === 0 ? 'failed' : 'running',
+        records: m.records,
+        recordsPerSecond: 0,
+        lag: 0,
+        deadLetters: m.late + m.invalid,
+        errors: m.subscriberErrors,
+        lastError: m.lastError,
         memoryBytes: 0,
       });
     }
@@ -348,6 +426,13 @@ export class Session {
       if (source) {
         await source.stop();
         this.sources.delete(name);
+      }
+      const win = this.windows.get(name);
+      if (win) {
+        win.detach();
+        clearInterval(win.clock);
+        this.windows.delete(name);
+        if (win.ownSource) await this.stop(win.ownSource).catch(() => undefined);
       }
       const forward = this.forwards.get(name);
       if (forward) {
@@ -421,25 +506,30 @@ export class Session {
   }
 
   private freeName(wanted: string, explicit: boolean): string {
-    const taken = (n: string) => this.sources.has(n) || this.forwards.has(n);
+    const taken = (n: string) => this.sources.has(n) || this.forwards.has(n) || this.windows.has(n);
     if (!taken(wanted)) return wanted;
     if (explicit) throw new StreamlabError(`a stream named '${wanted}' is already running`, `stop it first (stop('${wanted}')) or pick another name`);
     for (let i = 2; ; i++) if (!taken(`${wanted}-${i}`)) return `${wanted}-${i}`;
   }
 
   private resolveNames(which: string | TopicSource<unknown>, consumersOnly = false): string[] {
-    if (which === 'all') return [...this.sources.keys(), ...(consumersOnly ? [] : this.forwards.keys())];
+    if (which === 'all') return [...(consumersOnly ? [] : this.windows.keys()), ...this.sources.keys(), ...(consumersOnly ? [] : this.forwards.keys())];
     if (typeof which !== 'string') {
       const entry = [...this.sources].find(([, s]) => s === which);
       if (!entry) throw new StreamlabError(`that stream (on '${which.topic}') was not started by this session`, 'stop it with its own stop()');
       return [entry[0]];
     }
-    if (this.sources.has(which) || (!consumersOnly && this.forwards.has(which))) return [which];
+    if (this.sources.has(which) || (!consumersOnly && (this.forwards.has(which) || this.windows.has(which)))) return [which];
     throw this.unknownStream(which);
   }
 
+  private nameOf(source: TopicSource<unknown>): string {
+    const entry = [...this.sources].find(([, s]) => s === source);
+    return entry ? entry[0] : source.topic;
+  }
+
   private unknownStream(name: string): StreamlabError {
-    const names = [...this.sources.keys(), ...this.forwards.keys()];
+    const names = [...this.sources.keys(), ...this.forwards.keys(), ...this.windows.keys()];
     const guess = didYouMean(name, names);
     return new StreamlabError(
       `no stream named '${name}'`,

@@ -8,7 +8,7 @@
 import { StreamlabError } from '../errors';
 import { AggregateDef, NUMERIC_OPS, Reducer } from './aggregateSpec';
 import { DistinctCounter } from './distinctCounter';
-import { QuantileSketch, SketchConfig } from './quantileSketch';
+import { QuantileSketch } from './quantileSketch';
 
 const N = 0;
 const SUM = 1;
@@ -71,7 +71,8 @@ export class AggregatePlan {
 
   constructor(
     readonly defs: readonly AggregateDef[],
-    private readonly sketchConfig: SketchConfig,
+    /** Relative accuracy of the quantile sketches, in (0, 1). */
+    private readonly quantileAccuracy = 0.01,
   ) {
     const byField = new Map<string, FieldPlan>();
     let numSize = 0;
@@ -92,7 +93,7 @@ export class AggregatePlan {
         numSize += SLOTS;
       }
       if (d.op === 'variance' || d.op === 'stddev') f.welford = true;
-      if (d.op === 'quantile' && f.sketchAt < 0) f.sketchAt = extra(() => new QuantileSketch(this.sketchConfig));
+      if (d.op === 'quantile' && f.sketchAt < 0) f.sketchAt = extra(() => new QuantileSketch(this.quantileAccuracy));
       if ((d.op === 'first' || d.op === 'last') && f.firstLastAt < 0) f.firstLastAt = extra(() => new FirstLast());
       if (d.op === 'distinct' && f.distinctAt < 0) f.distinctAt = extra(() => new DistinctCounter());
       if (d.op === 'count' && d.field !== '*' && f.presentAt < 0) f.presentAt = numSize++;

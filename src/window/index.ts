@@ -16,8 +16,10 @@
  * - first/last: the value with the earliest/latest event time (ties: earliest/latest arrival); null values are
  *   skipped, as count(field) skips them.
  * - Quantiles (median, pNN, p999): the lower nearest rank, floor(q * (n - 1)); exact up to 128 values per window,
- *   then within quantileAccuracy (default 1 %) relative error (DDSketch). Distinct counts: exact up to 1024 values,
- *   then HyperLogLog with a 1.6 % standard error.
+ *   then within quantileAccuracy (default 1 %) relative error (DDSketch from @datadog/sketches-js, with a bounded
+ *   store: 2073 buckets per sign at 1 %; where a window's magnitudes of one sign span more than 18 decades, the
+ *   smallest collapse and lose the bound first); min and max (q = 0, 1) stay exact. Distinct counts: exact up to
+ *   1024 values, then HyperLogLog with a 1.6 % standard error.
  */
 export { windowed, WindowedStream, WindowedOptions, WindowResult, WindowSubscriber, WindowMetrics, BatchSourceLike } from './windowedStream';
 export { FieldType } from './fieldChecks';
@@ -27,6 +29,6 @@ export { Reducer, FieldReducer, AggregatesOption, AggregateItem } from './aggreg
 export { Duration, parseDuration } from './duration';
 export { LateRecord, InvalidRecord } from './setAside';
 export { MicroBatchTrigger, MicroBatchInfo, MicroBatchOptions, MicroBatchCallback } from './microBatches';
-export { QuantileSketch, SketchConfig } from './quantileSketch';
+export { QuantileSketch } from './quantileSketch';
 export { DistinctCounter } from './distinctCounter';
 export { rolling, RollingView, RollingOptions } from './rollingView';

@@ -1,133 +1,83 @@
 /**
- * Streaming quantiles with a proven relative error: DDSketch (Masson, Rim, Lee, VLDB 2019).
- *
- * Hand-written rather than @datadog/sketches-js (the well-kept reference implementation, no dependencies),
- * because new packages cannot be installed in this project right now; this file is a candidate for replacement.
- * It is small: values fall into logarithmic buckets, so every value in a bucket is within `relativeAccuracy`
- * of the bucket's representative.
+ * Streaming quantiles with a relative-error guarantee: exact for small windows, then DDSketch (Masson, Rim, Lee,
+ * VLDB 2019) from @datadog/sketches-js, with its collapsing store so memory stays bounded on any data.
  *
  * Guarantee: quantile(q) is within relativeAccuracy * |x| of x, the exact value at sorted index
- * floor(q * (n - 1)) (the lower nearest rank), as long as the bucket range has not been collapsed. Up to
- * EXACT_VALUES values it is exact: small windows keep their values and sort them when asked. Values with
- * |x| below MIN_INDEXABLE count as 0. Memory is at most 2 * maxBuckets counters per sketch (8 bytes each; by
- * default enough buckets for magnitudes spanning 18 orders, 2073 per sign at 1 %); past that span the lowest
- * magnitudes collapse into one bucket and lose their guarantee first. Buckets are allocated as values need them.
+ * floor(q * (n - 1)) (the lower nearest rank, which is also the library's rank rule), as long as the sketch has
+ * not collapsed (below). q = 0 and q = 1 give the exact min and max, and every answer lies within [min, max].
+ * Up to EXACT_VALUES values it is exact: small windows keep their values and select the rank when asked (the
+ * library answers with a bucket's representative even for one value). Past that the values go into the
+ * library's LogCollapsingLowestDenseDDSketch: logarithmic buckets, one store per sign plus a zero count (only
+ * |x| up to about 1.1e-308 counts as 0). Memory is at most 2 * binLimit counters per sketch; by default
+ * binLimit covers magnitudes spanning 18 decades (2073 buckets per sign at 1 %, 20724 at 0.1 %), capped at
+ * MAX_BIN_LIMIT (so fewer decades below an accuracy of about 0.063 %). Past that span the lowest magnitudes of a sign collapse into its lowest
+ * bucket and lose their guarantee first; the higher ones keep it. A store grows in chunks as values need it.
+ *
+ * Two defects of @datadog/sketches-js 2.1.1 are worked around here, each guarded so that a fixed version is
+ * left alone (the tests check both): merge() skips the negative store (DataDog/sketches-js#22), and the
+ * collapsing store counts its new lowest bucket twice on every collapse (its sumOfRange includes the end index).
  */
-export const MIN_INDEXABLE = 1e-9;
+import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
 
-/** Magnitudes the default bucket range covers before it collapses: 18 decades, whatever the accuracy. */
-const DEFAULT_RANGE = 1e18;
-
-export class SketchConfig {
-  readonly gamma: number;
-  readonly logGamma: number;
-  /** Representative value of bucket i is base^i * valueFactor, the point of equal relative error to both edges. */
-  readonly valueFactor: number;
-  /** Most buckets per sign; 2073 at 1 %. */
-  readonly maxBuckets: number;
-
-  constructor(
-    readonly relativeAccuracy = 0.01,
-    maxBuckets?: number,
-  ) {
-    if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) throw new RangeError(`relative accuracy must be in (0, 1), got ${relativeAccuracy}`);
-    this.gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
-    this.logGamma = Math.log(this.gamma);
-    this.valueFactor = 2 / (1 + this.gamma);
-    this.maxBuckets = maxBuckets ?? Math.ceil(Math.log(DEFAULT_RANGE) / this.logGamma);
-  }
-
-  index(magnitude: number): number {
-    return Math.ceil(Math.log(magnitude) / this.logGamma);
-  }
-
-  value(index: number): number {
-    return Math.exp(index * this.logGamma) * this.valueFactor;
-  }
-}
-
-/** Counts per bucket index over a contiguous range; collapses its lowest buckets to stay within maxBuckets. */
-class BucketCounts {
-  counts = new Float64Array(0);
-  /** Bucket index held at counts[0]. */
-  offset = 0;
-  lo = 0;
-  hi = -1;
-  total = 0;
-
-  constructor(private readonly maxBuckets: number) {}
-
-  add(index: number, weight: number): void {
-    if (this.hi < this.lo) {
-      if (this.counts.length === 0) this.counts = new Float64Array(Math.min(32, this.maxBuckets));
-      this.offset = index - (this.counts.length >> 1);
-      this.lo = this.hi = index;
-    } else if (index < this.lo || index > this.hi) {
-      index = this.extend(index);
-    }
-    this.counts[index - this.offset]! += weight;
-    this.total += weight;
-  }
-
-  /** Widens the range to take `index`; returns the index to count it under (clamped when collapsing). */
-  private extend(index: number): number {
-    let lo = Math.min(this.lo, index);
-    const hi = Math.max(this.hi, index);
-    if (hi - lo + 1 > this.maxBuckets) {
-      lo = hi - this.maxBuckets + 1;
-      if (index < lo) index = lo;
-    }
-    if (lo >= this.offset && hi < this.offset + this.counts.length) {
-      this.foldBelow(lo);
-      this.lo = lo;
-      this.hi = hi;
-      return index;
-    }
-    const span = hi - lo + 1;
-    // Room to spare on the side that grew, where the next values most likely land: growth stays amortised.
-    const capacity = Math.min(this.maxBuckets, Math.max(span + (span >> 1) + 8, this.counts.length * 2));
-    const counts = new Float64Array(capacity);
-    const offset = index >= this.hi ? lo : hi - capacity + 1;
-    for (let i = this.lo; i <= this.hi; i++) {
-      const c = this.counts[i - this.offset]!;
-      if (c !== 0) counts[Math.max(i, lo) - offset]! += c;
-    }
-    this.counts = counts;
-    this.offset = offset;
-    this.lo = lo;
-    this.hi = hi;
-    return index;
-  }
-
-  private foldBelow(lo: number): void {
-    if (lo <= this.lo) return;
-    let folded = 0;
-    for (let i = this.lo; i < lo; i++) {
-      folded += this.counts[i - this.offset]!;
-      this.counts[i - this.offset] = 0;
-    }
-    this.counts[lo - this.offset]! += folded;
-  }
-
-  countAt(index: number): number {
-    return this.counts[index - this.offset]!;
-  }
-}
-
-/** Values kept exactly before a sketch switches to buckets: most windows are small, and exact is both cheaper and better. */
+/** Values kept exactly before a sketch switches to DDSketch: most windows are small, and exact is both cheaper and better. */
 export const EXACT_VALUES = 128;
 
+/** Magnitudes the default bin limit covers before the lowest collapse: 18 decades (up to MAX_BIN_LIMIT). */
+const DEFAULT_RANGE = 1e18;
+
+/**
+ * Most buckets per sign, whatever the accuracy: the library grows and shifts its stores with
+ * Function.prototype.apply, which overflows the stack on arrays of about 150,000.
+ */
+export const MAX_BIN_LIMIT = 32_768;
+
+/** Buckets per sign that cover DEFAULT_RANGE at this accuracy (the library's gamma is (1 + a) / (1 - a)). */
+export function defaultBinLimit(relativeAccuracy: number): number {
+  const logGamma = Math.log1p((2 * relativeAccuracy) / (1 - relativeAccuracy));
+  return Math.min(MAX_BIN_LIMIT, Math.ceil(Math.log(DEFAULT_RANGE) / logGamma));
+}
+
+/** The fields of the library's CollapsingLowestDenseStore (all public in its typings) the repair below reads. */
+interface CollapsingStore {
+  bins: number[];
+  count: number;
+  minKey: number;
+  maxKey: number;
+  offset: number;
+  isCollapsed?: boolean;
+}
+
+/**
+ * Sets a collapsed store's lowest bucket to the count its other buckets leave, which is what it holds when the
+ * library counts right: a collapse in 2.1.1 adds the new lowest bucket to itself. O(binLimit), once per collapse.
+ */
+function repairCollapsed(store: CollapsingStore): void {
+  if (!store.isCollapsed || store.count === 0) return;
+  const lowest = store.minKey - store.offset;
+  let rest = 0;
+  for (let i = lowest + 1, end = store.maxKey - store.offset; i <= end; i++) rest += store.bins[i]!;
+  store.bins[lowest] = store.count - rest;
+}
+
 export class QuantileSketch {
-  /** Exact values while there are at most EXACT_VALUES; null once the sketch has switched to buckets. */
+  /** Exact values while there are at most EXACT_VALUES; null once the sketch has switched to DDSketch. */
   private exact: Float64Array | null = new Float64Array(16);
-  private positive: BucketCounts | null = null;
-  private negative: BucketCounts | null = null;
-  private zeros = 0;
+  private sketch: LogCollapsingLowestDenseDDSketch | null = null;
+  readonly binLimit: number;
   count = 0;
   min = Infinity;
   max = -Infinity;
 
-  constructor(private readonly config: SketchConfig) {}
+  constructor(
+    readonly relativeAccuracy = 0.01,
+    binLimit?: number,
+  ) {
+    if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) throw new RangeError(`relative accuracy must be in (0, 1), got ${relativeAccuracy}`);
+    this.binLimit = binLimit ?? defaultBinLimit(relativeAccuracy);
+    if (!(Number.isInteger(this.binLimit) && this.binLimit > 0 && this.binLimit <= MAX_BIN_LIMIT)) {
+      throw new RangeError(`bin limit must be an integer in [1, ${MAX_BIN_LIMIT}], got ${this.binLimit}`);
+    }
+  }
 
   /** True while every value is kept, so quantiles are exact. */
   get isExact(): boolean {
@@ -136,37 +86,35 @@ export class QuantileSketch {
 
   add(value: number): void {
     const exact = this.exact;
-    if (exact !== null) {
-      if (this.count < exact.length) exact[this.count] = value;
-      else if (this.count < EXACT_VALUES) {
-        this.exact = new Float64Array(Math.min(EXACT_VALUES, exact.length * 2));
-        this.exact.set(exact);
-        this.exact[this.count] = value;
-      } else {
-        this.toBuckets();
-        this.addToBuckets(value, 1);
-      }
+    if (exact === null) this.accept(this.sketch!, value);
+    else if (this.count < exact.length) exact[this.count] = value;
+    else if (this.count < EXACT_VALUES) {
+      this.exact = new Float64Array(Math.min(EXACT_VALUES, exact.length * 2));
+      this.exact.set(exact);
+      this.exact[this.count] = value;
     } else {
-      this.addToBuckets(value, 1);
+      this.accept(this.toSketch(), value);
     }
     this.count++;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
 
-  private addToBuckets(value: number, weight: number): void {
-    if (value > MIN_INDEXABLE) this.positive!.add(this.config.index(value), weight);
-    else if (value < -MIN_INDEXABLE) this.negative!.add(this.config.index(-value), weight);
-    else this.zeros += weight;
+  private accept(sketch: LogCollapsingLowestDenseDDSketch, value: number): void {
+    const store: CollapsingStore = value > 0 ? sketch.store : sketch.negativeStore;
+    const lowest = store.minKey;
+    sketch.accept(value);
+    // The lowest key of a store only ever rises when it collapses.
+    if (store.minKey > lowest) repairCollapsed(store);
   }
 
-  private toBuckets(): void {
+  private toSketch(): LogCollapsingLowestDenseDDSketch {
+    const sketch = new LogCollapsingLowestDenseDDSketch({ relativeAccuracy: this.relativeAccuracy, binLimit: this.binLimit });
     const values = this.exact!;
-    const n = Math.min(this.count, values.length);
+    for (let i = 0; i < this.count; i++) this.accept(sketch, values[i]!);
     this.exact = null;
-    this.positive = new BucketCounts(this.config.maxBuckets);
-    this.negative = new BucketCounts(this.config.maxBuckets);
-    for (let i = 0; i < n; i++) this.addToBuckets(values[i]!, 1);
+    this.sketch = sketch;
+    return sketch;
   }
 
   merge(other: QuantileSketch): void {
@@ -174,17 +122,14 @@ export class QuantileSketch {
       for (let i = 0; i < other.count; i++) this.add(other.exact[i]!);
       return;
     }
-    if (this.exact !== null) this.toBuckets();
-    for (const [mine, theirs] of [
-      [this.positive!, other.positive!],
-      [this.negative!, other.negative!],
-    ] as const) {
-      for (let i = theirs.lo; i <= theirs.hi; i++) {
-        const c = theirs.countAt(i);
-        if (c !== 0) mine.add(i, c);
-      }
-    }
-    this.zeros += other.zeros;
+    const mine = this.sketch ?? this.toSketch();
+    const theirs = other.sketch!;
+    const negatives = mine.negativeStore.count + theirs.negativeStore.count;
+    mine.merge(theirs);
+    // 2.1.1 merges only the positive store into a non-empty sketch: merge the negative one unless it did.
+    if (mine.negativeStore.count !== negatives) mine.negativeStore.merge(theirs.negativeStore);
+    repairCollapsed(mine.store);
+    repairCollapsed(mine.negativeStore);
     this.count += other.count;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
@@ -195,26 +140,8 @@ export class QuantileSketch {
     if (this.count === 0) return NaN;
     if (q <= 0) return this.min;
     if (q >= 1) return this.max;
-    const rank = q * (this.count - 1);
-    if (this.exact !== null) return select(this.exact, this.count, Math.floor(rank));
-    let seen = 0;
-    // Ascending values: most negative first (highest magnitude index), then zeros, then positives.
-    const neg = this.negative!;
-    for (let i = neg.hi; i >= neg.lo; i--) {
-      seen += neg.countAt(i);
-      if (seen > rank) return this.clamp(-this.config.value(i));
-    }
-    seen += this.zeros;
-    if (seen > rank) return this.clamp(0);
-    const pos = this.positive!;
-    for (let i = pos.lo; i <= pos.hi; i++) {
-      seen += pos.countAt(i);
-      if (seen > rank) return this.clamp(this.config.value(i));
-    }
-    return this.max;
-  }
-
-  private clamp(v: number): number {
+    if (this.exact !== null) return select(this.exact, this.count, Math.floor(q * (this.count - 1)));
+    const v = this.sketch!.getValueAtQuantile(q);
     return v < this.min ? this.min : v > this.max ? this.max : v;
   }
 }

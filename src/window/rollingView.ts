@@ -13,7 +13,6 @@ import { AggregatePlan, Fields } from './aggregatePlan';
 import { AggregatesOption, parseAggregates } from './aggregateSpec';
 import { Duration, parseDuration } from './duration';
 import { DataFrame, toDataFrame } from './frame';
-import { SketchConfig } from './quantileSketch';
 import { TimeOption, fieldsOf, isStreamRecord, keyReader, timeReader } from './recordAccess';
 import { checkOptionNames, parseKeyBy, positiveInt } from './windowOptions';
 import type { BatchSourceLike } from './windowedStream';
@@ -97,7 +96,7 @@ export class RollingView {
     this.keyValues = keys.values;
     this.time = timeReader(options.time);
     this.clock = options.clock ?? Date.now;
-    this.plan = new AggregatePlan(parseAggregates(options.aggregates), new SketchConfig());
+    this.plan = new AggregatePlan(parseAggregates(options.aggregates));
   }
 
   add(record: unknown): this {

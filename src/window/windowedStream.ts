@@ -19,7 +19,6 @@ import { FixedWindowStore } from './fixedWindows';
 import { BatchSource, MicroBatchCallback, MicroBatchOptions, MicroBatchTrigger, RecordTap } from './microBatches';
 import { FieldChecks, FieldType } from './fieldChecks';
 import { EmitOption, RetainOption, checkOptionNames, parseEmit, parseKeyBy, parseRetain, positiveInt } from './windowOptions';
-import { SketchConfig } from './quantileSketch';
 import { TimeOption, TimeReader, describeValue, fieldsOf, isStreamRecord, keyReader, timeReader } from './recordAccess';
 import { SessionWindowStore } from './sessionWindows';
 import { InvalidRecords, LateRecords } from './setAside';
@@ -153,7 +152,7 @@ export class WindowedStream {
     }
     const accuracy = options.quantileAccuracy ?? 0.01;
     if (!(typeof accuracy === 'number' && accuracy > 0 && accuracy < 1)) throw new StreamlabError(`quantileAccuracy must be between 0 and 1 (exclusive), got ${String(accuracy)}`, 'e.g. 0.01 for 1 %');
-    this.plan = new AggregatePlan(defs, new SketchConfig(accuracy));
+    this.plan = new AggregatePlan(defs, accuracy);
 
     const aggregateColumns = this.plan.columns.map((c) => c.name);
     this.columns = [...this.keyBy, ...RESERVED_COLUMNS, ...aggregateColumns];

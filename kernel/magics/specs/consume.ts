@@ -7,7 +7,7 @@ import { checkDecoding, decodingFields, decodingOptions, valueTypeOf } from './d
 
 const POSITION_HINT = 'use earliest, latest, committed, offset:N or time:ISO-8601|EPOCH_MS';
 
-const startPosition: ValueType<StartFrom> = {
+export const startPosition: ValueType<StartFrom> = {
   metavar: 'POSITION',
   choices: ['earliest', 'latest', 'committed'],
   parse(raw) {
@@ -22,7 +22,7 @@ const startPosition: ValueType<StartFrom> = {
   },
 };
 
-function startCode(from: StartFrom): string {
+export function startCode(from: StartFrom): string {
   if (typeof from === 'string') return lit(from);
   if ('offset' in from) return `{ offset: ${lit(from.offset as number)} }`;
   return `{ timestamp: ${lit(from.timestamp as string | number)} }`;
