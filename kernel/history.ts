@@ -3,6 +3,8 @@
  * Kept in memory and bounded: a kernel that runs for days keeps its newest entries.
  */
 export type HistoryEntry = [session: number, line: number, input: string];
+/** With `output: true`, IPython's form: the input and the text of the cell's result (null when it had none). */
+export type HistoryEntryWithOutput = [session: number, line: number, inOut: [input: string, output: string | null]];
 
 export interface HistoryRequest {
   hist_access_type?: 'tail' | 'range' | 'search';
@@ -12,21 +14,37 @@ export interface HistoryRequest {
   n?: number;
   pattern?: string;
   unique?: boolean;
+  output?: boolean;
 }
 
 const SESSION = 1;
 
+/** Results longer than this are cut in history: it is for recall, not for storing data. */
+const OUTPUT_CHARS = 2000;
+
 export class History {
   private entries: HistoryEntry[] = [];
+  private readonly outputs = new Map<number, string>();
 
   constructor(private readonly limit = 10_000) {}
 
-  add(line: number, input: string): void {
+  add(line: number, input: string, output?: string): void {
     this.entries.push([SESSION, line, input]);
-    if (this.entries.length > this.limit * 1.25) this.entries = this.entries.slice(-this.limit);
+    if (output !== undefined) this.outputs.set(line, output.slice(0, OUTPUT_CHARS));
+    if (this.entries.length > this.limit * 1.25) {
+      this.entries = this.entries.slice(-this.limit);
+      const oldest = this.entries[0]![1];
+      for (const kept of this.outputs.keys()) if (kept < oldest) this.outputs.delete(kept);
+    }
   }
 
-  query(request: HistoryRequest): HistoryEntry[] {
+  query(request: HistoryRequest): HistoryEntry[] | HistoryEntryWithOutput[] {
+    const found = this.select(request);
+    if (!request.output) return found;
+    return found.map(([session, line, input]): HistoryEntryWithOutput => [session, line, [input, this.outputs.get(line) ?? null]]);
+  }
+
+  private select(request: HistoryRequest): HistoryEntry[] {
     switch (request.hist_access_type ?? 'tail') {
       case 'tail':
         return request.n && request.n > 0 ? this.entries.slice(-request.n) : [...this.entries];

@@ -190,9 +190,9 @@ export class StreamlabKernel {
       this.outputParent = msg;
       this.publish('execute_input', { code, execution_count: count }, msg);
     }
-    const error = await this.runCell(code, count, msg, silent);
+    const { error, result, page } = await this.runCell(code, count, msg, silent);
     this.output.flush();
-    if (storeHistory) this.history.add(count, code);
+    if (storeHistory) this.history.add(count, code, result);
     if (error && !silent) this.publish('error', { ...error }, msg);
     const userExpressions = error ? {} : await this.evaluateUserExpressions(c.user_expressions ?? {});
     await this.reply(
@@ -201,32 +201,36 @@ export class StreamlabKernel {
       'execute_reply',
       error
         ? { status: 'error', execution_count: count, ...error }
-        : { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: [] },
+        : { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: page === undefined ? [] : [{ source: 'page', data: { 'text/plain': page }, start: 0 }] },
     );
     return error !== undefined;
   }
 
-  private async runCell(code: string, count: number, msg: Message, silent: boolean): Promise<CellError | undefined> {
+  /** Runs one cell; `result` is the text of its value (for history), `page` help text for the pager. */
+  private async runCell(code: string, count: number, msg: Message, silent: boolean): Promise<{ error?: CellError; result?: string; page?: string }> {
     let expanded;
     try {
       expanded = expandCell(code);
     } catch (e) {
-      if (e instanceof MagicError) return { ename: 'UsageError', evalue: e.message, traceback: [`UsageError: ${e.message}`] };
+      if (e instanceof MagicError) return { error: { ename: 'UsageError', evalue: e.message, traceback: [`UsageError: ${e.message}`] } };
       throw e;
     }
-    if (expanded.help !== undefined || expanded.explain !== undefined) {
-      const text = (expanded.help ?? expanded.explain)!;
-      const bundle: MimeBundle = expanded.explain !== undefined ? { 'text/plain': text, 'text/markdown': '```typescript\n' + text + '\n```' } : { 'text/plain': text };
+    // Help goes to the pager, as IPython's `?` does: JupyterLab shows it below the cell, or in its pager.
+    if (expanded.help !== undefined) return { page: expanded.help };
+    if (expanded.explain !== undefined) {
+      const bundle: MimeBundle = { 'text/plain': expanded.explain, 'text/markdown': '```typescript\n' + expanded.explain + '\n```' };
       if (!silent) this.publish('display_data', { data: bundle, metadata: {}, transient: {} }, msg);
-      return undefined;
+      return {};
     }
     const outcome = await this.runner.run(expanded.code);
-    if (!outcome.ok) return outcome.error;
-    if (outcome.hasValue && !silent) {
+    if (!outcome.ok) return { error: outcome.error };
+    if (!outcome.hasValue) return {};
+    const data = safeBundle(outcome.value);
+    if (!silent) {
       this.output.flush();
-      this.publish('execute_result', { execution_count: count, data: safeBundle(outcome.value), metadata: {} }, msg);
+      this.publish('execute_result', { execution_count: count, data, metadata: {} }, msg);
     }
-    return undefined;
+    return { result: String(data['text/plain'] ?? '') };
   }
 
   private async evaluateUserExpressions(expressions: Record<string, string>): Promise<Record<string, unknown>> {

@@ -206,3 +206,42 @@ export async function assertJupyterKernelTestInstalled(jupyter: JupyterEnv): Pro
     throw new Error(`${JUPYTER_PYTHON} cannot import jupyter_kernel_test: apt-get install ${JUPYTER_APT_PACKAGE} (${run.stderr.trim().split('\n').pop() ?? ''})`);
   }
 }
+
+/**
+ * Jupyter's kernel test suite from the command line, in a throwaway env:
+ *   node dist/test/support/jupyterEnv.js [test_name ...]
+ * against the streamlab kernel (every sample) when STREAMLAB_KERNEL_ARGV is set, else against plain tslab.
+ */
+async function runKernelTestSuite(testNames: string[]): Promise<number> {
+  const repoRoot = path.join(__dirname, '..', '..', '..');
+  const streamlab = streamlabKernelSpecFromEnv();
+  const jupyter = makeJupyterEnv();
+  try {
+    installKernelSpec(jupyter, streamlab ? 'streamlab' : 'tslab', streamlab ?? tslabKernelSpec());
+    const targets = testNames.length > 0 ? testNames.map((name) => `test_kernel_protocol.KernelProtocolTests.${name}`) : ['test_kernel_protocol'];
+    const run = await runJupyterPython(jupyter, ['-m', 'unittest', '-v', ...targets], {
+      cwd: repoRoot,
+      env: {
+        PYTHONPATH: path.join(repoRoot, 'test', 'kernel'),
+        STREAMLAB_KERNEL_TEST_EXPECT_FULL: streamlab ? '1' : '',
+        STREAMLAB_KERNEL_TEST_KERNEL: streamlab ? 'streamlab' : 'tslab',
+      },
+      timeoutMs: 900_000,
+    });
+    process.stdout.write(run.stdout);
+    process.stderr.write(run.stderr);
+    return run.code ?? 1;
+  } finally {
+    removeJupyterEnv(jupyter);
+  }
+}
+
+if (require.main === module) {
+  runKernelTestSuite(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    },
+  );
+}

@@ -271,13 +271,42 @@ interface IopubWaiter {
 const TAIL_BYTES = 8 * 1024;
 /** Iopub messages kept for parents nobody has asked about yet (statuses of kernel_info probes, mostly). */
 const MAX_BUFFERED_PARENTS = 500;
+const MAX_BUFFERED_PER_PARENT = 10_000;
 const IOPUB_PROBE_MS = 250;
 
-/** Kernels still running, killed if this process exits without shutting them down. */
+/**
+ * Kernels not closed yet. They live in process groups of their own (for interrupts), so nothing else kills them
+ * when this process ends: it does so itself, and removes their connection files, at exit and on fatal signals.
+ */
 const liveKernels = new Set<KernelProcess>();
-process.on('exit', () => {
-  for (const kernel of liveKernels) kernel.killNow();
-});
+const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function killLiveKernels(): void {
+  for (const kernel of liveKernels) kernel.abandon();
+}
+
+function onFatalSignal(signal: NodeJS.Signals): void {
+  killLiveKernels();
+  // Re-raise only when nobody else handles it, so the default (exit by that signal) still happens.
+  if (process.listenerCount(signal) === 1) {
+    for (const s of FATAL_SIGNALS) process.off(s, onFatalSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function trackKernel(kernel: KernelProcess): void {
+  if (liveKernels.size === 0) {
+    process.on('exit', killLiveKernels);
+    for (const s of FATAL_SIGNALS) process.on(s, onFatalSignal);
+  }
+  liveKernels.add(kernel);
+}
+
+function untrackKernel(kernel: KernelProcess): void {
+  if (!liveKernels.delete(kernel) || liveKernels.size > 0) return;
+  process.off('exit', killLiveKernels);
+  for (const s of FATAL_SIGNALS) process.off(s, onFatalSignal);
+}
 
 export class KernelProcess {
   readonly connection: ConnectionInfo;
@@ -314,7 +343,7 @@ export class KernelProcess {
     this.spawnedAt = spawnedAt;
     this.defaultTimeoutMs = defaultTimeoutMs;
     this.codec = new WireCodec(connection.key, crypto.randomUUID());
-    liveKernels.add(this);
+    trackKernel(this);
 
     child.stdout?.on('data', (chunk: Buffer) => (this.stdoutTail = keepTail(this.stdoutTail + chunk.toString('utf8'))));
     child.stderr?.on('data', (chunk: Buffer) => (this.stderrTail = keepTail(this.stderrTail + chunk.toString('utf8'))));
@@ -322,7 +351,6 @@ export class KernelProcess {
       const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.exitInfo) return;
         this.exitInfo = { code, signal };
-        liveKernels.delete(this);
         this.failAll((what) => new KernelClientError(`kernel process exited (${describeExit(code, signal)}) while waiting for ${what}${this.lastStderrLine()}`));
         resolve();
       };
@@ -570,13 +598,19 @@ export class KernelProcess {
     this.failAll((what) => new KernelClientError(`kernel client closed while waiting for ${what}`));
     for (const socket of Object.values(this.sockets)) socket.close();
     await fs.promises.rm(path.dirname(this.connectionFile), { recursive: true, force: true });
-    liveKernels.delete(this);
+    untrackKernel(this);
   }
 
-  /** Synchronous SIGKILL of the kernel's process group; used by close() and at exit of this process. */
+  /** Synchronous SIGKILL of the kernel's process group. */
   killNow(): void {
     if (this.exitInfo || this.child.pid === undefined) return;
     signalGroup(this.child.pid, 'SIGKILL');
+  }
+
+  /** close() for when this process is about to die and nothing async will run any more. */
+  abandon(): void {
+    this.killNow();
+    fs.rmSync(path.dirname(this.connectionFile), { recursive: true, force: true });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -665,6 +699,8 @@ export class KernelProcess {
       }
     }
     list.push(msg);
+    // A cell that keeps printing after its idle (tslab forwards late output to the last cell) must not grow this forever.
+    if (list.length > MAX_BUFFERED_PER_PARENT) list.shift();
     const waiter = this.iopubWaiters.get(parentId);
     if (waiter && waiter.done(msg)) {
       this.iopubWaiters.delete(parentId);
