@@ -72,10 +72,43 @@ describe('magics, happy paths', () => {
     assert.match(e.evalue, /^1:7 - Type 'TopicSource<JsonValue>' is not assignable to type 'number'\./);
   });
 
+  test('%window on a topic windows it from its first record: closed windows, open windows, exact aggregates', async () => {
+    await ok(`%window ${topic} --from earliest --time-field time --tumbling 10s --by sensor --agg mean(value),max(value),count --as perSensor`);
+    let seen = 0;
+    for (let i = 0; i < 50 && seen < 40; i++) {
+      seen = Number(resultData(await ok('perSensor.metrics().records'))['text/plain']);
+      if (seen < 40) await sleep(200);
+    }
+    assert.equal(seen, 40);
+    // Records i = 0..39 at T0 + i s, sensor s(i % 4), value i: windows [0,10) [10,20) [20,30) are closed, [30,40) open.
+    const closed = JSON.parse(String(resultData(await ok('JSON.stringify(perSensor.closedRows())'))['text/plain']).slice(1, -1)) as Record<string, number | string>[];
+    assert.equal(closed.length, 12);
+    const first = closed.find((r) => r.sensor === 's0' && r.windowStart === T0)!;
+    assert.deepEqual(first, { sensor: 's0', windowStart: T0, windowEnd: T0 + 10_000, mean_value: 4, max_value: 8, count: 3, invalid_value: 0 });
+    const table = html(await ok('perSensor.closed()'));
+    assert.match(table, /12 rows × 7 columns/);
+    assert.equal(Number(resultData(await ok('perSensor.open().shape[0]'))['text/plain']), 4);
+    assert.match(html(await ok('%streams')), /<td>perSensor<\/td><td>window<\/td>/);
+    await ok('%stop perSensor');
+    assert.doesNotMatch(html(await ok('%streams')), /perSensor/, 'the window and its own consumer are gone');
+  });
+
+  test('%window on a running stream takes its records from then on', async () => {
+    await ok('%window readings --tumbling 10s --agg count,sum(value) --as live10');
+    await produceRaw(broker.connection, topic, [40, 41, 42].map((i) => ({ value: JSON.stringify({ sensor: 's0', time: T0 + i * 1000, value: i }), partition: 0, timestamp: T0 + i * 1000 })));
+    let rows: Record<string, number>[] = [];
+    for (let i = 0; i < 50 && rows[0]?.count !== 3; i++) {
+      rows = JSON.parse(String(resultData(await ok('JSON.stringify(live10.openRows())'))['text/plain']).slice(1, -1)) as Record<string, number>[];
+      if (rows[0]?.count !== 3) await sleep(200);
+    }
+    assert.deepEqual(rows, [{ windowStart: T0 + 40_000, windowEnd: T0 + 50_000, count: 3, sum_value: 123, invalid_value: 0 }]);
+    await ok('%stop live10');
+  });
+
   test('%streams lists running streams with their rates, lag and errors', async () => {
     const table = html(await ok('%streams'));
     assert.match(table, /<th>name<\/th><th>kind<\/th><th>topic<\/th><th>state<\/th><th>records<\/th>/);
-    assert.match(table, new RegExp(`<td>readings</td><td>consume</td><td>${topic}</td><td>running</td><td>40</td>`));
+    assert.match(table, new RegExp(`<td>readings</td><td>consume</td><td>${topic}</td><td>running</td><td>43</td>`));
   });
 
   test('%pause, %resume and %stop act on a stream by name', async () => {
@@ -99,10 +132,17 @@ describe('magics, happy paths', () => {
   });
 
   test('%help lists the magics, %consume? and %help consume show usage with examples', async () => {
-    const list = messagesOfType((await ok('%help')).iopub, 'display_data').map((m) => String(m.content.data['text/plain']))[0] ?? '';
+    // Help goes to the pager: an execute_reply payload, as IPython's `?` does.
+    const page = (r: Awaited<ReturnType<KernelProcess['execute']>>) => {
+      const payload = r.reply.content.payload as { source: string; data: Record<string, string> }[];
+      assert.equal(payload.length, 1);
+      assert.equal(payload[0]!.source, 'page');
+      return payload[0]!.data['text/plain'] ?? '';
+    };
+    const list = page(await ok('%help'));
     for (const name of ['%connect', '%topics', '%peek', '%consume', '%produce', '%streams', '%stop', '%pause', '%resume']) assert.ok(list.includes(name), `${name} listed`);
     for (const code of ['%consume?', '%help consume']) {
-      const text = messagesOfType((await ok(code)).iopub, 'display_data').map((m) => String(m.content.data['text/plain']))[0] ?? '';
+      const text = page(await ok(code));
       assert.match(text, /^%consume TOPIC \[--as NAME\]/);
       assert.match(text, /--time-field/);
     }

@@ -39,7 +39,7 @@ for (const file of files) {
         const errors = messagesOfType(r.iopub, 'error').map((m) => `${m.content.ename}: ${m.content.evalue}`);
         assert.equal(r.reply.content.status, 'ok', `code cell ${i + 1} of ${file}:\n${code}\n${errors.join('\n')}`);
         const shown = messagesOfType(r.iopub, 'execute_result').length + messagesOfType(r.iopub, 'display_data').length + (r.stdout ? 1 : 0);
-        assert.ok(shown > 0 || /^\s*%(connect|stop|consume)/.test(code) || /%%produce/.test(code), `code cell ${i + 1} of ${file} shows something`);
+        assert.ok(shown > 0 || /^\s*%(connect|stop)\b|^\s*%\w+ .*--as \w+|^%%produce/m.test(code), `code cell ${i + 1} of ${file} shows something`);
       }
     } finally {
       await kernel.shutdown();

@@ -4,7 +4,10 @@
  * meant for a few hundred records.
  *
  * Definitions (the engine's documented semantics):
- * - watermark after record i: max(t_0..t_i) - grace.
+ * - watermark after record i: max(t_0..t_i) - grace. With lanes (laneWatermarks): each record has a lane (topic
+ *   and partition) and arrives with the set of lanes the source then reported unread data for; the watermark
+ *   after record i is max(watermark after i - 1, min(max(t_0..t_i), min over those lanes of the highest time of
+ *   their records among 0..i, -Infinity for a lane with none) - grace).
  * - tumbling/hopping: window [s, s + size), s a multiple of advance, takes record i iff s <= t_i < s + size and
  *   s + size > watermark_i. A record is late if some window of it had closed, dropped if all had.
  * - sliding(d): windows [s, s + d], both ends inclusive. Record j is dropped iff t_j + d < wm_j, late iff
@@ -15,6 +18,7 @@
  *   gap of a closed session, or touches no open session and t_i + gap < wm_i. Final sessions are those of all
  *   records taken.
  */
+import assert from 'node:assert/strict';
 import { StreamlabError } from '../src/errors';
 
 export interface TestRecord {
@@ -50,8 +54,30 @@ export function watermarks(records: TestRecord[], grace: number): number[] {
   return records.map((r) => (max = Math.max(max, r.time)) - grace);
 }
 
-export function oracle(records: TestRecord[], kind: Kind, grace: number, keyBy: (keyof TestRecord)[]): OracleResult {
-  const wm = watermarks(records, grace);
+/**
+ * Watermark after each arrival under per-lane watermarks, by brute force from the definition: `lanes[i]` is the
+ * lane of arrival i, `unread[i]` the lanes with unread data when it arrived.
+ */
+export function laneWatermarks(times: readonly number[], lanes: readonly string[], unread: readonly ReadonlySet<string>[], grace: number): number[] {
+  const out: number[] = [];
+  let previous = -Infinity;
+  for (let i = 0; i < times.length; i++) {
+    let global = -Infinity;
+    for (let j = 0; j <= i; j++) global = Math.max(global, times[j]!);
+    let held = Infinity;
+    for (const lane of unread[i]!) {
+      let laneMax = -Infinity;
+      for (let j = 0; j <= i; j++) if (lanes[j] === lane) laneMax = Math.max(laneMax, times[j]!);
+      held = Math.min(held, laneMax);
+    }
+    previous = Math.max(previous, Math.min(global, held) - grace);
+    out.push(previous);
+  }
+  return out;
+}
+
+/** `wm`: the watermark after each arrival; the global one (watermarks()) unless given, e.g. from laneWatermarks(). */
+export function oracle(records: TestRecord[], kind: Kind, grace: number, keyBy: (keyof TestRecord)[], wm: number[] = watermarks(records, grace)): OracleResult {
   const keyOf = (r: TestRecord) => keyBy.map((k) => String(r[k] ?? null));
   const result = (() => {
     switch (kind.kind) {
@@ -230,4 +256,30 @@ export function closeEnough(got: unknown, want: unknown, tolerance: 'exact' | 'f
 /** Throws if the test data itself would make the engine reject the spec: keeps generator bugs obvious. */
 export function assertUsableFirst(records: TestRecord[]): void {
   if (records.length > 0 && !isNumber(records[0]!.value)) throw new StreamlabError('test generator: the first record must hold a number');
+}
+
+const rowId = (keys: unknown[], start: number, end: number) => JSON.stringify([...keys.map(String), start, end]);
+
+/** Asserts that engine rows are exactly the oracle's windows (same set, every column within its tolerance). */
+export function compareRows(label: string, rows: Record<string, unknown>[], expected: OracleWindow[], records: TestRecord[], keyBy: string[], columns: readonly string[]): void {
+  const got = new Map<string, Record<string, unknown>>();
+  for (const row of rows) {
+    const id = rowId(keyBy.map((k) => row[k]), row.windowStart as number, row.windowEnd as number);
+    assert.ok(!got.has(id), `${label}: window ${id} appears twice`);
+    got.set(id, row);
+  }
+  const want = new Map(expected.map((w) => [rowId(w.key, w.start, w.end), w]));
+  const missing = [...want.keys()].filter((id) => !got.has(id));
+  const extra = [...got.keys()].filter((id) => !want.has(id));
+  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${label}: window sets differ`);
+  for (const [id, w] of want) {
+    const row = got.get(id)!;
+    const values = expectedValues(records, w.members);
+    for (const column of columns) {
+      if (keyBy.includes(column) || column === 'windowStart' || column === 'windowEnd') continue;
+      assert.ok(column in values, `${label}: the oracle has no column ${column}`);
+      const ok = closeEnough(row[column], values[column], columnTolerance(column));
+      assert.ok(ok, `${label}: window ${id} column ${column}: got ${String(row[column])}, expected ${String(values[column])} (members ${w.members.join(',')})`);
+    }
+  }
 }

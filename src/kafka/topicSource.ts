@@ -135,6 +135,8 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   private restarts = 0;
   private lastError: string | undefined;
   private memberId: string | undefined;
+  /** Partitions this member holds; in a shared group the others are not this stream's to read. */
+  private assigned: Set<number> | undefined;
 
   constructor(private readonly options: TopicSourceOptions<T>) {
     if (!options.topic) throw new StreamlabError('a topic source needs a topic name');
@@ -217,6 +219,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.memberId = payload.memberId;
       const assigned = payload.memberAssignment[this.topic] ?? [];
+      this.assigned = new Set(assigned);
       for (const partition of assigned) {
         const p = this.partitions.get(partition);
         if (p) consumer.seek({ topic: this.topic, partition, offset: String(p.position) });
@@ -403,6 +406,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
 
   metrics(): SourceMetrics {
     const partitions = [...this.partitions.entries()]
+      .filter(([partition]) => !this.assigned || this.assigned.has(partition))
       .map(([partition, p]) => ({
         partition,
         position: p.position,

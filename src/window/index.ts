@@ -6,6 +6,13 @@
  * - Watermark = highest event time seen - grace. A window takes records while it is open and closes once the
  *   watermark reaches its close time: tumbling/hopping [start, end) at end; sliding [start, end] (both inclusive,
  *   Kafka Streams SlidingWindows) after end; sessions after last record + gap.
+ * - Per-partition watermarks: with a source attached, each (topic, partition) of StreamRecords is a lane, and
+ *   the event time above is min(highest seen, highest seen in each lane the source reports unread data for
+ *   (position < highWatermark; -Infinity before its first record)). This is Flink's per-split watermark (the
+ *   minimum across splits), except that caught-up partitions do not hold it back, so a partition read ahead of
+ *   the others (a topic read from earliest) does not make theirs late. The watermark never decreases; advanceTo
+ *   and flush force it forward. Plain objects, processing time and hand-fed records: one lane, as above.
+ *   metrics().watermarkHeldBy names the partition holding it back.
  * - Late records (a window of theirs had closed) are counted and kept in w.late (bounded): `dropped` when no
  *   window took them, otherwise they still counted in their open windows (hopping, sliding). A session record is
  *   late when its session has closed or it falls within the gap of one that has (it would change a result
@@ -22,6 +29,7 @@
  *   1024 values, then HyperLogLog with a 1.6 % standard error.
  */
 export { windowed, WindowedStream, WindowedOptions, WindowResult, WindowSubscriber, WindowMetrics, BatchSourceLike } from './windowedStream';
+export { PartitionProgress } from './lanes';
 export { FieldType } from './fieldChecks';
 export { TimeOption } from './recordAccess';
 export { tumbling, hopping, sliding, sessionWindow, WindowSpec, FixedWindowSpec, SlidingWindowSpec, SessionWindowSpec } from './windowKinds';

@@ -1,8 +1,9 @@
 /**
  * The windowing engine: Kafka Streams' windowedBy(...).aggregate(...) and Spark's window() + watermark as one
  * library call. Records go in one at a time or in batches; windows are aggregated incrementally and closed by
- * the watermark (highest event time seen - grace); closed windows are kept column by column, bounded, and
- * become a Danfo DataFrame only when asked.
+ * the watermark (highest event time seen - grace, held back by the partitions of an attached source that still
+ * have unread data: see index.ts); closed windows are kept column by column, bounded, and become a Danfo
+ * DataFrame only when asked.
  *
  *   const w = windowed({ window: tumbling('10s'), keyBy: 'sensor', aggregates: { value: ['mean', 'max'], '*': ['count'] } });
  *   w.attach(source);   // or w.addBatch(records)
@@ -24,6 +25,7 @@ import { SessionWindowStore } from './sessionWindows';
 import { InvalidRecords, LateRecords } from './setAside';
 import { SlidingWindowStore } from './slidingWindows';
 import { WindowSpec, checkWindowSpec, describeWindow } from './windowKinds';
+import { Lanes, PartitionProgress, TopicLanes } from './lanes';
 import { DROPPED, INVALID, LATE, StoreContext, WindowStore } from './windowStore';
 
 export interface WindowedOptions {
@@ -37,7 +39,10 @@ export interface WindowedOptions {
    * for plain objects.
    */
   time?: TimeOption;
-  /** How far behind the highest event time records may arrive and still count. Default 0. */
+  /**
+   * How far behind the watermark's event time records may arrive and still count. Default 0. That event time is
+   * the highest seen, but no higher than the highest seen in any partition of an attached source with unread data.
+   */
   grace?: Duration;
   /** Default: the record count. */
   aggregates?: AggregatesOption;
@@ -69,15 +74,26 @@ export interface WindowResult {
 
 export type WindowSubscriber = (results: WindowResult[]) => void;
 
-/** Anything with TopicSource's subscribe(). */
+/** Anything with TopicSource's subscribe(), and optionally its metrics() for partition progress. */
 export interface BatchSourceLike {
   subscribe(subscriber: (records: StreamRecord<any>[]) => void | Promise<void>): () => void;
+  /**
+   * Read at the start of every batch (TopicSource's metrics() has both): the topic, and the progress of each
+   * partition. A partition with position < highWatermark has unread data and holds the watermark back at its own
+   * highest event time; without this, partitions never hold it back.
+   */
+  metrics?(): { topic?: string; partitions?: readonly PartitionProgress[] };
 }
 
 export interface WindowMetrics {
   window: string;
   records: number;
   watermark: number;
+  /**
+   * The partition holding the watermark back, when one is: it still has unread data and the lowest event time
+   * seen (none yet when nothing of it has arrived), so windows past that time wait for it.
+   */
+  watermarkHeldBy?: { topic: string; partition: number };
   openWindows: number;
   closedWindows: number;
   retainedWindows: number;
@@ -120,6 +136,11 @@ export class WindowedStream {
   private pending: WindowResult[] = [];
   private maxTime = -Infinity;
   private wm = -Infinity;
+  /** Per-partition event time of StreamRecords, for the watermark; not used for processing time. */
+  private readonly lanes = new Lanes();
+  /** The lanes of the topic of the last StreamRecord (a placeholder that matches no topic at first). */
+  private topicLanes = new TopicLanes(Symbol('none'));
+  private readonly laneTime: boolean;
   private seq = 0;
   private records = 0;
   private closedTotal = 0;
@@ -139,6 +160,7 @@ export class WindowedStream {
     if (typeof this.clock !== 'function') throw new StreamlabError('clock must be a function returning epoch ms');
 
     this.time = timeReader(options.time);
+    this.laneTime = !this.time.processing;
 
     const defs = parseAggregates(options.aggregates);
     if (this.window.kind === 'session') {
@@ -178,7 +200,10 @@ export class WindowedStream {
       w.kind === 'session' ? new SessionWindowStore(w, this.plan, ctx) : w.kind === 'sliding' ? new SlidingWindowStore(w, this.plan, ctx) : new FixedWindowStore(w, this.plan, ctx);
   }
 
-  /** Current watermark: highest event time seen - grace (-Infinity before the first record). */
+  /**
+   * Current watermark (-Infinity before the first record): highest event time seen - grace, but no more than the
+   * highest event time of any partition of an attached source that still has unread data - grace. Never decreases.
+   */
   get watermark(): number {
     return this.wm;
   }
@@ -218,11 +243,28 @@ export class WindowedStream {
     return this.advanceTo(Infinity);
   }
 
-  /** Feeds every batch of a TopicSource to this engine; returns a function that detaches it. */
+  /**
+   * Feeds every batch of a TopicSource to this engine; returns a function that detaches it. Before each batch
+   * it reads the source's partition progress (metrics()), so that partitions with unread data hold the watermark
+   * back at their own event time: a partition read ahead of the others does not make theirs late. Attach before
+   * source.start().
+   */
   attach(source: BatchSourceLike): () => void {
-    return source.subscribe((records) => {
+    const progress = typeof source.metrics === 'function' && this.laneTime ? source : undefined;
+    let topic: unknown;
+    const unsubscribe = source.subscribe((records) => {
+      if (progress !== undefined && !this.failure) topic = this.readProgress(progress, records) ?? topic;
       this.addBatch(records);
     });
+    return () => {
+      unsubscribe();
+      // Its partitions will not report progress any more, so they stop holding the watermark back.
+      if (topic !== undefined && !this.failure) {
+        this.lanes.release(topic);
+        this.raiseWatermark();
+        this.afterCall();
+      }
+    };
   }
 
   /** Closed windows kept by the retention bound, oldest first, as a Danfo DataFrame. */
@@ -275,10 +317,12 @@ export class WindowedStream {
   }
 
   metrics(): WindowMetrics {
+    const held = this.lanes.unreadMin < this.maxTime && this.wm < this.maxTime - this.graceMs ? this.lanes.held() : undefined;
     return {
       window: describeWindow(this.window),
       records: this.records,
       watermark: this.wm,
+      ...(held ? { watermarkHeldBy: held } : {}),
       openWindows: this.store.openCount,
       closedWindows: this.closedTotal,
       retainedWindows: this.retained.size,
@@ -307,11 +351,26 @@ export class WindowedStream {
     }
     this.records++;
     if (this.recordTaps.size > 0) for (const tap of this.recordTaps) tap.push(t, fields);
+    let moved = false;
     if (t > this.maxTime) {
       this.maxTime = t;
-      this.wm = t - this.graceMs;
-      if (this.wm >= this.store.nextCloseAt) this.store.closeUntil(this.wm);
+      moved = true;
     }
+    if (stream && this.laneTime) {
+      // The lane's max, in an array by partition; Lanes is only called for a new partition or when the rising lane
+      // has unread data (its minimum may move).
+      let lanes = this.topicLanes;
+      if (lanes.topic !== record.topic) this.topicLanes = lanes = this.lanes.of(record.topic);
+      const p = record.partition;
+      const max = lanes.max;
+      if (t > max[p]!) {
+        max[p] = t;
+        if (lanes.unread[p] === 1 && this.lanes.raisedUnread(lanes, p, t)) moved = true;
+      } else if (max[p] === undefined) {
+        this.lanes.create(lanes, p, t);
+      }
+    }
+    if (moved) this.raiseWatermark();
     const outcome = this.store.add(this.keyOf(fields), fields, t, this.seq++, this.wm);
     if (outcome !== 0) this.setAside(outcome, record, fields, t);
   }
@@ -321,11 +380,37 @@ export class WindowedStream {
     if (outcome & INVALID) this.invalid.add({ record, reason: 'non-numeric', fields: this.plan.invalidFields(fields), time: t });
   }
 
+  /** Forces the watermark to timeMs - grace (if higher), whatever the partitions with unread data say. */
   private advance(timeMs: number): void {
-    if (timeMs <= this.maxTime) return;
-    this.maxTime = timeMs;
-    this.wm = timeMs - this.graceMs;
-    if (this.wm >= this.store.nextCloseAt) this.store.closeUntil(this.wm);
+    if (timeMs > this.maxTime) this.maxTime = timeMs;
+    const wm = timeMs - this.graceMs;
+    if (wm > this.wm) {
+      this.wm = wm;
+      if (wm >= this.store.nextCloseAt) this.store.closeUntil(wm);
+    }
+  }
+
+  /** Watermark = min(highest event time, lowest one of the partitions with unread data) - grace; never decreases. */
+  private raiseWatermark(): void {
+    const held = this.lanes.unreadMin;
+    const wm = (held < this.maxTime ? held : this.maxTime) - this.graceMs;
+    if (wm > this.wm) {
+      this.wm = wm;
+      if (wm >= this.store.nextCloseAt) this.store.closeUntil(wm);
+    }
+  }
+
+  /** Reads which of the source's partitions have unread data; returns the topic it reported on. */
+  private readProgress(source: BatchSourceLike, records: readonly unknown[]): unknown {
+    const m = source.metrics!();
+    const partitions = m?.partitions;
+    if (!Array.isArray(partitions)) return undefined;
+    const first = Array.isArray(records) ? records[0] : undefined;
+    const topic = typeof m.topic === 'string' ? m.topic : isStreamRecord(first) ? first.topic : undefined;
+    if (topic === undefined) return undefined;
+    this.lanes.progress(topic, partitions);
+    this.raiseWatermark();
+    return topic;
   }
 
   private onClose(key: readonly unknown[], start: number, end: number, state: WindowState): void {

@@ -1,0 +1,165 @@
+/**
+ * Per-partition event time for the watermark. A lane is one (topic, partition) of StreamRecords; an attached
+ * source tells at each batch which of its partitions still have unread data (position < highWatermark). The
+ * watermark may not pass the highest event time seen in any lane with unread data (-Infinity for such a lane
+ * with no record yet): Flink's per-split watermarks (the minimum across splits), except that partitions that
+ * are caught up do not hold it back. Lanes nobody reported on never hold it back, so hand-fed records keep the
+ * global rule (highest event time seen).
+ *
+ * Per record the work is O(1): the lane's maximum lives in an array indexed by partition, and the minimum over
+ * lanes with unread data is only recomputed when progress is read (once per batch) or when the lane holding it
+ * moves up, against a cached minimum of the other lanes (computed once per batch in the usual case of a batch
+ * from one partition).
+ */
+
+/** A partition's read progress as a source reports it: caught up when position >= highWatermark. */
+export interface PartitionProgress {
+  partition: number;
+  /** Next offset the source will read. */
+  position: number;
+  /** End of the partition as last seen. */
+  highWatermark: number;
+}
+
+/**
+ * The lanes of one topic. Per record the engine updates max itself (see WindowedStream.ingest) and calls Lanes
+ * only for a new partition (create) or when the max of a lane with unread data rises (raisedUnread).
+ */
+export class TopicLanes {
+  /** Highest event time seen per partition (-Infinity before the first record). */
+  readonly max: number[] = [];
+  /** 1 while the source reports unread data in the partition. */
+  readonly unread: number[] = [];
+  constructor(readonly topic: unknown) {}
+
+  ensure(partition: number): void {
+    while (this.max.length <= partition) {
+      this.max.push(-Infinity);
+      this.unread.push(0);
+    }
+  }
+}
+
+const MAX_PARTITION = 1 << 20;
+const validPartition = (p: unknown): p is number => typeof p === 'number' && Number.isInteger(p) && p >= 0 && p < MAX_PARTITION;
+
+export class Lanes {
+  private readonly byTopic = new Map<unknown, TopicLanes>();
+  private last: TopicLanes | undefined;
+  /** Minimum over lanes with unread data of their highest event time; Infinity when no lane has unread data. */
+  unreadMin = Infinity;
+  /** The lane at unreadMin. */
+  private heldLanes: TopicLanes | undefined;
+  private heldPartition = -1;
+  /** Cache: the minimum over lanes with unread data other than (exceptLanes, exceptPartition), and its lane. */
+  private exceptLanes: TopicLanes | undefined;
+  private exceptPartition = -1;
+  private otherMin = Infinity;
+  private otherLanes: TopicLanes | undefined;
+  private otherPartition = -1;
+
+  /** The lanes of a topic (the last one asked for is cached). */
+  of(topic: unknown): TopicLanes {
+    const last = this.last;
+    if (last !== undefined && last.topic === topic) return last;
+    let lanes = this.byTopic.get(topic);
+    if (lanes === undefined) this.byTopic.set(topic, (lanes = new TopicLanes(topic)));
+    this.last = lanes;
+    return lanes;
+  }
+
+  /** A record of a partition not seen before (not one with unread data, or progress would have created it). */
+  create(lanes: TopicLanes, partition: number, t: number): void {
+    if (!validPartition(partition)) return;
+    lanes.ensure(partition);
+    lanes.max[partition] = t;
+  }
+
+  /** The max of a lane with unread data rose to t (already stored); true when unreadMin moved. */
+  raisedUnread(lanes: TopicLanes, partition: number, t: number): boolean {
+    if (lanes === this.heldLanes && partition === this.heldPartition) {
+      if (this.exceptLanes !== lanes || this.exceptPartition !== partition) this.computeOthers(lanes, partition);
+      if (t <= this.otherMin) {
+        this.unreadMin = t;
+      } else {
+        this.unreadMin = this.otherMin;
+        this.heldLanes = this.otherLanes;
+        this.heldPartition = this.otherPartition;
+      }
+      return true;
+    }
+    // Not the lowest lane, so the minimum stays; the cached minimum of the others may have moved with it.
+    if (lanes === this.otherLanes && partition === this.otherPartition) this.exceptLanes = undefined;
+    return false;
+  }
+
+  /**
+   * Progress of a source's partitions of `topic`, read at the start of each of its batches: the listed partitions
+   * with position < highWatermark have unread data; others of this topic do not.
+   */
+  progress(topic: unknown, partitions: readonly PartitionProgress[]): void {
+    const lanes = this.of(topic);
+    lanes.unread.fill(0);
+    for (const p of partitions) {
+      const partition = p?.partition;
+      if (!validPartition(partition)) continue;
+      lanes.ensure(partition);
+      lanes.unread[partition] = p.position < p.highWatermark ? 1 : 0;
+    }
+    this.recompute();
+  }
+
+  /** No more progress will come for `topic` (its source was detached): its lanes stop holding the watermark. */
+  release(topic: unknown): void {
+    const lanes = this.byTopic.get(topic);
+    if (lanes === undefined) return;
+    lanes.unread.fill(0);
+    this.recompute();
+  }
+
+  /** The lane with unread data and the lowest event time, if any. */
+  held(): { topic: string; partition: number } | undefined {
+    return this.heldLanes === undefined ? undefined : { topic: String(this.heldLanes.topic), partition: this.heldPartition };
+  }
+
+  private recompute(): void {
+    let min = Infinity;
+    let at: TopicLanes | undefined;
+    let atPartition = -1;
+    for (const lanes of this.byTopic.values()) {
+      const { max, unread } = lanes;
+      for (let p = 0; p < max.length; p++) {
+        if (unread[p] === 1 && (at === undefined || max[p]! < min)) {
+          min = max[p]!;
+          at = lanes;
+          atPartition = p;
+        }
+      }
+    }
+    this.unreadMin = min;
+    this.heldLanes = at;
+    this.heldPartition = atPartition;
+    this.exceptLanes = undefined;
+  }
+
+  private computeOthers(exceptLanes: TopicLanes, exceptPartition: number): void {
+    let min = Infinity;
+    let at: TopicLanes | undefined;
+    let atPartition = -1;
+    for (const lanes of this.byTopic.values()) {
+      const { max, unread } = lanes;
+      for (let p = 0; p < max.length; p++) {
+        if (unread[p] === 1 && !(lanes === exceptLanes && p === exceptPartition) && (at === undefined || max[p]! < min)) {
+          min = max[p]!;
+          at = lanes;
+          atPartition = p;
+        }
+      }
+    }
+    this.exceptLanes = exceptLanes;
+    this.exceptPartition = exceptPartition;
+    this.otherMin = min;
+    this.otherLanes = at;
+    this.otherPartition = atPartition;
+  }
+}
