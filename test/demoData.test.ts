@@ -197,7 +197,7 @@ describe('through the embedded broker', () => {
 describe('the main job', () => {
   test('`streamlab demo` starts its own broker, streams sensors, summarises live and accounts for every record', async () => {
     assert.equal(fs.existsSync(brokerStatePath()), false, 'no broker is recorded, so the demo starts its own');
-    const run = await cli(['demo', '--seconds', '4', '--rate', '3000']);
+    const run = await cli(['demo', '--seconds', '8', '--rate', '3000']);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
     assert.match(lines[0]!, /^embedded broker at 127\.0\.0\.1:\d+$/);
@@ -210,6 +210,9 @@ describe('the main job', () => {
     assert.equal(good + dead, produced, 'nothing lost, nothing counted twice');
     assert.ok(dead > 0, 'the generator sends some malformed records');
     assert.match(run.stdout, /dead letter sensors\/\d+@\d+ (undecodable|missing-time): /);
+    assert.match(run.stdout, /^ {2}window ending \d\d:\d\d:\d\d: \d+ readings from \d+ sensors; largest excursion sensor-\d+ max [\d.]+ \([\d.]+ above its mean\)$/m);
+    const windows = /^windows: (\d+) closed, (\d+) still open, (\d+) late records kept aside$/m.exec(run.stdout);
+    assert.ok(windows && Number(windows[1]) > 0, run.stdout);
     assert.equal(fs.existsSync(brokerStatePath()), false, 'the demo removed its broker record');
   });
 });
