@@ -123,26 +123,24 @@ export class Lanes {
   }
 
   private recompute(): void {
-    let min = Infinity;
-    let at: TopicLanes | undefined;
-    let atPartition = -1;
-    for (const lanes of this.byTopic.values()) {
-      const { max, unread } = lanes;
-      for (let p = 0; p < max.length; p++) {
-        if (unread[p] === 1 && (at === undefined || max[p]! < min)) {
-          min = max[p]!;
-          at = lanes;
-          atPartition = p;
-        }
-      }
-    }
-    this.unreadMin = min;
-    this.heldLanes = at;
-    this.heldPartition = atPartition;
+    const lowest = this.lowestUnread();
+    this.unreadMin = lowest.min;
+    this.heldLanes = lowest.lanes;
+    this.heldPartition = lowest.partition;
     this.exceptLanes = undefined;
   }
 
   private computeOthers(exceptLanes: TopicLanes, exceptPartition: number): void {
+    const lowest = this.lowestUnread(exceptLanes, exceptPartition);
+    this.exceptLanes = exceptLanes;
+    this.exceptPartition = exceptPartition;
+    this.otherMin = lowest.min;
+    this.otherLanes = lowest.lanes;
+    this.otherPartition = lowest.partition;
+  }
+
+  /** The unread lane with the lowest max event time, leaving out one lane when asked. */
+  private lowestUnread(exceptLanes?: TopicLanes, exceptPartition = -1): { min: number; lanes: TopicLanes | undefined; partition: number } {
     let min = Infinity;
     let at: TopicLanes | undefined;
     let atPartition = -1;
@@ -156,10 +154,6 @@ export class Lanes {
         }
       }
     }
-    this.exceptLanes = exceptLanes;
-    this.exceptPartition = exceptPartition;
-    this.otherMin = min;
-    this.otherLanes = at;
-    this.otherPartition = atPartition;
+    return { min, lanes: at, partition: atPartition };
   }
 }
