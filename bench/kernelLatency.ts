@@ -3,8 +3,8 @@
  * (the baseline) and the streamlab kernel, with streamlab/tslab ratios; then the streamlab kernel's cell round trip
  * while one of its streams ingests a topic of the embedded broker at full speed.
  *
- *   node dist/bench/kernelLatency.js [--starts 5] [--cells 200] [--warmup 20] [--argv JSON] [--streamlab-argv JSON]
- *                                    [--load-records 600000] [--load-rounds 3]
+ *   node dist/bench/kernelLatency.js [--starts 5] [--cells 400] [--warmup 20] [--argv JSON] [--streamlab-argv JSON]
+ *                                    [--load-records 600000] [--load-rounds 4]
  *
  * --argv replaces the baseline command line (default: tslab from node_modules); --streamlab-argv, or the
  * STREAMLAB_KERNEL_ARGV environment variable, replaces the streamlab kernel's (default: its kernelspec). Both are
@@ -65,11 +65,11 @@ function parseOptions(args: string[]): Options {
   }
   return {
     starts: count('starts', 5),
-    cells: count('cells', 200),
+    cells: count('cells', 400),
     warmup: count('warmup', 20),
     kernels,
     loadRecords: count('load-records', 600_000),
-    loadRounds: count('load-rounds', 3),
+    loadRounds: count('load-rounds', 4),
   };
 }
 

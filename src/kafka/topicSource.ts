@@ -135,6 +135,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   private restarts = 0;
   private lastError: string | undefined;
   private memberId: string | undefined;
+  private lastYield = 0;
   /** Partitions this member holds; in a shared group the others are not this stream's to read. */
   private assigned: Set<number> | undefined;
 
@@ -267,11 +268,19 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     let skipBefore = p.skipBefore;
     let bytes = 0;
     const messages = batch.messages;
+    // Offsets only increase within a batch, so when the last is first + (n - 1) they are consecutive and need no
+    // parsing one by one (kafkajs hands them over as strings; parsing them was a measurable share of this loop).
+    const firstOffset = messages.length > 0 ? Number(messages[0]!.offset) : 0;
+    const consecutive = messages.length > 0 && Number(messages[messages.length - 1]!.offset) === firstOffset + messages.length - 1;
     for (let i = 0; i < messages.length; i++) {
-      // Decoding a large batch in one go would hold the event loop (and a notebook's cells) for too long.
-      if (i > 0 && i % YIELD_EVERY_RECORDS === 0) await yieldToEventLoop();
+      // Batches follow each other as microtasks, so without this a whole fetch is decoded in one go, holding the
+      // event loop (and a notebook's cells) for as long: yield whenever this stream has held it for a few ms.
+      if (i % YIELD_CHECK_RECORDS === 0 && performance.now() - this.lastYield > YIELD_AFTER_MS) {
+        await yieldToEventLoop();
+        this.lastYield = performance.now();
+      }
       const m = messages[i]!;
-      const offset = Number(m.offset);
+      const offset = consecutive ? firstOffset + i : Number(m.offset);
       if (offset < next) continue;
       next = offset + 1;
       const timestamp = Number(m.timestamp);
@@ -545,7 +554,8 @@ export class RecordReader<T> implements AsyncIterable<StreamRecord<T>> {
   }
 }
 
-const YIELD_EVERY_RECORDS = 2000;
+const YIELD_CHECK_RECORDS = 256;
+const YIELD_AFTER_MS = 4;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function privateGroupId(topic: string): string {
