@@ -292,8 +292,8 @@ export class StreamlabKernel {
     // A half-typed magic on another line must not stop TypeScript completion on this one.
     const expanded = expandCellForTooling(code);
     const at = expandedOffset(code, cursor);
-    const ts = this.runner.complete(expanded, at);
-    return { status: 'ok', matches: ts.matches, cursor_start: cursor - (at - ts.start), cursor_end: cursor + (ts.end - at), metadata: {} };
+    const found = this.runner.complete(expanded, at);
+    return { status: 'ok', matches: found.matches, cursor_start: cursor - (at - found.start), cursor_end: cursor + (found.end - at), metadata: {} };
   }
 
   private inspect(code: string, cursor: number): Content {

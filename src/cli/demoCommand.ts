@@ -44,7 +44,11 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const windows = windowed({ window: tumbling('2s'), keyBy: 'sensor', grace: '5s', aggregates: ['mean(value)', 'max(value)', 'count'] });
   windows.subscribe((closed) => {
     const byEnd = new Map<number, WindowResult[]>();
-    for (const w of closed) byEnd.set(w.windowEnd, [...(byEnd.get(w.windowEnd) ?? []), w]);
+    for (const w of closed) {
+      const set = byEnd.get(w.windowEnd);
+      if (set) set.push(w);
+      else byEnd.set(w.windowEnd, [w]);
+    }
     for (const [end, set] of byEnd) out(windowLine(end, set));
   });
   windows.attach(source);
