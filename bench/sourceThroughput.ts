@@ -4,7 +4,7 @@
  *
  *   node dist/bench/sourceThroughput.js [records=400000] [rounds=5]
  */
-import { EmbeddedBroker } from '../src/broker';
+import { EmbeddedBroker } from '../src';
 import { fillTopic, fmt, median, plainKafkajs, rate, streamlabSource } from './support/kafkaBaseline';
 
 const RECORDS = Number(process.argv[2] ?? 400_000);

@@ -6,7 +6,7 @@
  *
  *   node dist/bench/windowThroughput.js [records=1000000] [rounds=5] [danfoRecords=50000]
  */
-import { hopping, sessionWindow, sliding, tumbling, windowed } from '../src/window';
+import { hopping, sessionWindow, sliding, tumbling, windowed } from '../src';
 
 const RECORDS = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 5);

@@ -3,14 +3,15 @@
  * Frontends open comms to a registered target; kernel code can open comms too. Messages go out on iopub.
  */
 import { randomUUID } from 'node:crypto';
+import { CommData, OutputComm } from '../src';
 
-export type CommData = Record<string, unknown>;
+export { CommData };
 
 export interface CommOutput {
   send(msgType: 'comm_open' | 'comm_msg' | 'comm_close', content: Record<string, unknown>): void;
 }
 
-export class Comm {
+export class Comm implements OutputComm {
   private messageHandlers: ((data: CommData) => void)[] = [];
   private closeHandlers: ((data: CommData) => void)[] = [];
   closed = false;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StreamlabError } from '../src/errors';
+import { StreamlabError } from '../src';
 
 export const KERNEL_NAME = 'streamlab';
 export const DISPLAY_NAME = 'TypeScript (streamlab)';

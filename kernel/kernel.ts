@@ -6,15 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
-import { Session, session as defaultSession } from '../src/session/session';
+import { Session, session as defaultSession, mimeBundleOf, MimeBundle, attachNotebookOutput } from '../src';
 import { Wire, Message, WireError } from './wire';
 import { KernelSockets, ConnectionInfo, SerialSender } from './sockets';
 import { TypeScriptRunner, CellError } from './typescriptRunner';
 import { StreamOutput } from './streamOutput';
-import { mimeBundleOf, MimeBundle } from './display';
 import { History, HistoryRequest } from './history';
 import { CommManager } from './comms';
-import { attachNotebookOutput } from './notebook';
 import { registerStreamsComm } from './streamsComm';
 import { expandCell, expandCellForTooling, isMagicCell, completeMagic, inspectMagic, expandedOffset, MagicError, LIBRARY } from './magics';
 
@@ -83,8 +81,7 @@ export class StreamlabKernel {
 
   private async runPrelude(): Promise<void> {
     const lib = JSON.stringify(path.join(DIST_ROOT, 'src', 'index'));
-    const nb = JSON.stringify(path.join(DIST_ROOT, 'kernel', 'notebook'));
-    const outcome = await this.runner.run(`import * as ${LIBRARY} from ${lib};\nimport { notebook } from ${nb};`);
+    const outcome = await this.runner.run(`import * as ${LIBRARY} from ${lib};\nimport { notebook } from ${lib};`);
     if (!outcome.ok) this.output.kernelLog(`the prelude failed: ${outcome.error.evalue}`);
   }
 

@@ -3,7 +3,7 @@
  * session's streams. Requests: {request: 'list'} | {request: 'watch', intervalMs} | {request: 'unwatch'} |
  * {request: 'stop' | 'pause' | 'resume', name}. Every answer carries the streams as they are now.
  */
-import { Session } from '../src/session/session';
+import { Session } from '../src';
 import { CommManager, Comm, CommData } from './comms';
 
 export const STREAMS_TARGET = 'streamlab.streams';

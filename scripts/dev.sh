@@ -6,7 +6,7 @@ command="${1:-}"
 shift || true
 bash scripts/install.sh
 case "$command" in
-  demo) exec node dist/src/cli/main.js demo "$@" ;;
+  demo) exec node dist/cli/main.js demo "$@" ;;
   test) exec bash test/run.sh "$@" ;;
   bench) exec node dist/bench/run.js "$@" ;;
   *) echo "usage: bash scripts/dev.sh demo|test|bench" >&2; exit 2 ;;

@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { brokerStatePath, readBrokerState } from '../src/broker';
+import { brokerStatePath, readBrokerState } from '../src/config';
 import { TopicAdmin, resolveConnection } from '../src/kafka';
 
-const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+const CLI = path.join(__dirname, '..', 'cli', 'main.js');
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

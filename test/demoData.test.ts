@@ -4,13 +4,15 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddedBroker, brokerStatePath } from '../src/broker';
-import { TopicSource, StreamRecord, JsonValue } from '../src/kafka';
+import { EmbeddedBroker } from '../src/broker';
+import { brokerStatePath } from '../src/config';
+import { TopicSource } from '../src/kafka';
+import { StreamRecord, JsonValue } from '../src/record';
 import { SensorGenerator, SensorReading, readTimeSeriesCsv, nabAnomalyWindows, replayDelays } from '../src/demo';
 import { produceRaw, uniqueTopic } from './support/broker';
 
 const NAB = path.join(__dirname, '..', '..', 'test', 'data', 'nab');
-const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+const CLI = path.join(__dirname, '..', 'cli', 'main.js');
 const T0 = Date.parse('2026-05-01T00:00:00Z');
 
 function generate(n: number, options: ConstructorParameters<typeof SensorGenerator>[0] = {}) {

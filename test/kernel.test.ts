@@ -256,7 +256,7 @@ describe('lifecycle', () => {
 
   test('`streamlab install --prefix` writes a kernelspec Jupyter can start, and uninstall removes it', () => {
     const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-prefix-'));
-    const cli = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+    const cli = path.join(__dirname, '..', 'cli', 'main.js');
     const install = spawnSync(process.execPath, [cli, 'install', '--prefix', prefix], { encoding: 'utf8' });
     assert.equal(install.status, 0, install.stderr);
     const specFile = path.join(prefix, 'share', 'jupyter', 'kernels', 'streamlab', 'kernel.json');

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { JupyterEnv, assertJupyterKernelTestInstalled, leftoverProcesses, makeJupyterEnv, removeJupyterEnv, runJupyterPython } from './support/jupyterEnv';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+const CLI = path.join(__dirname, '..', 'cli', 'main.js');
 const PYTHON_TESTS = path.join(REPO_ROOT, 'test', 'kernel');
 /** Every test in jupyter_kernel_test 0.4.5's KernelTests. */
 const ALL_TESTS = 12;

@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EmbeddedBroker } from '../src/broker';
-import { clientLog, ConnectionOptions, TopicSink, TopicSource, StreamRecord, JsonValue } from '../src/kafka';
+import { clientLog, ConnectionOptions, TopicSink, TopicSource } from '../src/kafka';
+import { StreamRecord, JsonValue } from '../src/record';
 import { produceRaw, sleep, startBroker, uniqueTopic } from './support/broker';
 
 let broker: EmbeddedBroker;

@@ -4,8 +4,8 @@
  * Clocks start at the first batch and stop at the last record, so group joins are left out of every figure.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { EmbeddedBroker } from '../../src/broker';
-import { TopicSink, TopicSource } from '../../src/kafka';
+import { EmbeddedBroker } from '../../src';
+import { TopicSink, TopicSource } from '../../src';
 
 export interface Run {
   seconds: number;

@@ -2,7 +2,7 @@
  * Magic arguments: a shell-like tokenizer (quotes, backslash escapes) that keeps each token's position for
  * completion, and a parser that checks tokens against a magic's spec.
  */
-import { didYouMean } from '../../src/errors';
+import { didYouMean } from '../../src';
 import { EXPLAIN_OPTION, Form, MagicArgs, MagicSpec, OptionSpec, Options } from './spec';
 import { ValueError } from './values';
 import { magicError } from './usage';

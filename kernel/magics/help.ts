@@ -1,5 +1,5 @@
 /** Help text: the list of magics (%help) and one magic's page (%help NAME, %NAME?, %%NAME?, inspection). */
-import { didYouMean } from '../../src/errors';
+import { didYouMean } from '../../src';
 import { MagicError } from './errors';
 import { HELP, MAGICS, findMagic } from './registry';
 import { AnyMagicSpec, EXPLAIN_HELP, EXPLAIN_OPTION } from './spec';

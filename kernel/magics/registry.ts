@@ -2,7 +2,7 @@
  * The magics, in the order %help lists them. A new magic is a spec file in specs/ and one entry here; parsing,
  * help, completion and inspection pick it up from the spec.
  */
-import { didYouMean } from '../../src/errors';
+import { didYouMean } from '../../src';
 import { MagicError } from './errors';
 import { AnyMagicSpec, Form } from './spec';
 import { formsOf, prefix } from './usage';

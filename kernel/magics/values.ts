@@ -1,5 +1,5 @@
 /** Value types shared by magic specs: each checks a raw argument and says in a few words what is wrong. */
-import { didYouMean } from '../../src/errors';
+import { didYouMean } from '../../src';
 import { CompletionKind, ValueType } from './spec';
 
 /** A bad value; the parser adds the magic, the option and the usage. */

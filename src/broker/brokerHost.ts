@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { StreamlabError } from '../errors';
+import { BrokerStatus } from '../config';
 import { MockCluster } from './librdkafkaMock';
 
 export interface TopicSpec {
@@ -20,14 +21,6 @@ export interface BrokerHostOptions {
   topics: TopicSpec[];
 }
 
-export interface BrokerStatus {
-  bootstrapServers: string;
-  controlUrl: string;
-  brokers: number;
-  defaultPartitions: number;
-  brokersDown: number[];
-  createdTopics: Record<string, number>;
-}
 
 export const DEFAULT_BROKER_OPTIONS: BrokerHostOptions = { brokers: 1, defaultPartitions: 4, topics: [] };
 

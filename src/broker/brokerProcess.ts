@@ -3,7 +3,7 @@
  * and exits when its parent closes stdin, so a crashed parent never leaves a broker behind.
  */
 import { startBrokerHost, BrokerHostOptions } from './brokerHost';
-import { removeBrokerState, writeBrokerState } from './stateFile';
+import { removeBrokerState, writeBrokerState } from '../config';
 
 export const READY_PREFIX = 'STREAMLAB_BROKER_READY ';
 

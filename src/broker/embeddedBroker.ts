@@ -6,8 +6,9 @@ import { spawn, ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { StreamlabError } from '../errors';
-import { BrokerControl } from './brokerControl';
-import { BrokerHostOptions, BrokerStatus, DEFAULT_BROKER_OPTIONS } from './brokerHost';
+import { BrokerControl } from '../config';
+import { BrokerStatus } from '../config';
+import { BrokerHostOptions, DEFAULT_BROKER_OPTIONS } from './brokerHost';
 import { READY_PREFIX } from './brokerProcess';
 
 export interface EmbeddedBrokerOptions extends Partial<BrokerHostOptions> {

@@ -1,4 +1,4 @@
 export * from './sensorGenerator';
 export * from './csvReplay';
-export { producePaced, PacedProduceOptions } from './pacedProducer';
+export { producePaced, abortableSleep, PacedProduceOptions } from './pacedProducer';
 export { SeededRandom } from './random';

@@ -1,5 +1,5 @@
 /** Stream records as a DataFrame: where each record came from, then the fields of its value as columns. */
-import { StreamRecord } from '../kafka/topicSource';
+import { StreamRecord } from '../record';
 import { DataFrame, frameFromColumns } from './danfo';
 
 /**

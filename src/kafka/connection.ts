@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StreamlabError } from '../errors';
-import { readBrokerState, stateDir } from '../broker/stateFile';
+import { readBrokerState, stateDir } from '../config';
 import { Secret } from './secret';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';

@@ -4,13 +4,13 @@
  */
 import Papa from 'papaparse';
 import { StreamlabError, didYouMean } from '../errors';
+import { JsonValue } from '../record';
 
 export interface Decoder<T> {
   readonly name: string;
   decode(value: Buffer): T;
 }
 
-export type JsonValue = Record<string, unknown>;
 
 export const jsonDecoder: Decoder<JsonValue> = {
   name: 'json',
@@ -90,17 +90,4 @@ export function decoderByName(name: string, csvColumns?: string[]): Decoder<unkn
       throw new StreamlabError(`unknown decoder '${name}'`, `use one of ${DECODER_NAMES.join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`);
     }
   }
-}
-
-/**
- * Event time of a decoded value: a field holding epoch milliseconds, an ISO-8601 string or a Date.
- * Returns NaN when the field is missing or unreadable; the caller dead-letters the record.
- */
-export function eventTimeOf(value: unknown, field: string): number {
-  if (value === null || typeof value !== 'object') return NaN;
-  const raw = (value as Record<string, unknown>)[field];
-  if (typeof raw === 'number') return raw;
-  if (typeof raw === 'string') return raw.trim() !== '' && /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (raw instanceof Date) return raw.getTime();
-  return NaN;
 }

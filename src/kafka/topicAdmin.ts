@@ -4,7 +4,7 @@
  */
 import { Admin, Kafka } from 'kafkajs';
 import { StreamlabError, didYouMean } from '../errors';
-import { BrokerControl } from '../broker/brokerControl';
+import { BrokerControl } from '../config';
 import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';

@@ -16,22 +16,11 @@ import { RateMeter } from '../util/rateMeter';
 import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
-import { Decoder, JsonValue, decoderByName, eventTimeOf, jsonDecoder } from './decoders';
+import { JsonValue, StreamRecord, eventTimeOf } from '../record';
+import { Decoder, decoderByName, jsonDecoder } from './decoders';
 import { DeadLetter, DeadLetters, previewBytes } from './deadLetters';
 import { TopicAdmin } from './topicAdmin';
 import { StartFrom, parseStartFrom, resolveStart } from './startPosition';
-
-export interface StreamRecord<T = JsonValue> {
-  topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-  /** Kafka record timestamp, epoch ms. */
-  timestamp: number;
-  /** Event time, epoch ms: the time field when one is configured, else the Kafka timestamp. */
-  time: number;
-  value: T;
-}
 
 export interface TopicSourceOptions<T = JsonValue> {
   topic: string;

@@ -3,38 +3,29 @@
  * Every magic of the kernel expands to a call of this class, so anything a magic does can be done from code.
  * It knows nothing of Jupyter: problems are reported to listeners, which the kernel turns into output.
  */
-import { StreamlabError, didYouMean } from '../errors';
+import { StreamlabError } from '../errors';
 import { EmbeddedBroker } from '../broker/embeddedBroker';
 import { ConnectionOptions, ConnectionSettings, describeConnection, resolveConnection } from '../kafka/connection';
 import { TopicAdmin } from '../kafka/topicAdmin';
-import { TopicSource, TopicSourceOptions, StreamRecord, SourceState } from '../kafka/topicSource';
+import { TopicSource, TopicSourceOptions } from '../kafka/topicSource';
+import { StreamRecord, JsonValue } from '../record';
 import { TopicSink, TopicSinkOptions, SinkMetrics, FrameLike } from '../kafka/topicSink';
-import { JsonValue } from '../kafka/decoders';
 import { DataFrame, frameFromColumns } from '../frames/danfo';
 import { recordsToFrame } from '../frames/recordsFrame';
 import { SensorGenerator, SensorGeneratorOptions, GeneratorStats } from '../demo/sensorGenerator';
 import { producePaced } from '../demo/pacedProducer';
 import { windowed, WindowedOptions, WindowedStream } from '../window/windowedStream';
+import { StreamHandle, StreamKind, StreamRegistry, StreamStatus } from './streamRegistry';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Start a private embedded broker when no brokers are configured anywhere (default true). */
   embeddedFallback?: boolean;
 }
 
-export interface StreamInfo {
+/** One row of streams(): a registered stream by name, with its kind and its status. */
+export interface StreamInfo extends StreamStatus {
   name: string;
-  kind: 'consume' | 'produce' | 'window';
-  topic: string;
-  state: SourceState | 'open' | 'closed';
-  records: number;
-  recordsPerSecond: number;
-  lag: number;
-  deadLetters: number;
-  errors: number;
-  lastError?: string;
-  /** Rough bytes the stream holds in memory (recent ring + reader buffers, at the stream's mean record size). */
-  memoryBytes: number;
-  groupId?: string;
+  kind: StreamKind;
 }
 
 export type ConsumeOptions<T> = Omit<TopicSourceOptions<T>, 'connection'> & {
@@ -53,17 +44,6 @@ export type WindowOptions = WindowedOptions & {
   name?: string;
 };
 
-/** A windowed view of a stream, fed by it until stopped. */
-interface WindowEntry {
-  stream: WindowedStream;
-  topic: string;
-  detach: () => void;
-  /** For processing time: closes due windows by the clock even when no record comes. */
-  clock?: NodeJS.Timeout;
-  /** The name of the consumer the window started for itself, stopped with it. */
-  ownSource?: string;
-}
-
 export interface GenerateOptions extends SensorGeneratorOptions {
   /** Records to write (default 10000); ignored with background. */
   count?: number;
@@ -76,7 +56,7 @@ export interface GenerateOptions extends SensorGeneratorOptions {
   partitions?: number;
 }
 
-/** A stream of records forwarded to a topic, kept open until stopped. */
+/** Records written to a topic, once or from a running stream: counted as they are sent. */
 class Forward {
   records = 0;
   errors = 0;
@@ -85,22 +65,69 @@ class Forward {
   /** Work still writing to the sink, which must end before the sink closes. */
   running: Promise<unknown> = Promise.resolve();
   constructor(
-    readonly name: string,
     readonly sink: TopicSink,
     readonly detach: () => void,
   ) {}
+
+  status(): StreamStatus {
+    return {
+      topic: this.sink.metrics().topic,
+      state: this.closed ? 'closed' : 'open',
+      records: this.records,
+      recordsPerSecond: 0,
+      lag: 0,
+      deadLetters: 0,
+      errors: this.errors,
+      lastError: this.lastError,
+      memoryBytes: 0,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.detach();
+    this.closed = true;
+    await this.running;
+    await this.sink.close().catch(() => undefined);
+  }
 }
 
 const WATCH_INTERVAL_MS = 1000;
 const NOTEBOOK_FETCH_BYTES = 2 << 20;
 
+function sourceStatus(source: TopicSource<unknown>): StreamStatus {
+  const m = source.metrics();
+  const meanBytes = m.records > 0 ? m.bytes / m.records : 0;
+  return {
+    topic: m.topic,
+    state: m.state,
+    records: m.records,
+    recordsPerSecond: Math.round(m.recordsPerSecond),
+    lag: m.lag,
+    deadLetters: m.deadLetters,
+    errors: m.errors,
+    lastError: m.lastError,
+    memoryBytes: Math.round((m.retained + m.buffered) * meanBytes),
+    groupId: m.groupId,
+  };
+}
+
+function consumeHandle(source: TopicSource<unknown>): StreamHandle {
+  return {
+    kind: 'consume',
+    target: source,
+    watched: source,
+    status: () => sourceStatus(source),
+    stop: () => source.stop(),
+    pause: () => source.pause(),
+    resume: () => source.resume(),
+  };
+}
+
 export class Session {
   private options: ConnectionOptions = {};
   private settingsValue: ConnectionSettings | undefined;
   private embedded: EmbeddedBroker | undefined;
-  private readonly sources = new Map<string, TopicSource<unknown>>();
-  private readonly forwards = new Map<string, Forward>();
-  private readonly windows = new Map<string, WindowEntry>();
+  private readonly registry = new StreamRegistry();
   private readonly listeners = new Set<ProblemListener>();
   private readonly reported = new Map<string, string>();
   private watchdog: NodeJS.Timeout | undefined;
@@ -200,15 +227,15 @@ export class Session {
 
   /** Starts a background stream and registers it by name. */
   async consume<T = JsonValue>(options: ConsumeOptions<T>): Promise<TopicSource<T>> {
-    const name = this.freeName(options.name ?? options.topic, options.name !== undefined);
+    const name = this.registry.freeName(options.name ?? options.topic, options.name !== undefined);
     const { name: _ignored, ...sourceOptions } = options;
     // Notebook streams share the event loop with cells: smaller fetches keep cells answering while they ingest.
     const source = new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...sourceOptions, connection: await this.settings() });
-    this.sources.set(name, source as TopicSource<unknown>);
+    this.registry.add(name, consumeHandle(source as TopicSource<unknown>));
     try {
       await source.start();
     } catch (e) {
-      this.sources.delete(name);
+      this.registry.delete(name);
       throw e;
     }
     this.watch();
@@ -236,10 +263,9 @@ export class Session {
       }
       return sink.metrics();
     }
-    const forwardName = this.freeName(name ?? `${data.topic}->${topic}`, name !== undefined);
+    const forwardName = this.registry.freeName(name ?? `${data.topic}->${topic}`, name !== undefined);
     const toValue = map ?? ((r: StreamRecord<unknown>) => (typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value }));
-    // eslint-disable-next-line prefer-const
-    let forward: Forward;
+    const forward: Forward = new Forward(sink, () => detach());
     const detach = data.subscribe(async (records) => {
       const rows: object[] = [];
       for (const r of records) {
@@ -255,8 +281,7 @@ export class Session {
         forward.lastError = (e as Error).message;
       }
     });
-    forward = new Forward(forwardName, sink, detach);
-    this.forwards.set(forwardName, forward);
+    this.registry.add(forwardName, { kind: 'produce', target: forward, status: () => forward.status(), stop: () => forward.stop() });
     this.watch();
     return forwardName;
   }
@@ -279,10 +304,10 @@ export class Session {
       }
       return generator.stats;
     }
-    const forwardName = this.freeName(name ?? `generator:${topic}`, name !== undefined);
+    const forwardName = this.registry.freeName(name ?? `generator:${topic}`, name !== undefined);
     const abort = new AbortController();
-    const forward = new Forward(forwardName, sink, () => abort.abort());
-    this.forwards.set(forwardName, forward);
+    const forward = new Forward(sink, () => abort.abort());
+    this.registry.add(forwardName, { kind: 'generate', target: forward, status: () => forward.status(), stop: () => forward.stop() });
     forward.running = producePaced(sink, () => generator.next(), { rate: rate ?? 200, signal: abort.signal, onProgress: (sent) => (forward.records = sent) }).catch(
       (e: unknown) => {
         forward.errors++;
@@ -302,94 +327,53 @@ export class Session {
     options: WindowOptions & { consume?: Omit<ConsumeOptions<T>, 'topic' | 'name'> },
   ): Promise<WindowedStream> {
     const { name, consume, ...windowOptions } = options;
-    const running = typeof source === 'string' ? this.sources.get(source) : source;
+    const running = this.runningSource(source);
     if (running && consume) {
       throw new StreamlabError(`'${typeof source === 'string' ? source : source.topic}' is a running stream, so consume options do not apply`, 'window the topic instead, or drop the consume options');
     }
     const stream = windowed(windowOptions);
-    const sourceName = typeof source === 'string' ? source : this.nameOf(source as TopicSource<unknown>);
-    const windowName = this.freeName(name ?? `${sourceName}:${stream.metrics().window}`, name !== undefined);
-    const entry: WindowEntry = { stream, topic: '', detach: () => undefined };
-    if (running) {
-      entry.topic = running.topic;
-      entry.detach = stream.attach(running as TopicSource<unknown>);
-    } else {
-      // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
-      const own = new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
-      entry.topic = own.topic;
-      entry.detach = stream.attach(own as TopicSource<unknown>);
-      entry.ownSource = `${windowName}.source`;
-      this.sources.set(entry.ownSource, own as TopicSource<unknown>);
+    const sourceName = typeof source === 'string' ? source : (this.registry.nameOf(source) ?? source.topic);
+    const windowName = this.registry.freeName(name ?? `${sourceName}:${stream.metrics().window}`, name !== undefined);
+    // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
+    const own = running ? undefined : new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
+    const feed = (running ?? own)! as TopicSource<unknown>;
+    const detach = stream.attach(feed);
+    let clock: NodeJS.Timeout | undefined;
+    if (windowOptions.time === 'processing') {
+      // Processing time: due windows close by the clock even when no record comes.
+      clock = setInterval(() => stream.advanceTo(Date.now()), 1000);
+      clock.unref();
+    }
+    const handle: StreamHandle = {
+      kind: 'window',
+      target: stream,
+      watched: own as TopicSource<unknown> | undefined,
+      status: () => windowStatus(stream, feed, own !== undefined),
+      stop: async () => {
+        detach();
+        clearInterval(clock);
+        await own?.stop();
+      },
+      ...(own ? { pause: () => own.pause(), resume: () => own.resume() } : {}),
+    };
+    this.registry.add(windowName, handle);
+    if (own) {
       try {
         await own.start();
       } catch (e) {
-        this.sources.delete(entry.ownSource);
+        this.registry.delete(windowName);
+        detach();
+        clearInterval(clock);
         throw e;
       }
     }
-    if (windowOptions.time === 'processing') {
-      entry.clock = setInterval(() => stream.advanceTo(Date.now()), 1000);
-      entry.clock.unref();
-    }
-    this.windows.set(windowName, entry);
     this.watch();
     return stream;
   }
 
-  /** The running (and ended, until stopped) streams. */
+  /** The running (and ended, until stopped) streams, one row per name. */
   streams(): StreamInfo[] {
-    const out: StreamInfo[] = [];
-    for (const [name, source] of this.sources) {
-      const m = source.metrics();
-      const meanBytes = m.records > 0 ? m.bytes / m.records : 0;
-      out.push({
-        name,
-        kind: 'consume',
-        topic: m.topic,
-        state: m.state,
-        records: m.records,
-        recordsPerSecond: Math.round(m.recordsPerSecond),
-        lag: m.lag,
-        deadLetters: m.deadLetters,
-        errors: m.errors,
-        lastError: m.lastError,
-        memoryBytes: Math.round((m.retained + m.buffered) * meanBytes),
-        groupId: m.groupId,
-      });
-    }
-    for (const [name, f] of this.forwards) {
-      const m = f.sink.metrics();
-      out.push({
-        name,
-        kind: 'produce',
-        topic: m.topic,
-        state: f.closed ? 'closed' : 'open',
-        records: f.records,
-        recordsPerSecond: 0,
-        lag: 0,
-        deadLetters: 0,
-        errors: f.errors,
-        lastError: f.lastError,
-        memoryBytes: 0,
-      });
-    }
-    for (const [name, w] of this.windows) {
-      const m = w.stream.metrics();
-      out.push({
-        name,
-        kind: 'window',
-        topic: w.topic,
-        state: m.lastError && m.subscriberErrors === 0 ? 'failed' : 'running',
-        records: m.records,
-        recordsPerSecond: 0,
-        lag: 0,
-        deadLetters: m.late + m.invalid,
-        errors: m.subscriberErrors,
-        lastError: m.lastError,
-        memoryBytes: 0,
-      });
-    }
-    return out;
+    return this.registry.entries().map(([name, h]) => ({ name, kind: h.kind, ...h.status() }));
   }
 
   /** streams() as a DataFrame, for display. */
@@ -411,51 +395,50 @@ export class Session {
     });
   }
 
-  /** A stream by name. */
+  /** A consumer stream by name. */
   stream<T = JsonValue>(name: string): TopicSource<T> {
-    const source = this.sources.get(name);
-    if (!source) throw this.unknownStream(name);
-    return source as TopicSource<T>;
+    const handle = this.registry.get(name);
+    if (!handle) throw this.registry.unknown(name);
+    if (!(handle.target instanceof TopicSource)) throw new StreamlabError(`'${name}' is a ${handle.kind} stream, not a consumer`, 'use the variable it was bound to');
+    return handle.target as TopicSource<T>;
   }
 
-  /** Stops one stream by name (or the stream object), or all of them; returns the names stopped. */
-  async stop(which: string | TopicSource<unknown> | 'all' = 'all'): Promise<string[]> {
-    const names = this.resolveNames(which);
+  /**
+   * Registers something long-running that a library module started (a chart, a scorer) under a free name, so
+   * streams() shows it and stop() ends it. Returns the name given.
+   */
+  register(wanted: string, handle: StreamHandle, explicit = false): string {
+    const name = this.registry.freeName(wanted, explicit);
+    this.registry.add(name, handle);
+    this.watch();
+    return name;
+  }
+
+  /** Stops one stream by name (or the object a cell holds), or all of them; returns the names stopped. */
+  async stop(which: string | object = 'all'): Promise<string[]> {
+    const names = this.registry.resolve(which);
     for (const name of names) {
-      const source = this.sources.get(name);
-      if (source) {
-        await source.stop();
-        this.sources.delete(name);
+      const handle = this.registry.get(name);
+      if (!handle) continue;
+      try {
+        await handle.stop();
+      } finally {
+        this.registry.delete(name);
+        this.reported.delete(name);
       }
-      const win = this.windows.get(name);
-      if (win) {
-        win.detach();
-        clearInterval(win.clock);
-        this.windows.delete(name);
-        if (win.ownSource) await this.stop(win.ownSource).catch(() => undefined);
-      }
-      const forward = this.forwards.get(name);
-      if (forward) {
-        forward.detach();
-        forward.closed = true;
-        await forward.running;
-        await forward.sink.close().catch(() => undefined);
-        this.forwards.delete(name);
-      }
-      this.reported.delete(name);
     }
     return names;
   }
 
-  async pause(which: string | TopicSource<unknown> | 'all' = 'all'): Promise<string[]> {
-    const names = this.resolveNames(which, true);
-    for (const name of names) await this.sources.get(name)!.pause();
+  async pause(which: string | object = 'all'): Promise<string[]> {
+    const names = this.registry.resolve(which, (h) => h.pause !== undefined, 'pause');
+    for (const name of names) await this.registry.get(name)!.pause!();
     return names;
   }
 
-  async resume(which: string | TopicSource<unknown> | 'all' = 'all'): Promise<string[]> {
-    const names = this.resolveNames(which, true);
-    for (const name of names) await this.sources.get(name)!.resume();
+  async resume(which: string | object = 'all'): Promise<string[]> {
+    const names = this.registry.resolve(which, (h) => h.resume !== undefined, 'resume');
+    for (const name of names) await this.registry.get(name)!.resume!();
     return names;
   }
 
@@ -475,6 +458,12 @@ export class Session {
     this.settingsValue = undefined;
   }
 
+  private runningSource<T>(source: string | TopicSource<T>): TopicSource<T> | undefined {
+    if (typeof source !== 'string') return source;
+    const target = this.registry.get(source)?.target;
+    return target instanceof TopicSource ? (target as TopicSource<T>) : undefined;
+  }
+
   private watch(): void {
     if (this.watchdog) return;
     this.watchdog = setInterval(() => this.checkStreams(), WATCH_INTERVAL_MS);
@@ -483,8 +472,9 @@ export class Session {
   }
 
   private checkStreams(): void {
-    for (const [name, source] of this.sources) {
-      const m = source.metrics();
+    for (const [name, handle] of this.registry.entries()) {
+      if (!handle.watched) continue;
+      const m = handle.watched.metrics();
       const trouble = m.state === 'reconnecting' || m.state === 'failed' ? m.state : undefined;
       const before = this.reported.get(name);
       if (trouble && before !== trouble) {
@@ -504,38 +494,24 @@ export class Session {
   private emit(message: string): void {
     for (const l of this.listeners) l(message);
   }
+}
 
-  private freeName(wanted: string, explicit: boolean): string {
-    const taken = (n: string) => this.sources.has(n) || this.forwards.has(n) || this.windows.has(n);
-    if (!taken(wanted)) return wanted;
-    if (explicit) throw new StreamlabError(`a stream named '${wanted}' is already running`, `stop it first (stop('${wanted}')) or pick another name`);
-    for (let i = 2; ; i++) if (!taken(`${wanted}-${i}`)) return `${wanted}-${i}`;
-  }
-
-  private resolveNames(which: string | TopicSource<unknown>, consumersOnly = false): string[] {
-    if (which === 'all') return [...(consumersOnly ? [] : this.windows.keys()), ...this.sources.keys(), ...(consumersOnly ? [] : this.forwards.keys())];
-    if (typeof which !== 'string') {
-      const entry = [...this.sources].find(([, s]) => s === which);
-      if (!entry) throw new StreamlabError(`that stream (on '${which.topic}') was not started by this session`, 'stop it with its own stop()');
-      return [entry[0]];
-    }
-    if (this.sources.has(which) || (!consumersOnly && (this.forwards.has(which) || this.windows.has(which)))) return [which];
-    throw this.unknownStream(which);
-  }
-
-  private nameOf(source: TopicSource<unknown>): string {
-    const entry = [...this.sources].find(([, s]) => s === source);
-    return entry ? entry[0] : source.topic;
-  }
-
-  private unknownStream(name: string): StreamlabError {
-    const names = [...this.sources.keys(), ...this.forwards.keys(), ...this.windows.keys()];
-    const guess = didYouMean(name, names);
-    return new StreamlabError(
-      `no stream named '${name}'`,
-      guess ? `did you mean '${guess}'?` : names.length ? `running: ${names.join(', ')}` : 'no streams are running',
-    );
-  }
+/** A window's row: its own counts, and the state and lag of what feeds it (its own consumer folded in). */
+function windowStatus(stream: WindowedStream, feed: TopicSource<unknown>, ownFeed: boolean): StreamStatus {
+  const m = stream.metrics();
+  const f = sourceStatus(feed);
+  return {
+    topic: f.topic,
+    state: m.lastError && m.subscriberErrors === 0 ? 'failed' : ownFeed ? f.state : 'running',
+    records: m.records,
+    recordsPerSecond: 0,
+    lag: ownFeed ? f.lag : 0,
+    deadLetters: m.late + m.invalid + (ownFeed ? f.deadLetters : 0),
+    errors: m.subscriberErrors + (ownFeed ? f.errors : 0),
+    lastError: m.lastError ?? (ownFeed ? f.lastError : undefined),
+    memoryBytes: ownFeed ? f.memoryBytes : 0,
+    groupId: ownFeed ? f.groupId : undefined,
+  };
 }
 
 /** The session notebooks share by default. */

@@ -33,7 +33,7 @@ export { PartitionProgress } from './lanes';
 export { FieldType } from './fieldChecks';
 export { TimeOption } from './recordAccess';
 export { tumbling, hopping, sliding, sessionWindow, WindowSpec, FixedWindowSpec, SlidingWindowSpec, SessionWindowSpec } from './windowKinds';
-export { Reducer, FieldReducer, AggregatesOption, AggregateItem } from './aggregateSpec';
+export { Reducer, FieldReducer, AggregatesOption, AggregateItem, parseAggregates } from './aggregateSpec';
 export { Duration, parseDuration } from './duration';
 export { LateRecord, InvalidRecord } from './setAside';
 export { MicroBatchTrigger, MicroBatchInfo, MicroBatchOptions, MicroBatchCallback } from './microBatches';

@@ -3,9 +3,9 @@
  * TopicSource (fields in record.value, event time in record.time) or plain objects; a value that is not an
  * object (from the number or string decoder) reads as the single field `value`.
  */
-import type { StreamRecord } from '../kafka/topicSource';
+import type { StreamRecord } from '../record';
 import { StreamlabError } from '../errors';
-import { eventTimeOf } from '../kafka/decoders';
+import { eventTimeOf } from '../record';
 import { Fields } from './aggregatePlan';
 
 export type TimeOption = string | ((fields: Fields, record: unknown) => number);

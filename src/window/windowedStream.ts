@@ -10,7 +10,7 @@
  *   w.closed();         // DataFrame: sensor, windowStart, windowEnd, mean_value, max_value, count, invalid_value
  */
 import { StreamlabError } from '../errors';
-import type { StreamRecord } from '../kafka/topicSource';
+import type { StreamRecord } from '../record';
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { AggregatesOption, parseAggregates } from './aggregateSpec';
 import { ColumnStore } from './columnStore';

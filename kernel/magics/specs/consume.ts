@@ -1,5 +1,5 @@
 /** %consume: start a background stream on a topic, optionally bound to a variable. */
-import { StartFrom } from '../../../src/kafka/startPosition';
+import { StartFrom } from '../../../src';
 import { LIBRARY, SESSION, lit, litIf, object, statement } from '../codegen';
 import { ValueType, defineMagic, flag, option } from '../spec';
 import { ValueError, identifier, integer, text, topic } from '../values';

@@ -1,19 +1,15 @@
 /**
- * Where a running embedded broker records itself, so kernels and the CLI find it with no configuration.
+ * Where a running broker records itself, so kernels and the CLI find it with no configuration: broker discovery.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { stateDir } from './stateDir';
 
 export interface BrokerState {
   bootstrapServers: string;
   controlUrl: string;
   pid: number;
   startedAt: string;
-}
-
-export function stateDir(): string {
-  return process.env.STREAMLAB_STATE_DIR || path.join(os.homedir(), '.streamlab');
 }
 
 export function brokerStatePath(): string {

@@ -1,6 +1,6 @@
 /** Command-line parsing on node:util parseArgs, with one-line errors that name the command's usage. */
 import { parseArgs } from 'node:util';
-import { StreamlabError, didYouMean } from '../errors';
+import { StreamlabError, didYouMean } from '../src';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';

@@ -1,23 +1,41 @@
 /**
- * The notebook API cells get as `notebook`: rich display, updatable displays (live tables and charts), clearing
- * output, and comms to the frontend. The kernel attaches its output channel at start; outside a kernel (a plain
- * Node script) displays fall back to the console so the same code still runs.
+ * The notebook output interface: what the library may do to a notebook (show a MIME bundle, replace it in place,
+ * clear, open a comm to the frontend) without knowing who renders it. The kernel implements it, and so will a
+ * headless notebook runner; live outputs (charts, status lines, ticking tables) use nothing else, so nothing in
+ * src/ imports the kernel. Outside any of them (a plain Node script) displays fall back to the console.
  */
 import { randomUUID } from 'node:crypto';
-import { Comm, CommData } from './comms';
-import { MimeBundle, mimeBundleOf } from './display';
+import { StreamlabError } from '../errors';
+import { MimeBundle, mimeBundleOf } from './mimeBundle';
+
+export type CommData = Record<string, unknown>;
+
+/** A channel to one frontend object (a chart's renderer, the Streams panel). */
+export interface OutputComm {
+  readonly id: string;
+  send(data: CommData): void;
+  close(data?: CommData): void;
+  onMessage(handler: (data: CommData) => void): void;
+  onClose(handler: (data: CommData) => void): void;
+  readonly closed: boolean;
+}
 
 export interface NotebookOutput {
   display(bundle: MimeBundle, displayId: string | undefined, update: boolean): void;
   clear(wait: boolean): void;
-  openComm(target: string, data: CommData): Comm;
+  openComm(target: string, data: CommData): OutputComm;
 }
 
 let output: NotebookOutput | undefined;
 
-/** @internal The kernel's hook. */
+/** Attaches the frontend: the kernel at its start, a notebook runner, or a test. */
 export function attachNotebookOutput(o: NotebookOutput | undefined): void {
   output = o;
+}
+
+/** The attached frontend, if any: live outputs check it to decide between a live display and console text. */
+export function notebookOutput(): NotebookOutput | undefined {
+  return output;
 }
 
 export const notebook = {
@@ -51,8 +69,8 @@ export const notebook = {
   },
 
   /** Opens a comm to a frontend target (the streamlab extension registers its own). */
-  openComm(target: string, data: CommData = {}): Comm {
-    if (!output) throw new Error('comms need a running kernel');
+  openComm(target: string, data: CommData = {}): OutputComm {
+    if (!output) throw new StreamlabError('comms need a notebook frontend', 'run this in the streamlab kernel');
     return output.openComm(target, data);
   },
 };

@@ -1,5 +1,5 @@
 /** One console line per tick describing a running stream. */
-import { SourceMetrics } from '../kafka/topicSource';
+import { SourceMetrics } from '../src';
 
 export function summaryLine(m: SourceMetrics): string {
   const dead = Object.entries(m.deadLettersByReason)

@@ -1,8 +1,8 @@
 /** `streamlab topics [create NAME]`: what the cluster holds, or a new topic. */
 import { parse, intOption } from './args';
-import { StreamlabError } from '../errors';
-import { TopicAdmin } from '../kafka/topicAdmin';
-import { describeConnection } from '../kafka/connection';
+import { StreamlabError } from '../src';
+import { TopicAdmin } from '../src';
+import { describeConnection } from '../src';
 
 const USAGE = 'streamlab topics [--brokers HOST:PORT] | streamlab topics create NAME [--partitions N]';
 

@@ -1,10 +1,10 @@
 /** `streamlab produce sensors|csv`: demo data into a topic. */
 import path from 'node:path';
 import { parse, intOption, numberOption } from './args';
-import { StreamlabError } from '../errors';
-import { TopicSink } from '../kafka/topicSink';
-import { SensorGenerator, readTimeSeriesCsv, nabAnomalyWindows, replayDelays, toReplayRecord } from '../demo';
-import { producePaced, abortableSleep } from '../demo/pacedProducer';
+import { StreamlabError } from '../src';
+import { TopicSink } from '../src';
+import { SensorGenerator, readTimeSeriesCsv, nabAnomalyWindows, replayDelays, toReplayRecord } from '../src';
+import { producePaced, abortableSleep } from '../src';
 
 const USAGE =
   'streamlab produce sensors --topic T [--sensors 8] [--rate 1000|max] [--count N] [--seed 1] | ' +

@@ -1,8 +1,8 @@
 /** `streamlab broker`: hosts the embedded broker in this process until Ctrl-C. */
 import { parse, intOption } from './args';
-import { startBrokerHost, TopicSpec } from '../broker/brokerHost';
-import { brokerStatePath, removeBrokerState, writeBrokerState } from '../broker/stateFile';
-import { StreamlabError } from '../errors';
+import { startBrokerHost, TopicSpec } from '../src';
+import { brokerStatePath, removeBrokerState, writeBrokerState } from '../src';
+import { StreamlabError } from '../src';
 
 const USAGE = 'streamlab broker [--brokers 1] [--partitions 4] [--topic NAME[:PARTITIONS]]...';
 

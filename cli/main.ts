@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `streamlab` command. Errors print as one line (set STREAMLAB_DEBUG=1 for the stack). */
-import { StreamlabError, didYouMean } from '../errors';
+import { StreamlabError, didYouMean } from '../src';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   demo: { summary: 'embedded broker + sensor generator + a live consume summary', run: (a) => import('./demoCommand').then((m) => m.demoCommand(a)) },

@@ -1,8 +1,20 @@
 /**
- * Client of a broker host's control API (see brokerHost.ts). Safe to use from a process with kafkajs clients.
+ * The embedded broker's control API as its clients see it: the broker host (src/broker/brokerHost.ts) serves it,
+ * topic admin creates topics through it (the mock has no CreateTopics), tests take brokers down and up. It lives
+ * here, beside the state file that says where the API is, so that kafka/ never imports the dev broker itself.
+ * Safe to use from a process with kafkajs clients: it is plain HTTP.
  */
 import { StreamlabError } from '../errors';
-import type { BrokerStatus } from './brokerHost';
+
+export interface BrokerStatus {
+  bootstrapServers: string;
+  controlUrl: string;
+  brokers: number;
+  defaultPartitions: number;
+  brokersDown: number[];
+  createdTopics: Record<string, number>;
+}
+
 
 export class BrokerControl {
   constructor(readonly controlUrl: string) {}

@@ -3,7 +3,7 @@
  * as text); objects that know their own bundle (charts, say) give it; everything else is util.inspect text.
  */
 import { inspect } from 'node:util';
-import { isDataFrame } from '../src/frames/danfo';
+import { isDataFrame } from '../frames/danfo';
 
 export type MimeBundle = Record<string, unknown>;
 

@@ -3,8 +3,8 @@
  * loaded only by these commands, so the library and the other commands never load tslab.
  */
 import { parse } from './args';
-import { StreamlabError } from '../errors';
-import type { InstallScope } from '../../kernel/install';
+import { StreamlabError } from '../src';
+import type { InstallScope } from '../kernel/install';
 
 const USAGE = 'streamlab install|uninstall [--user | --sys-prefix [--python PY] | --prefix DIR]';
 
@@ -19,19 +19,19 @@ function scopeOf(argv: string[], fallback: () => InstallScope): InstallScope {
 }
 
 export async function installCommand(argv: string[]): Promise<void> {
-  const { installKernel, defaultScope, DISPLAY_NAME } = await import('../../kernel/install');
+  const { installKernel, defaultScope, DISPLAY_NAME } = await import('../kernel/install');
   const dir = installKernel(scopeOf(argv, defaultScope));
   process.stdout.write(`installed the "${DISPLAY_NAME}" kernel in ${dir}\n`);
 }
 
 export async function uninstallCommand(argv: string[]): Promise<void> {
-  const { uninstallKernel, defaultScope } = await import('../../kernel/install');
+  const { uninstallKernel, defaultScope } = await import('../kernel/install');
   const dir = uninstallKernel(scopeOf(argv, defaultScope));
   process.stdout.write(dir ? `removed ${dir}\n` : 'the streamlab kernel was not installed there\n');
 }
 
 export async function kernelCommand(argv: string[]): Promise<void> {
-  const { runKernel } = await import('../../kernel/main');
+  const { runKernel } = await import('../kernel/main');
   await runKernel(argv);
   // The kernel runs until Jupyter shuts it down; it exits the process itself.
   await new Promise(() => undefined);

@@ -1,8 +1,8 @@
 /** `streamlab consume TOPIC`: a stream with a live one-line summary, until Ctrl-C or --count records. */
 import { parse, intOption } from './args';
-import { StreamlabError } from '../errors';
-import { TopicSource } from '../kafka/topicSource';
-import { parseStartFrom } from '../kafka/startPosition';
+import { StreamlabError } from '../src';
+import { TopicSource } from '../src';
+import { parseStartFrom } from '../src';
 import { summaryLine } from './streamSummary';
 
 const USAGE = 'streamlab consume TOPIC [--from earliest|latest] [--decoder json|string|number|csv] [--columns a,b] [--time-field F] [--count N] [--brokers HOST:PORT]';

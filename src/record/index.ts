@@ -1,0 +1,2 @@
+export { StreamRecord, JsonValue } from './streamRecord';
+export { eventTimeOf } from './eventTime';
