@@ -19,15 +19,21 @@ function scopeOf(argv: string[], fallback: () => InstallScope): InstallScope {
 }
 
 export async function installCommand(argv: string[]): Promise<void> {
-  const { installKernel, defaultScope, DISPLAY_NAME } = await import('../kernel/install');
-  const dir = installKernel(scopeOf(argv, defaultScope));
+  const { installKernel, installLabExtension, defaultScope, DISPLAY_NAME, LAB_EXTENSION_NAME } = await import('../kernel/install');
+  const scope = scopeOf(argv, defaultScope);
+  const dir = installKernel(scope);
   process.stdout.write(`installed the "${DISPLAY_NAME}" kernel in ${dir}\n`);
+  const ext = installLabExtension(scope);
+  process.stdout.write(`installed the JupyterLab extension ${LAB_EXTENSION_NAME} (live charts) in ${ext}\n`);
 }
 
 export async function uninstallCommand(argv: string[]): Promise<void> {
-  const { uninstallKernel, defaultScope } = await import('../kernel/install');
-  const dir = uninstallKernel(scopeOf(argv, defaultScope));
+  const { uninstallKernel, uninstallLabExtension, defaultScope } = await import('../kernel/install');
+  const scope = scopeOf(argv, defaultScope);
+  const dir = uninstallKernel(scope);
   process.stdout.write(dir ? `removed ${dir}\n` : 'the streamlab kernel was not installed there\n');
+  const ext = uninstallLabExtension(scope);
+  if (ext) process.stdout.write(`removed ${ext}\n`);
 }
 
 export async function kernelCommand(argv: string[]): Promise<void> {

@@ -66,6 +66,42 @@ export function installKernel(scope: InstallScope, env: NodeJS.ProcessEnv = proc
   return dir;
 }
 
+/** The package name JupyterLab knows the extension by, and where its prebuilt form is in this checkout. */
+export const LAB_EXTENSION_NAME = '@streamlab/jupyterlab';
+export const PREBUILT_LAB_EXTENSION = path.join(__dirname, '..', '..', 'extension', 'labextension');
+
+/** The labextensions/ directory of a scope: beside kernels/ in the same Jupyter data directory. */
+export function labExtensionsDir(scope: InstallScope, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(kernelsDir(scope, env)), 'labextensions');
+}
+
+/**
+ * Copies the prebuilt JupyterLab extension where JupyterLab looks for prebuilt extensions (as `pip install` of a
+ * Python package with a labextension would), replacing an older copy; returns its directory. No Python needed.
+ */
+export function installLabExtension(scope: InstallScope, env: NodeJS.ProcessEnv = process.env, prebuilt = PREBUILT_LAB_EXTENSION): string {
+  if (!fs.existsSync(path.join(prebuilt, 'package.json'))) {
+    throw new StreamlabError(`the JupyterLab extension is not built (no ${prebuilt})`, 'run `bash scripts/install.sh` (it builds extension/), then install again');
+  }
+  const dir = path.join(labExtensionsDir(scope, env), ...LAB_EXTENSION_NAME.split('/'));
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.cpSync(prebuilt, dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StreamlabError(`cannot copy the JupyterLab extension to ${dir} (${code})`, code === 'EACCES' ? 'use --user, or run as root' : 'check the directory');
+  }
+  return dir;
+}
+
+export function uninstallLabExtension(scope: InstallScope, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = path.join(labExtensionsDir(scope, env), ...LAB_EXTENSION_NAME.split('/'));
+  if (!fs.existsSync(dir)) return undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return dir;
+}
+
 /** Removes the kernelspec from the scope; returns the directory removed, or undefined when none was there. */
 export function uninstallKernel(scope: InstallScope, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dir = path.join(kernelsDir(scope, env), KERNEL_NAME);

@@ -62,6 +62,7 @@ export class StreamlabKernel {
       display: (bundle, id, update) => this.display(bundle, id, update),
       clear: (wait) => this.publish('clear_output', { wait }),
       openComm: (target, data) => this.comms.open(target, data),
+      registerCommTarget: (target, handler) => this.comms.registerTarget(target, handler),
     });
     // tslab's own display API (`import * as tslab from 'tslab'; tslab.display.html(...)`) writes through this hook.
     (require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (

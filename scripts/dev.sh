@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The two quickstart commands: `bash scripts/dev.sh demo` and `bash scripts/dev.sh test`.
+# The quickstart commands: `bash scripts/dev.sh demo` (or `lab`) and `bash scripts/dev.sh test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command="${1:-}"
@@ -7,7 +7,8 @@ shift || true
 bash scripts/install.sh
 case "$command" in
   demo) exec node dist/cli/main.js demo "$@" ;;
+  lab) exec node dist/cli/main.js lab "$@" ;;
   test) exec bash test/run.sh "$@" ;;
   bench) exec node dist/bench/run.js "$@" ;;
-  *) echo "usage: bash scripts/dev.sh demo|test|bench" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dev.sh demo|lab|test|bench" >&2; exit 2 ;;
 esac

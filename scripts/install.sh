@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 # The embedded broker is librdkafka's mock cluster.
 ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1' || apt_packages+=(librdkafka1)
-# Jupyter's own kernel test suite (and jupyter_client) runs against the kernel in the tests, with Debian's Python.
-dpkg -s python3-jupyter-kernel-test >/dev/null 2>&1 || apt_packages+=(python3-jupyter-kernel-test)
+# Browser tests drive Debian's Chromium (playwright-core never downloads a browser); fonts for its text and for the
+# kernel's PNG charts.
+dpkg -s chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || apt_packages+=(fonts-dejavu-core)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -23,3 +25,25 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npm run --silent build
+
+# JupyterLab, nbclient/nbconvert and Jupyter's kernel test suite, pinned, in a virtual environment of the project's.
+venv=.venv
+if [ ! -x "$venv/bin/python" ] || [ scripts/requirements-jupyter.txt -nt "$venv/.installed" ]; then
+  python="${STREAMLAB_PYTHON:-$(command -v python3)}"
+  echo "installing JupyterLab into $venv (pip)"
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-jupyter.txt
+  touch "$venv/.installed"
+fi
+
+# The JupyterLab extension: its own npm package, prebuilt against the JupyterLab above.
+if [ ! -f extension/node_modules/.package-lock.json ] || [ extension/package-lock.json -nt extension/node_modules/.package-lock.json ]; then
+  echo "installing the extension's npm packages (npm ci)"
+  (cd extension && npm ci --no-audit --no-fund --loglevel=error)
+fi
+stamp=extension/labextension/.built
+if [ ! -f "$stamp" ] || [ -n "$(find extension/src extension/package.json extension/webpack.config.js protocol -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  echo "building the JupyterLab extension"
+  bash extension/build.sh >/dev/null
+  touch "$stamp"
+fi

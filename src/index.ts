@@ -9,3 +9,4 @@ export * from './frames';
 export * from './session';
 export * from './window';
 export * from './display';
+export * from './plot';

@@ -1,5 +1,5 @@
 /**
- * Jupyter's own kernel test suite (Debian's python3-jupyter-kernel-test) against the streamlab kernel, installed
+ * Jupyter's own kernel test suite (jupyter_kernel_test, in the project's .venv) against the streamlab kernel, installed
  * the way users install it (`streamlab install --prefix`) and started by jupyter_client from its kernelspec.
  * Every test of the suite runs with TypeScript samples (test/kernel/test_kernel_protocol.py); none is skipped.
  */

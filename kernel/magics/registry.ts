@@ -14,8 +14,9 @@ import { produce } from './specs/produce';
 import { stop, pause, resume } from './specs/control';
 import { help } from './specs/help';
 import { window } from './specs/window';
+import { plot } from './specs/plot';
 
-export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, produce, streams, stop, pause, resume, help];
+export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, plot, produce, streams, stop, pause, resume, help];
 
 export const HELP = help;
 

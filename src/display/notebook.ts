@@ -24,6 +24,8 @@ export interface NotebookOutput {
   display(bundle: MimeBundle, displayId: string | undefined, update: boolean): void;
   clear(wait: boolean): void;
   openComm(target: string, data: CommData): OutputComm;
+  /** Comms a frontend opens to `target` (a chart's renderer asking for its frames) reach `handler`. */
+  registerCommTarget(target: string, handler: (comm: OutputComm, data: CommData) => void): void;
 }
 
 let output: NotebookOutput | undefined;

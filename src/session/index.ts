@@ -1,2 +1,2 @@
-export { Session, session, GenerateOptions, WindowOptions, ConnectOptions, ConsumeOptions, PeekOptions, ProduceOptions, StreamInfo, ProblemListener } from './session';
+export { Session, session, GenerateOptions, WindowOptions, ConnectOptions, ConsumeOptions, PeekOptions, ProduceOptions, PlotOptions, StreamInfo, ProblemListener } from './session';
 export { StreamHandle, StreamKind, StreamState, StreamStatus, StreamRegistry } from './streamRegistry';

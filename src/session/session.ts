@@ -16,6 +16,8 @@ import { SensorGenerator, SensorGeneratorOptions, GeneratorStats } from '../demo
 import { producePaced } from '../demo/pacedProducer';
 import { windowed, WindowedOptions, WindowedStream } from '../window/windowedStream';
 import { StreamHandle, StreamKind, StreamRegistry, StreamStatus } from './streamRegistry';
+import { LiveChart, ChartOptions } from '../plot/liveChart';
+import type { WindowResult } from '../window/windowedStream';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Start a private embedded broker when no brokers are configured anywhere (default true). */
@@ -42,6 +44,15 @@ export type ProblemListener = (message: string) => void;
 export type WindowOptions = WindowedOptions & {
   /** The name the windowed stream is known by in streams() and stop(); default `<source>:<window>`. */
   name?: string;
+};
+
+export type PlotOptions = ChartOptions & {
+  /** The name the chart is known by in streams() and stop(); default `chart:<source>`. */
+  name?: string;
+  /** Show it below the running cell (default true). */
+  show?: boolean;
+  /** For a topic: the options of the chart's own consumer (from, timeField, decoder...). */
+  consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'>;
 };
 
 export interface GenerateOptions extends SensorGeneratorOptions {
@@ -294,7 +305,9 @@ export class Session {
   async generate(topic: string, options: GenerateOptions & { background: true }): Promise<string>;
   async generate(topic: string, options: GenerateOptions = {}): Promise<GeneratorStats | string> {
     const { count = 10_000, rate, background = false, name, partitions = 4, ...generatorOptions } = options;
-    const generator = new SensorGenerator(generatorOptions);
+    // In the background, event time advances as fast as records are sent, so a stream left running stays at the
+    // wall clock instead of running ahead of it (the generator's own default is 1000 readings per second).
+    const generator = new SensorGenerator(background && generatorOptions.ratePerSecond === undefined ? { ...generatorOptions, ratePerSecond: rate ?? 200 } : generatorOptions);
     const sink = await TopicSink.open({ topic, connection: await this.settings(), createTopic: { partitions } });
     if (!background) {
       try {
@@ -369,6 +382,69 @@ export class Session {
     }
     this.watch();
     return stream;
+  }
+
+  /**
+   * A live chart of a running stream (by name or object), a windowed stream (its aggregate columns, one trace per
+   * key), a topic (read by a consumer of the chart's own, from `consume.from`, default latest), or nothing (fed by
+   * chart.push()). It is shown below the running cell and registered like a stream: streams() shows it, stop()
+   * ends it, pause() freezes its updates.
+   */
+  async plot(source?: string | TopicSource<any> | WindowedStream, options: PlotOptions = {}): Promise<LiveChart> {
+    const { name, show = true, consume, ...chartOptions } = options;
+    const target = typeof source === 'string' ? this.registry.get(source)?.target : source;
+    if (target && consume) throw new StreamlabError(`'${String(typeof source === 'string' ? source : this.registry.nameOf(target))}' is running, so consume options do not apply`, 'plot the topic instead, or drop the consume options');
+    const label = typeof source === 'string' ? source : target ? (this.registry.nameOf(target) ?? (target instanceof TopicSource ? target.topic : 'window')) : 'code';
+    let own: TopicSource<unknown> | undefined;
+    let chart: LiveChart;
+    let detach: () => void = () => undefined;
+    if (target instanceof WindowedStream) {
+      const keyed = target.keyBy.length > 0 ? { by: chartOptions.by ?? [...target.keyBy] } : {};
+      chart = new LiveChart({ x: 'windowStart', ...keyed, ...chartOptions, source: `window '${label}'` });
+      // Final results only: an update of an open window would draw a second point at the same window start.
+      detach = target.subscribe((results) => chart.push(results.filter((r) => r.final).map(windowRow)));
+    } else if (target instanceof TopicSource) {
+      chart = new LiveChart({ ...chartOptions, source: `stream '${label}'` });
+      detach = target.subscribe((records) => void chart.push(records));
+    } else if (target !== undefined) {
+      throw new StreamlabError(`'${label}' is a ${this.registry.get(label)?.kind ?? 'kind of'} stream, which cannot be plotted`, 'plot a consume stream, a window or a topic');
+    } else if (typeof source === 'string') {
+      own = new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: source, connection: await this.settings() });
+      const from = consume?.from === undefined ? 'latest' : typeof consume.from === 'string' ? consume.from : JSON.stringify(consume.from);
+      chart = new LiveChart({ ...chartOptions, source: `topic '${source}' from ${from}` });
+      detach = own.subscribe((records) => void chart.push(records));
+    } else {
+      chart = new LiveChart({ ...chartOptions, source: 'code' });
+    }
+    const chartName = this.registry.freeName(name ?? `chart:${label}`, name !== undefined);
+    chart.name = chartName;
+    const handle: StreamHandle = {
+      kind: 'chart',
+      target: chart,
+      watched: own,
+      status: () => chartStatus(chart, own),
+      stop: async () => {
+        detach();
+        chart.stop();
+        await own?.stop();
+      },
+      pause: () => chart.pause(),
+      resume: () => chart.resume(),
+    };
+    this.registry.add(chartName, handle);
+    if (own) {
+      try {
+        await own.start();
+      } catch (e) {
+        this.registry.delete(chartName);
+        detach();
+        chart.stop('failed');
+        throw e;
+      }
+    }
+    if (show) chart.show();
+    this.watch();
+    return chart;
   }
 
   /** The running (and ended, until stopped) streams, one row per name. */
@@ -512,6 +588,29 @@ function windowStatus(stream: WindowedStream, feed: TopicSource<unknown>, ownFee
     memoryBytes: ownFeed ? f.memoryBytes : 0,
     groupId: ownFeed ? f.groupId : undefined,
   };
+}
+
+/** A chart's row: points as records, its own consumer's lag and dead letters folded in. */
+function chartStatus(chart: LiveChart, own: TopicSource<unknown> | undefined): StreamStatus {
+  const m = chart.metrics();
+  const f = own ? sourceStatus(own) : undefined;
+  return {
+    topic: f?.topic ?? chart.spec.source,
+    state: m.state === 'running' && f && f.state !== 'running' ? f.state : m.state,
+    records: m.pointsIn,
+    recordsPerSecond: m.pointsPerSecond,
+    lag: f?.lag ?? 0,
+    deadLetters: m.skipped + (f?.deadLetters ?? 0),
+    errors: f?.errors ?? 0,
+    lastError: m.lastError ?? f?.lastError,
+    memoryBytes: m.memoryBytes + (f?.memoryBytes ?? 0),
+    groupId: f?.groupId,
+  };
+}
+
+/** A window result as a flat row: its key fields, bounds and aggregates. */
+function windowRow(r: WindowResult): Record<string, unknown> {
+  return { ...r.key, windowStart: r.windowStart, windowEnd: r.windowEnd, ...r.values };
 }
 
 /** The session notebooks share by default. */

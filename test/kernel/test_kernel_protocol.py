@@ -9,8 +9,8 @@ purpose; the streamlab kernel is the target and must pass them all. Environment:
   STREAMLAB_KERNEL_TEST_SAMPLES=JSON    a JSON object (or a path to a JSON file) replacing samples by attribute
                                         name, e.g. {"code_page_something": "%help"}. Unknown names are an error.
 
-Needs Debian's python3-jupyter-kernel-test; the kernelspec is found through JUPYTER_PATH (see
-test/support/jupyterEnv.ts). Run:  /usr/bin/python3 -m unittest -v test_kernel_protocol
+Needs jupyter_kernel_test (in the project's .venv); the kernelspec is found through JUPYTER_PATH (see
+test/support/jupyterEnv.ts). Run:  .venv/bin/python -m unittest -v test_kernel_protocol
 """
 import json
 import os

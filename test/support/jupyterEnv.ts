@@ -1,5 +1,5 @@
 /**
- * Throwaway Jupyter installs for kernel tests: a temp data dir holding kernelspecs, and Debian's Python run with every
+ * Throwaway Jupyter installs for kernel tests: a temp data dir holding kernelspecs, and the project's Python run with every
  * Jupyter directory pointed into it, so neither the developer's ~/.local/share/jupyter nor their config can leak in.
  */
 import { spawn } from 'node:child_process';
@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Only Debian's interpreter has the Jupyter packages; the `python3` first on PATH may be a bare pyenv. */
-export const JUPYTER_PYTHON = process.env.STREAMLAB_JUPYTER_PYTHON ?? '/usr/bin/python3';
-/** The Debian package that brings jupyter_kernel_test, jupyter_client and their dependencies. */
-export const JUPYTER_APT_PACKAGE = 'python3-jupyter-kernel-test';
+/** The project's virtual environment (scripts/install.sh) has JupyterLab, jupyter_client and jupyter_kernel_test. */
+export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
+export const JUPYTER_PYTHON = process.env.STREAMLAB_JUPYTER_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python');
+export const JUPYTER_INSTALL_HINT = 'run `bash scripts/install.sh` (it makes .venv from scripts/requirements-jupyter.txt)';
 
 const MARKER_VAR = 'STREAMLAB_JUPYTER_ENV';
 
@@ -51,7 +51,7 @@ export function makeJupyterEnv(): JupyterEnv {
     JUPYTER_CONFIG_DIR: configDir,
     JUPYTER_CONFIG_PATH: configDir,
     IPYTHONDIR: path.join(root, 'ipython'),
-    // Keep ~/.local site-packages (which depend on HOME) out of Debian's Python.
+    // Keep ~/.local site-packages (which depend on HOME) out of the project's Python.
     PYTHONNOUSERSITE: '1',
     PYTHONDONTWRITEBYTECODE: '1',
     [MARKER_VAR]: path.basename(root),
@@ -160,7 +160,7 @@ export interface PythonRun {
   stderr: string;
 }
 
-/** Runs Debian's Python with the env's Jupyter settings; kills it (and its kernels) past `timeoutMs`. */
+/** Runs the project's Python with the env's Jupyter settings; kills it (and its kernels) past `timeoutMs`. */
 export function runJupyterPython(
   jupyter: JupyterEnv,
   args: string[],
@@ -190,7 +190,7 @@ export function runJupyterPython(
     }, timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run ${JUPYTER_PYTHON}: ${err.message} (Debian package ${JUPYTER_APT_PACKAGE})`));
+      reject(new Error(`cannot run ${JUPYTER_PYTHON}: ${err.message} (${JUPYTER_INSTALL_HINT})`));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -199,11 +199,11 @@ export function runJupyterPython(
   });
 }
 
-/** Throws one actionable line when Debian's Python lacks jupyter_kernel_test. */
+/** Throws one actionable line when the project's Python lacks jupyter_kernel_test. */
 export async function assertJupyterKernelTestInstalled(jupyter: JupyterEnv): Promise<void> {
   const run = await runJupyterPython(jupyter, ['-c', 'import jupyter_kernel_test, jupyter_client'], { timeoutMs: 30_000 });
   if (run.code !== 0) {
-    throw new Error(`${JUPYTER_PYTHON} cannot import jupyter_kernel_test: apt-get install ${JUPYTER_APT_PACKAGE} (${run.stderr.trim().split('\n').pop() ?? ''})`);
+    throw new Error(`${JUPYTER_PYTHON} cannot import jupyter_kernel_test: ${JUPYTER_INSTALL_HINT} (${run.stderr.trim().split('\n').pop() ?? ''})`);
   }
 }
 
@@ -213,7 +213,7 @@ export async function assertJupyterKernelTestInstalled(jupyter: JupyterEnv): Pro
  * against the streamlab kernel (every sample) when STREAMLAB_KERNEL_ARGV is set, else against plain tslab.
  */
 async function runKernelTestSuite(testNames: string[]): Promise<number> {
-  const repoRoot = path.join(__dirname, '..', '..', '..');
+  const repoRoot = REPO_ROOT;
   const streamlab = streamlabKernelSpecFromEnv();
   const jupyter = makeJupyterEnv();
   try {

@@ -9,7 +9,7 @@ import { checkDecoding, decodingFields, decodingOptions } from './decoding';
 import { startCode, startPosition } from './consume';
 
 /** A duration checked with the engine's own parser, so a typo fails when the magic is read, not when it runs. */
-function duration(what: string): ValueType<string> {
+export function duration(what: string): ValueType<string> {
   return {
     metavar: 'DURATION',
     parse(raw) {

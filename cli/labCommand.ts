@@ -1,0 +1,147 @@
+/**
+ * `streamlab lab`: JupyterLab on the example notebooks with live data, in one command. Installs the kernel and the
+ * extension into a Jupyter data directory of streamlab's own (so nothing of the user's Jupyter changes), starts the
+ * embedded broker and a demo feed unless a cluster is configured, then runs the project's JupyterLab until Ctrl-C,
+ * and stops everything it started.
+ */
+import { spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, intOption } from './args';
+import { EmbeddedBroker, SensorGenerator, StreamlabError, TopicSink, producePaced, resolveConnection, stateDir } from '../src';
+import { installKernel, installLabExtension } from '../kernel/install';
+
+const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN] [--no-demo] [--rate 200] [--seed N]';
+const REPO = path.join(__dirname, '..', '..');
+
+/** The JupyterLab the project installed (scripts/install.sh makes .venv), else one on PATH. */
+export function jupyterCommand(): string {
+  const local = path.join(REPO, '.venv', 'bin', 'jupyter');
+  if (fs.existsSync(local)) return local;
+  const onPath = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'jupyter')).find((p) => fs.existsSync(p));
+  if (onPath) return onPath;
+  throw new StreamlabError('JupyterLab is not installed', 'run `bash scripts/install.sh` (it installs JupyterLab into .venv), or `pip install jupyterlab`');
+}
+
+/** streamlab's own Jupyter directories: kernels and extensions installed here leave the user's Jupyter alone. */
+export function labDirs(root = path.join(stateDir(), 'jupyter')): { root: string; data: string; runtime: string; config: string } {
+  const dirs = { root, data: path.join(root, 'share', 'jupyter'), runtime: path.join(root, 'runtime'), config: path.join(root, 'config') };
+  for (const d of [dirs.data, dirs.runtime, dirs.config]) fs.mkdirSync(d, { recursive: true });
+  return dirs;
+}
+
+/**
+ * Default JupyterLab settings for this config directory: no "get Jupyter news?" question (nothing is fetched from
+ * outside the machine). jupyterlab_server layers <config dir>/labconfig/default_setting_overrides.json under the
+ * user's own settings.
+ */
+function writeSettingsOverrides(configDir: string): void {
+  const dir = path.join(configDir, 'labconfig');
+  fs.mkdirSync(dir, { recursive: true });
+  const overrides = { '@jupyterlab/apputils-extension:notification': { fetchNews: 'false', checkForUpdates: false } };
+  fs.writeFileSync(path.join(dir, 'default_setting_overrides.json'), JSON.stringify(overrides, null, 2) + '\n');
+}
+
+export async function labCommand(argv: string[]): Promise<void> {
+  const { values } = parse(
+    argv,
+    {
+      port: { type: 'string' },
+      notebooks: { type: 'string' },
+      'no-browser': { type: 'boolean' },
+      token: { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      rate: { type: 'string' },
+      seed: { type: 'string' },
+    },
+    USAGE,
+  );
+  const port = intOption(values.port, 'port', 8888, 1);
+  const rate = intOption(values.rate, 'rate', 200, 1);
+  const notebooks = path.resolve(values.notebooks ?? path.join(REPO, 'notebooks'));
+  if (!fs.existsSync(notebooks)) throw new StreamlabError(`no notebook directory ${notebooks}`, 'pass --notebooks DIR');
+  const jupyter = jupyterCommand();
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+
+  const dirs = labDirs();
+  installKernel({ kind: 'prefix', dir: dirs.root });
+  installLabExtension({ kind: 'prefix', dir: dirs.root });
+  writeSettingsOverrides(dirs.config);
+  out(`kernel and extension installed in ${dirs.data}`);
+
+  const stops: (() => Promise<void>)[] = [];
+  const abort = new AbortController();
+  let jupyterProcess: ChildProcess | undefined;
+  const shutdown = async () => {
+    abort.abort();
+    if (jupyterProcess && jupyterProcess.exitCode === null) jupyterProcess.kill('SIGTERM');
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+
+  try {
+    let connection;
+    try {
+      const settings = resolveConnection();
+      connection = settings;
+      out(`using the configured cluster (${settings.origin}): ${settings.brokers.join(',')}`);
+    } catch {
+      const broker = await EmbeddedBroker.start({ writeState: true });
+      stops.push(() => broker.stop());
+      connection = broker.connection;
+      out(`embedded broker at ${broker.connection.brokers} (kernels find it by themselves)`);
+    }
+    if (!values['no-demo']) {
+      const sink = await TopicSink.open({ topic: 'sensors', connection, createTopic: { partitions: 4 } });
+      // Event time advances as fast as records are sent, so the feed stays at the wall clock for hours.
+      const generator = new SensorGenerator({ sensors: 8, ratePerSecond: rate, seed: intOption(values.seed, 'seed', Date.now() % 100_000, 0) });
+      const feeding = producePaced(sink, () => generator.next(), { rate, signal: abort.signal }).catch((e: unknown) => out(`demo feed stopped: ${(e as Error).message}`));
+      stops.push(async () => {
+        abort.abort();
+        await feeding;
+        await sink.close();
+      });
+      out(`demo feed: ${rate} sensor readings/s into topic 'sensors' (8 sensors, labelled anomalies)`);
+    }
+
+    const token = values.token ?? '';
+    const args = [
+      'lab',
+      `--ServerApp.root_dir=${notebooks}`,
+      '--ServerApp.ip=127.0.0.1',
+      `--ServerApp.port=${port}`,
+      '--ServerApp.port_retries=0',
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.open_browser=${values['no-browser'] ? 'False' : 'True'}`,
+      // No announcements or update checks: nothing leaves the machine.
+      '--LabApp.news_url=',
+      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+      '--LabApp.extension_manager=readonly',
+      // JupyterLab refuses root unless told; containers and CI machines often are root.
+      ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+    ];
+    jupyterProcess = spawn(jupyter, args, {
+      env: { ...process.env, JUPYTER_PATH: dirs.data, JUPYTER_DATA_DIR: dirs.data, JUPYTER_RUNTIME_DIR: dirs.runtime, JUPYTER_CONFIG_DIR: dirs.config },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    const url = `http://127.0.0.1:${port}/lab${token ? `?token=${token}` : ''}`;
+    let announced = false;
+    let lastProblem = '';
+    jupyterProcess.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (process.env.STREAMLAB_LAB_LOG) process.stderr.write(text);
+      if (!announced && /Jupyter Server .* is running|http:\/\/127\.0\.0\.1:\d+\/lab/.test(text)) {
+        announced = true;
+        out(`JupyterLab is serving ${notebooks} at ${url}  (Ctrl-C stops it and everything above)`);
+      }
+      for (const line of text.split('\n')) if (/^\[[CE] /.test(line) || /Error: /.test(line)) lastProblem = line.replace(/^\[[CE] [^\]]*\]\s*/, '').trim();
+    });
+    const code = await new Promise<number>((resolve) => jupyterProcess!.once('exit', (c, signal) => resolve(c ?? (signal ? 0 : 1))));
+    if (code !== 0 && !abort.signal.aborted) {
+      throw new StreamlabError(`JupyterLab exited with code ${code}${lastProblem ? ` (${lastProblem})` : ''}`, 'run with STREAMLAB_LAB_LOG=1 to see its whole log');
+    }
+  } finally {
+    await shutdown();
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * The renderer of a streamlab chart output. It first draws the static frame the output carries (so a saved or
+ * reopened notebook shows the chart at once), then asks the notebook's kernel for the chart over a comm and, while
+ * the kernel streams it, folds frames into its traces and redraws at most once per animation frame, acknowledging
+ * each painted frame so the kernel sends the next. User zoom and pan survive updates (plotly's uirevision) and ask
+ * the kernel for that range at full resolution. It keeps the output's static frame (a PNG and plotly's JSON)
+ * current itself, so a save writes the chart's last frame into the notebook file.
+ */
+import { Widget } from '@lumino/widgets';
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import { CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../../protocol/messages';
+import type { ChartBundleData, ChartStats, ChartToKernel, KernelToChart, TraceUpdate } from '../../../protocol/messages';
+import { mergeTrace, TracePoints } from '../../../protocol/traceMerge';
+import type { PlotlyHTMLElement } from 'plotly.js-dist-min';
+import { ChartHost, StaticFrameWriter } from './chartHost';
+import { loadPlotly, Plotly } from './plotlyLoader';
+
+type Json = Record<string, unknown>;
+
+interface LiveBundle extends ChartBundleData {
+  layout: Json;
+  traceTemplates: { series: Json; marker: Json; markerStyles?: { color: string; symbol: string }[] };
+}
+
+interface TraceState {
+  name: string;
+  role: 'series' | 'marker';
+  points: TracePoints;
+}
+
+/** A PNG of the frame at most this often while live (Plotly.toImage costs a redraw off-screen). */
+const IMAGE_EVERY_MS = 5000;
+const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
+
+export class ChartWidget extends Widget implements IRenderMime.IRenderer, StaticFrameWriter {
+  private model: IRenderMime.IMimeModel | undefined;
+  private bundle: LiveBundle | undefined;
+  private readonly plotEl: HTMLDivElement;
+  private readonly statusEl: HTMLSpanElement;
+  private readonly pauseButton: HTMLButtonElement;
+  private readonly clearButton: HTMLButtonElement;
+  private readonly traces = new Map<string, TraceState>();
+  private plotly: Plotly | undefined;
+  private plotted = false;
+  private comm: Kernel.IComm | undefined;
+  private kernel: Kernel.IKernelConnection | undefined;
+  private live = false;
+  private stats: ChartStats | undefined;
+  private pendingAck: { seq: number } | undefined;
+  private rafPending = false;
+  private rendering = false;
+  private renderAgain = false;
+  private revision = 0;
+  private useWebGl = false;
+  private lastImageAt = 0;
+  private imageStale = true;
+  private imageRunning = false;
+  private png: string | undefined;
+  private zoomed = false;
+  private lastState = '';
+
+  constructor(
+    private readonly options: IRenderMime.IRendererOptions,
+    private readonly host: ChartHost,
+  ) {
+    super();
+    this.addClass('streamlab-chart');
+    const bar = document.createElement('div');
+    bar.className = 'streamlab-chart-bar';
+    this.pauseButton = button('Pause', 'streamlab-chart-pause', () => this.control(this.stats?.state === 'paused' ? 'resume' : 'pause'));
+    this.clearButton = button('Clear', 'streamlab-chart-clear', () => this.control('clear'));
+    this.statusEl = document.createElement('span');
+    this.statusEl.className = 'streamlab-chart-status';
+    bar.append(this.pauseButton, this.clearButton, this.statusEl);
+    this.plotEl = document.createElement('div');
+    this.plotEl.className = 'streamlab-chart-plot';
+    this.node.append(bar, this.plotEl);
+    this.setControls(false);
+  }
+
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    this.model = model;
+    const data = model.data[this.options.mimeType] as unknown as LiveBundle | undefined;
+    if (!data || typeof data.chartId !== 'string') {
+      this.statusEl.textContent = 'not a streamlab chart output';
+      return;
+    }
+    // An update of the same chart (the kernel's fallback refresh, our own image): the live plot stays as it is.
+    if (this.bundle?.chartId === data.chartId && (this.live || this.plotted)) {
+      if (!this.live) await this.drawStatic(model);
+      return;
+    }
+    this.bundle = data;
+    await this.drawStatic(model);
+    if (this.isAttached) this.connect();
+  }
+
+  /** Writes the current frame into the output: a PNG (the latest made) and plotly's JSON, replacing the SVG. */
+  writeStaticFrame(): void {
+    if (!this.model || !this.bundle || !this.plotted) return;
+    const data: Json = { ...(this.model.data as Json), [PLOTLY_MIME]: { data: this.figureData(false), layout: this.bundle.layout } };
+    if (this.png) {
+      data['image/png'] = this.png;
+      // A stale SVG would win over the fresh PNG in nbconvert and GitHub, which prefer SVG.
+      delete data['image/svg+xml'];
+    }
+    this.model.setData({ data: data as IRenderMime.IMimeModel['data'] });
+  }
+
+  protected override onAfterAttach(): void {
+    this.host.add(this);
+    if (this.bundle && !this.comm) this.connect();
+  }
+
+  protected override onBeforeDetach(): void {
+    this.host.remove(this);
+  }
+
+  protected override onResize(): void {
+    if (this.plotted && this.plotly) this.plotly.Plots.resize(this.plotEl);
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.host.remove(this);
+    if (this.useWebGl) this.host.webgl.release();
+    try {
+      this.comm?.close();
+    } catch {
+      // The kernel is gone already.
+    }
+    this.comm = undefined;
+    if (this.plotly && this.plotted) this.plotly.purge(this.plotEl);
+    super.dispose();
+  }
+
+  /** Draws what the output carries: plotly's JSON of the frame it was saved or last refreshed with. */
+  private async drawStatic(model: IRenderMime.IMimeModel): Promise<void> {
+    const figure = model.data[PLOTLY_MIME] as { data?: Json[] } | undefined;
+    this.traces.clear();
+    for (const t of figure?.data ?? []) {
+      const id = String(t.uid ?? t.name ?? this.traces.size);
+      const role = t.meta === 'marker' ? 'marker' : 'series';
+      this.traces.set(id, { name: String(t.name ?? id), role, points: { x: (t.x as (number | string)[]) ?? [], y: (t.y as number[]) ?? [], ...(t.text ? { text: t.text as string[] } : {}) } });
+    }
+    await this.render();
+    this.updateStatus();
+  }
+
+  /** Asks the kernel of this notebook for the chart; without one, the static frame stays. */
+  private connect(): void {
+    if (!this.bundle || this.comm) return;
+    const kernel = this.host.kernelFor(this);
+    if (!kernel) {
+      this.updateStatus();
+      return;
+    }
+    this.kernel = kernel;
+    const comm = kernel.createComm(CHART_COMM_TARGET);
+    this.comm = comm;
+    comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => this.onKernelMessage(msg.content.data as unknown as KernelToChart | { type: 'gone' });
+    comm.onClose = () => {
+      this.comm = undefined;
+      this.goStatic();
+    };
+    kernel.statusChanged.connect(this.onKernelStatus, this);
+    comm.open({ chartId: this.bundle.chartId });
+    this.send({ type: 'hello', width: this.plotEl.clientWidth || 800, keepsStaticFrame: true });
+  }
+
+  private onKernelStatus(_: Kernel.IKernelConnection, status: Kernel.Status): void {
+    if (status === 'restarting' || status === 'dead' || status === 'autorestarting') this.goStatic();
+  }
+
+  private goStatic(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.kernel?.statusChanged.disconnect(this.onKernelStatus, this);
+    this.setControls(false);
+    this.updateStatus();
+    void this.refreshImage(true);
+  }
+
+  private onKernelMessage(msg: KernelToChart | { type: 'gone' }): void {
+    switch (msg.type) {
+      case 'frame':
+        if (!this.live) {
+          // The first frame after connecting replaces the saved frame whole (the kernel sends every trace).
+          this.traces.clear();
+          this.live = true;
+          this.setControls(true);
+        }
+        for (const u of msg.traces) this.apply(u);
+        this.stats = msg.stats;
+        this.pendingAck = { seq: msg.seq };
+        this.imageStale = true;
+        this.schedule();
+        break;
+      case 'stats':
+        this.stats = msg.stats;
+        this.updateStatus();
+        break;
+      case 'gone':
+        this.comm = undefined;
+        this.updateStatus('saved frame (this chart is not running in the kernel)');
+        break;
+      default:
+        break;
+    }
+  }
+
+  private apply(u: TraceUpdate): void {
+    const t = this.traces.get(u.id);
+    const points = mergeTrace(t?.points, u);
+    this.traces.set(u.id, { name: u.name, role: u.role, points });
+  }
+
+  private schedule(): void {
+    if (this.rafPending) return;
+    this.rafPending = true;
+    requestAnimationFrame(() => {
+      this.rafPending = false;
+      void this.renderFrame();
+    });
+  }
+
+  /** One redraw for everything that arrived since the last; then the acknowledgement of the newest frame. */
+  private async renderFrame(): Promise<void> {
+    if (this.rendering) {
+      this.renderAgain = true;
+      return;
+    }
+    this.rendering = true;
+    const ack = this.pendingAck;
+    this.pendingAck = undefined;
+    const started = performance.now();
+    try {
+      await this.render();
+    } finally {
+      this.rendering = false;
+    }
+    if (ack) this.send({ type: 'ack', seq: ack.seq, renderMs: performance.now() - started, paintedAt: Date.now() });
+    this.updateStatus();
+    const state = this.stats?.state ?? '';
+    if (state !== this.lastState) {
+      this.lastState = state;
+      if (state !== 'running') void this.refreshImage(true);
+    } else void this.refreshImage(false);
+    if (this.renderAgain) {
+      this.renderAgain = false;
+      this.schedule();
+    }
+  }
+
+  private async render(): Promise<void> {
+    if (!this.bundle) return;
+    this.plotly ??= await loadPlotly();
+    const layout = { ...this.bundle.layout, datarevision: ++this.revision };
+    if (!this.plotted) {
+      const biggest = Math.max(0, ...[...this.traces.values()].map((t) => t.points.x.length));
+      this.useWebGl = this.host.webgl.take(biggest);
+      const gd = await this.plotly.newPlot(this.plotEl, this.figureData(this.useWebGl), layout, CONFIG);
+      this.listenToZoom(gd);
+      this.plotted = true;
+      return;
+    }
+    await this.plotly.react(this.plotEl, this.figureData(this.useWebGl), layout, CONFIG);
+  }
+
+  private figureData(webgl: boolean): Json[] {
+    const templates = this.bundle!.traceTemplates;
+    const out: Json[] = [];
+    let markers = 0;
+    let index = 0;
+    for (const role of ['series', 'marker'] as const) {
+      for (const t of this.traces.values()) {
+        if (t.role !== role) continue;
+        const template = role === 'series' ? templates.series : markerTemplate(templates, markers++);
+        const type = webgl && role === 'series' && template.type === 'scatter' ? 'scattergl' : template.type;
+        // plotly puts uids into CSS selectors: a plain token, stable while the trace lives.
+        out.push({ ...template, type, uid: `s${index++}`, name: t.name, x: t.points.x, y: t.points.y, ...(t.points.text ? { text: t.points.text } : {}) });
+      }
+    }
+    return out;
+  }
+
+  /** A user's zoom or pan asks for that range at full resolution; a double-click (autorange) follows the live edge again. */
+  private listenToZoom(gd: PlotlyHTMLElement): void {
+    gd.on('plotly_relayout', (e: Record<string, unknown>) => {
+      if (!this.live || !this.bundle) return;
+      if (e['xaxis.autorange'] === true) {
+        this.zoomed = false;
+        this.send({ type: 'view', xRange: null });
+        return;
+      }
+      const range = (e['xaxis.range'] as unknown[] | undefined) ?? (e['xaxis.range[0]'] !== undefined ? [e['xaxis.range[0]'], e['xaxis.range[1]']] : undefined);
+      if (!range) return;
+      const date = this.bundle.spec.xType === 'date';
+      const xRange = range.map((v) => (date ? parsePlotlyDate(v) : Number(v))) as [number, number];
+      if (!xRange.every(Number.isFinite)) return;
+      this.zoomed = true;
+      this.send({ type: 'view', xRange, width: this.plotEl.clientWidth });
+    });
+  }
+
+  private control(action: 'pause' | 'resume' | 'clear'): void {
+    this.send({ type: 'control', action });
+  }
+
+  private send(msg: ChartToKernel): void {
+    if (!this.comm || this.comm.isDisposed) return;
+    try {
+      this.comm.send(msg as unknown as Parameters<Kernel.IComm['send']>[0]);
+    } catch {
+      this.goStatic();
+    }
+  }
+
+  /** A PNG of the frame for the saved notebook: now (state changes), else at most every few seconds while live. */
+  private async refreshImage(now: boolean): Promise<void> {
+    if (!this.plotly || !this.plotted || this.imageRunning) return;
+    if (!now && (!this.imageStale || Date.now() - this.lastImageAt < IMAGE_EVERY_MS)) return;
+    this.imageRunning = true;
+    this.imageStale = false;
+    this.lastImageAt = Date.now();
+    try {
+      const url = await this.plotly.toImage(this.plotEl, { format: 'png', width: Math.max(400, this.plotEl.clientWidth || 800), height: 360 });
+      this.png = url.replace(/^data:image\/png;base64,/, '');
+      if (!this.live) this.writeStaticFrame();
+    } catch (e) {
+      // An image is a convenience for other frontends; the live chart does not depend on it.
+      console.warn(`streamlab: could not make an image of chart '${this.bundle?.name}': ${String(e)}`);
+    } finally {
+      this.imageRunning = false;
+    }
+  }
+
+  private setControls(live: boolean): void {
+    this.pauseButton.disabled = !live;
+    this.clearButton.disabled = !live;
+  }
+
+  private updateStatus(override?: string): void {
+    const s = this.stats;
+    if (override) {
+      this.statusEl.textContent = override;
+      return;
+    }
+    if (!this.live || !s) {
+      const points = [...this.traces.values()].reduce((n, t) => n + t.points.x.length, 0);
+      this.statusEl.textContent = `${this.bundle?.name ?? 'chart'}: saved frame, ${points.toLocaleString('en-US')} points shown${this.comm ? '' : ' (not live: the kernel is not running this chart)'}`;
+      this.statusEl.dataset.state = 'static';
+      return;
+    }
+    this.pauseButton.textContent = s.state === 'paused' ? 'Resume' : 'Pause';
+    const state = s.state === 'running' ? '● live' : s.state === 'paused' ? '❚❚ paused' : `■ ${s.state}`;
+    const parts = [state, `${s.pointsPerSecond.toLocaleString('en-US')} points/s`, `${s.shown.toLocaleString('en-US')} shown`, `${s.pointsIn.toLocaleString('en-US')} in`];
+    if (this.zoomed) parts.push('zoomed: double-click to follow');
+    if (s.lastError) parts.push(s.lastError);
+    this.statusEl.textContent = `${this.bundle?.name ?? 'chart'} · ${parts.join(' · ')}`;
+    this.statusEl.dataset.state = s.state;
+    this.statusEl.dataset.shown = String(s.shown);
+    this.statusEl.dataset.pointsIn = String(s.pointsIn);
+  }
+}
+
+/** The marker template in the i-th marker style (the kernel's palette, in order of appearance). */
+function markerTemplate(templates: LiveBundle['traceTemplates'], i: number): Json {
+  const styles = templates.markerStyles ?? [];
+  const style = styles.length ? styles[i % styles.length]! : undefined;
+  return style ? { ...templates.marker, marker: { ...(templates.marker.marker as Json), color: style.color, symbol: style.symbol } } : templates.marker;
+}
+
+function button(label: string, className: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.className = `jp-Button streamlab-chart-button ${className}`;
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** plotly reports date-axis ranges as 'YYYY-MM-DD HH:MM:SS.sss' in the axis's (UTC) time. */
+function parsePlotlyDate(v: unknown): number {
+  if (typeof v === 'number') return v;
+  const s = String(v).trim();
+  return Date.parse(s.includes('T') ? s : `${s.replace(' ', 'T')}${/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'}`);
+}
+
+export { CHART_MIME };
