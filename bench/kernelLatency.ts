@@ -18,8 +18,7 @@ import path from 'node:path';
 import { KernelProcess } from '../test/support/kernelClient';
 import { parseArgv, streamlabKernelSpecFromEnv, tslabKernelSpec } from '../test/support/jupyterEnv';
 import { kernelSpec } from '../kernel/install';
-import { EmbeddedBroker } from '../src';
-import { TopicSink } from '../src';
+import { EmbeddedBroker, TopicSink } from '../src';
 
 interface Options {
   starts: number;

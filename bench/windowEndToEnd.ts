@@ -6,8 +6,7 @@
  *
  *   node dist/bench/windowEndToEnd.js [records=400000] [rounds=5]
  */
-import { EmbeddedBroker } from '../src';
-import { tumbling, windowed } from '../src';
+import { EmbeddedBroker, tumbling, windowed } from '../src';
 import { Run, fillTopic, fmt, median, plainKafkajs, rate, streamlabSource } from './support/kafkaBaseline';
 
 const RECORDS = Number(process.argv[2] ?? 400_000);

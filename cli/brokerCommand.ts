@@ -1,8 +1,6 @@
 /** `streamlab broker`: hosts the embedded broker in this process until Ctrl-C. */
 import { parse, intOption } from './args';
-import { startBrokerHost, TopicSpec } from '../src';
-import { brokerStatePath, removeBrokerState, writeBrokerState } from '../src';
-import { StreamlabError } from '../src';
+import { startBrokerHost, TopicSpec, brokerStatePath, removeBrokerState, writeBrokerState, StreamlabError } from '../src';
 
 const USAGE = 'streamlab broker [--brokers 1] [--partitions 4] [--topic NAME[:PARTITIONS]]...';
 

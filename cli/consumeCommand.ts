@@ -1,8 +1,6 @@
 /** `streamlab consume TOPIC`: a stream with a live one-line summary, until Ctrl-C or --count records. */
 import { parse, intOption } from './args';
-import { StreamlabError } from '../src';
-import { TopicSource } from '../src';
-import { parseStartFrom } from '../src';
+import { StreamlabError, TopicSource, parseStartFrom } from '../src';
 import { summaryLine } from './streamSummary';
 
 const USAGE = 'streamlab consume TOPIC [--from earliest|latest] [--decoder json|string|number|csv] [--columns a,b] [--time-field F] [--count N] [--brokers HOST:PORT]';

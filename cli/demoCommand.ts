@@ -4,14 +4,8 @@
  * and a line per closed 2-second window across sensors (readings, the sensor that stood out most).
  */
 import { parse, intOption, numberOption } from './args';
-import { EmbeddedBroker } from '../src';
-import { readBrokerState } from '../src';
-import { TopicSink } from '../src';
-import { TopicSource } from '../src';
-import { SensorGenerator } from '../src';
-import { producePaced } from '../src';
+import { EmbeddedBroker, readBrokerState, TopicSink, TopicSource, SensorGenerator, producePaced, tumbling, windowed, WindowResult } from '../src';
 import { summaryLine } from './streamSummary';
-import { tumbling, windowed, WindowResult } from '../src';
 
 const USAGE = 'streamlab demo [--seconds 30 (0: until Ctrl-C)] [--rate 2000] [--sensors 8] [--topic sensors]';
 

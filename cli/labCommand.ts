@@ -14,8 +14,13 @@ import { installKernel, installLabExtension } from '../kernel/install';
 const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN] [--no-demo] [--rate 200] [--seed N]';
 const REPO = path.join(__dirname, '..', '..');
 
-/** The JupyterLab the project installed (scripts/install.sh makes .venv), else one on PATH. */
+/** $STREAMLAB_JUPYTER, else the JupyterLab the project installed (scripts/install.sh makes .venv), else one on PATH. */
 export function jupyterCommand(): string {
+  const chosen = process.env.STREAMLAB_JUPYTER;
+  if (chosen) {
+    if (!fs.existsSync(chosen)) throw new StreamlabError(`STREAMLAB_JUPYTER names ${chosen}, which does not exist`, 'point it at a jupyter executable, or unset it');
+    return chosen;
+  }
   const local = path.join(REPO, '.venv', 'bin', 'jupyter');
   if (fs.existsSync(local)) return local;
   const onPath = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'jupyter')).find((p) => fs.existsSync(p));

@@ -1,10 +1,7 @@
 /** `streamlab produce sensors|csv`: demo data into a topic. */
 import path from 'node:path';
 import { parse, intOption, numberOption } from './args';
-import { StreamlabError } from '../src';
-import { TopicSink } from '../src';
-import { SensorGenerator, readTimeSeriesCsv, nabAnomalyWindows, replayDelays, toReplayRecord } from '../src';
-import { producePaced, abortableSleep } from '../src';
+import { StreamlabError, TopicSink, SensorGenerator, readTimeSeriesCsv, nabAnomalyWindows, replayDelays, toReplayRecord, producePaced, abortableSleep } from '../src';
 
 const USAGE =
   'streamlab produce sensors --topic T [--sensors 8] [--rate 1000|max] [--count N] [--seed 1] | ' +

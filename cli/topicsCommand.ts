@@ -1,8 +1,6 @@
 /** `streamlab topics [create NAME]`: what the cluster holds, or a new topic. */
 import { parse, intOption } from './args';
-import { StreamlabError } from '../src';
-import { TopicAdmin } from '../src';
-import { describeConnection } from '../src';
+import { StreamlabError, TopicAdmin, describeConnection } from '../src';
 
 const USAGE = 'streamlab topics [--brokers HOST:PORT] | streamlab topics create NAME [--partitions N]';
 

@@ -36,6 +36,15 @@ if [ ! -x "$venv/bin/python" ] || [ scripts/requirements-jupyter.txt -nt "$venv/
   touch "$venv/.installed"
 fi
 
+# The oldest supported JupyterLab 4, for the extension's compatibility test only.
+compat=.cache/jupyterlab-4.0
+if [ ! -x "$compat/bin/jupyter" ] || [ scripts/requirements-jupyterlab-4.0.txt -nt "$compat/.installed" ]; then
+  echo "installing JupyterLab 4.0 into $compat (pip, for the compatibility test)"
+  "${STREAMLAB_PYTHON:-$(command -v python3)}" -m venv "$compat"
+  "$compat/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-jupyterlab-4.0.txt
+  touch "$compat/.installed"
+fi
+
 # The JupyterLab extension: its own npm package, prebuilt against the JupyterLab above.
 if [ ! -f extension/node_modules/.package-lock.json ] || [ extension/package-lock.json -nt extension/node_modules/.package-lock.json ]; then
   echo "installing the extension's npm packages (npm ci)"

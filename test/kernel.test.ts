@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedBroker } from '../src/broker';
 import { KernelProcess, JupyterMessage } from './support/kernelClient';
-import { startStreamlabKernel, messagesOfType, errorOf, resultData } from './support/streamlabKernel';
+import { startStreamlabKernel, messagesOfType, errorOf, resultData, collectComm } from './support/streamlabKernel';
 import { produceRaw, sleep, uniqueTopic } from './support/broker';
 import { heartbeatError, UNKNOWN_MEMBER_ID } from './support/groupProbe';
 
@@ -277,26 +277,3 @@ describe('lifecycle', () => {
 });
 
 /** Comm messages for one comm id, one at a time. */
-function collectComm(k: KernelProcess, commId: string) {
-  const queue: Record<string, unknown>[] = [];
-  const waiters: ((d: Record<string, unknown>) => void)[] = [];
-  const off = k.on('iopub', (m) => {
-    if (m.header.msg_type !== 'comm_msg' || m.content.comm_id !== commId) return;
-    const w = waiters.shift();
-    if (w) w(m.content.data);
-    else queue.push(m.content.data);
-  });
-  return {
-    next: (timeoutMs = 15_000) =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const ready = queue.shift();
-        if (ready) return resolve(ready);
-        const timer = setTimeout(() => reject(new Error(`no comm_msg on ${commId} within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push((d) => {
-          clearTimeout(timer);
-          resolve(d);
-        });
-      }),
-    stop: off,
-  };
-}

@@ -141,6 +141,15 @@ describe('expansion', () => {
       'const visits = await streamlab.session.window("clicks", { name: "visits", window: streamlab.sessionWindow("30m"), keyBy: ["user", "site"], time: "processing" });',
     ],
     ['%window readings --sliding 30s --as slide', 'const slide = await streamlab.session.window("readings", { name: "slide", window: streamlab.sliding("30s") });'],
+    [
+      '%plot readings --y value --by sensor --mark anomaly --last 2m --title "live readings" --as live',
+      'const live = await streamlab.session.plot("readings", { name: "live", y: ["value"], by: ["sensor"], last: "2m", mark: "anomaly", title: "live readings" });',
+    ],
+    ['%plot perSensor', 'void (await streamlab.session.plot("perSensor"));'],
+    [
+      '%plot sensors --kind hist --y value --points 5000 --from earliest --time-field time --as spread',
+      'const spread = await streamlab.session.plot("sensors", { name: "spread", kind: "hist", y: ["value"], points: 5000, consume: { from: "earliest", timeField: "time" } });',
+    ],
     ['%streams', 'streamlab.session.streamsFrame();'],
     ['%stop readings', 'await streamlab.session.stop("readings");'],
     ['%stop all', 'await streamlab.session.stop("all");'],
@@ -173,6 +182,19 @@ test('%window: one window kind, a duration the engine reads, aggregates it knows
   assert.throws(() => expandCell('%window r --hopping 1m --as w'), /^MagicError: %window: bad --hopping '1m': write the window size and its advance as SIZE\/ADVANCE/);
   assert.throws(() => expandCell('%window r --tumbling 10s --agg meen(value) --as w'), /^MagicError: %window: bad --agg 'meen\(value\)': unknown aggregate 'meen' .*did you mean 'mean'\?/);
   assert.throws(() => expandCell('%window r --tumbling 10s'), /^MagicError: %window: missing --as NAME/);
+});
+
+test('a chart bound by %plot --as is typed in later cells', () => {
+  assert.deepEqual(checker.check('live.pause(); live.resume(); live.clear(); const shown: number = live.metrics().shown; live.push([{ time: Date.now(), value: 1 }]);'), []);
+  assert.deepEqual(checker.check('const c: string = live;'), ["1:7 - Type 'LiveChart' is not assignable to type 'string'."]);
+});
+
+test('%plot: a kind it knows, a span it reads, a positive point count', () => {
+  assert.throws(() => expandCell('%plot r --kind pie'), /^MagicError: %plot: bad --kind 'pie': use one of line, scatter, bar, hist.*; usage: %plot SOURCE/);
+  assert.throws(() => expandCell('%plot r --last 5q'), /^MagicError: %plot: bad --last '5q': use a duration like 500ms, 10s, 1m or 2h/);
+  assert.throws(() => expandCell('%plot r --points 0'), /^MagicError: %plot: bad --points '0': must be a whole number >= 1/);
+  assert.throws(() => expandCell('%plot r --kind lin'), /did you mean line\?/);
+  assert.throws(() => expandCell('%plot'), /^MagicError: %plot: missing SOURCE/);
 });
 
 test('a stream bound by %consume --as is typed in later cells', () => {
@@ -331,7 +353,7 @@ describe('help', () => {
     assert.equal(code, '');
     const lines = help!.split('\n');
     assert.match(lines[0]!, /^streamlab magics:/);
-    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
+    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
       assert.ok(lines.some((l) => l.trimStart().startsWith(`${name} `)), `${name} listed`);
     }
     assert.ok(help!.includes('start a background stream on a topic (bound to a variable with --as)'));
@@ -359,7 +381,7 @@ describe('help', () => {
   });
 
   test('magicNames lists each form as written', () => {
-    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
+    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
   });
 });
 
@@ -389,7 +411,7 @@ describe('completion', () => {
     assert.deepEqual(await complete('%%p'), { matches: ['%%produce'], cursorStart: 0, cursorEnd: 3 });
     assert.deepEqual(await complete('const x = 1;\n  %pr'), { matches: ['%produce'], cursorStart: 15, cursorEnd: 18 });
     assert.deepEqual(await complete('%pe sensors', 3), { matches: ['%peek'], cursorStart: 0, cursorEnd: 3 });
-    assert.deepEqual(await complete('%pe sensors', 2), { matches: ['%peek', '%produce', '%pause'], cursorStart: 0, cursorEnd: 3 });
+    assert.deepEqual(await complete('%pe sensors', 2), { matches: ['%peek', '%plot', '%produce', '%pause'], cursorStart: 0, cursorEnd: 3 });
   });
 
   test('topics for a TOPIC argument, by prefix', async () => {

@@ -40,12 +40,12 @@ export interface Lab {
 }
 
 /** `streamlab lab` on a free port, serving `notebooks`, with its own state directory (broker record, Jupyter dirs). */
-export async function startLab(options: { notebooks: string; rate?: number; seed?: number; timeoutMs?: number; env?: Record<string, string> }): Promise<Lab> {
+export async function startLab(options: { notebooks: string; rate?: number; seed?: number; demo?: boolean; timeoutMs?: number; env?: Record<string, string> }): Promise<Lab> {
   const port = await freePort();
   const token = crypto.randomBytes(12).toString('hex');
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-lab-'));
   const marker = path.basename(stateDir);
-  const args = [CLI, 'lab', '--no-browser', '--port', String(port), '--token', token, '--notebooks', options.notebooks, '--rate', String(options.rate ?? 500), '--seed', String(options.seed ?? 42)];
+  const args = [CLI, 'lab', '--no-browser', '--port', String(port), '--token', token, '--notebooks', options.notebooks, '--rate', String(options.rate ?? 500), '--seed', String(options.seed ?? 42), ...(options.demo === false ? ['--no-demo'] : [])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...options.env, STREAMLAB_STATE_DIR: stateDir, STREAMLAB_BROKERS: '', STREAMLAB_LAB_LOG: '1', [MARKER]: marker },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -223,14 +223,18 @@ export async function onFailureScreenshot<T>(page: Page, name: string, step: () 
 }
 
 async function waitForAllCellsRunOrFail(page: Page, timeoutMs: number): Promise<void> {
+  // Done when every cell has its execution count, or when a cell failed (the cells after it are then aborted).
   await page.waitForFunction(
     () => {
       const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map((p) => p.textContent ?? '');
-      return prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p));
+      const failed = document.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]');
+      return failed !== null || (prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p)));
     },
     undefined,
     { timeout: timeoutMs, polling: 250 },
   );
+  const errors = await cellErrors(page);
+  if (errors.some((e) => /Error/.test(e))) throw new Error(`a cell failed: ${errors.join(' | ').slice(0, 500)}`);
   await waitForKernelIdle(page, timeoutMs);
 }
 

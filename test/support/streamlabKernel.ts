@@ -29,3 +29,28 @@ export function resultData(result: { iopub: JupyterMessage[] }): Record<string, 
   if (results.length !== 1) throw new Error(`expected one execute_result, got ${results.length}`);
   return results[0]!.content.data as Record<string, unknown>;
 }
+
+/** The comm_msg data the kernel sends on one comm, in order, as a queue a test awaits. */
+export function collectComm(k: KernelProcess, commId: string) {
+  const queue: Record<string, unknown>[] = [];
+  const waiters: ((d: Record<string, unknown>) => void)[] = [];
+  const off = k.on('iopub', (m) => {
+    if (m.header.msg_type !== 'comm_msg' || m.content.comm_id !== commId) return;
+    const w = waiters.shift();
+    if (w) w(m.content.data);
+    else queue.push(m.content.data);
+  });
+  return {
+    next: (timeoutMs = 15_000) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const ready = queue.shift();
+        if (ready) return resolve(ready);
+        const timer = setTimeout(() => reject(new Error(`no comm_msg on ${commId} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push((d) => {
+          clearTimeout(timer);
+          resolve(d);
+        });
+      }),
+    stop: off,
+  };
+}

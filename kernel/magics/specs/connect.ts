@@ -1,6 +1,5 @@
 /** %connect: choose the Kafka cluster for the notebook's session. */
-import { StreamlabError } from '../../../src';
-import { parseBrokers } from '../../../src';
+import { StreamlabError, parseBrokers } from '../../../src';
 import { LIBRARY, SESSION, call, lit, litIf, object, statement } from '../codegen';
 import { defineMagic, flag, option, ValueType } from '../spec';
 import { ValueError, choice, envVarName, text } from '../values';

@@ -1,7 +1,5 @@
 /** %window: aggregate a running stream in event-time windows, bound to a variable. */
-import { StreamlabError } from '../../../src';
-import { parseDuration } from '../../../src';
-import { parseAggregates } from '../../../src';
+import { StreamlabError, parseDuration, parseAggregates } from '../../../src';
 import { LIBRARY, SESSION, lit, litIf, object, statement } from '../codegen';
 import { ValueType, defineMagic, option } from '../spec';
 import { ValueError, choice, commaList, identifier, integer, text } from '../values';
