@@ -76,7 +76,7 @@ class Forward {
       records: this.records,
       recordsPerSecond: 0,
       lag: 0,
-      deadLetters: 0,
+      deadLetters: this.sink.metrics().rejected,
       errors: this.errors,
       lastError: this.lastError,
       memoryBytes: 0,
@@ -254,7 +254,10 @@ export class Session {
     options: ProduceOptions & { map?: (r: StreamRecord<unknown>) => object | undefined } = {},
   ): Promise<SinkMetrics | string> {
     const { name, map, ...sinkOptions } = options;
-    const sink = await TopicSink.open({ ...sinkOptions, topic, connection: await this.settings() });
+    // A running stream's records are written as they come: one that JSON cannot hold is kept aside and counted
+    // (the forward's dead letters) rather than failing the rest of its batch.
+    const onInvalid = sinkOptions.onInvalid ?? (data instanceof TopicSource ? 'dead-letter' : 'reject');
+    const sink = await TopicSink.open({ ...sinkOptions, onInvalid, topic, connection: await this.settings() });
     if (!(data instanceof TopicSource)) {
       try {
         await sink.write(data as object);
