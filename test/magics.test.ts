@@ -407,7 +407,7 @@ describe('completion', () => {
     assert.deepEqual(await complete('%connect --sasl-mechanism s'), { matches: ['scram-sha-256', 'scram-sha-512'], cursorStart: 26, cursorEnd: 27 });
     // Options already given are not offered again; after the arguments, options are the next thing to type.
     const next = await complete('%peek sensors -n 5 ');
-    assert.deepEqual(next?.matches, ['--decoder', '--columns', '--time-field', '--as', '--explain']);
+    assert.deepEqual(next?.matches, ['--decoder', '--columns', '--time-field', '--time-unit', '--as', '--explain']);
   });
 
   test('stream names and all for %stop, %pause and %resume', async () => {

@@ -337,6 +337,8 @@ export class Session {
     const stream = windowed(windowOptions);
     const sourceName = typeof source === 'string' ? source : (this.registry.nameOf(source) ?? source.topic);
     const windowName = this.registry.freeName(name ?? `${sourceName}:${stream.metrics().window}`, name !== undefined);
+    // The window's warnings (far-future records, the key bound, a field no record has) reach the notebook once each.
+    stream.onWarning((message) => this.emit(`window '${windowName}': ${message}`));
     // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
     const own = running ? undefined : new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
     const feed = (running ?? own)! as TopicSource<unknown>;
@@ -509,10 +511,10 @@ function windowStatus(stream: WindowedStream, feed: TopicSource<unknown>, ownFee
     records: m.records,
     recordsPerSecond: 0,
     lag: ownFeed ? f.lag : 0,
-    deadLetters: m.late + m.invalid + (ownFeed ? f.deadLetters : 0),
+    deadLetters: m.late + m.invalid + m.future + m.keysRefused + (ownFeed ? f.deadLetters : 0),
     errors: m.subscriberErrors + (ownFeed ? f.errors : 0),
     lastError: m.lastError ?? (ownFeed ? f.lastError : undefined),
-    memoryBytes: ownFeed ? f.memoryBytes : 0,
+    memoryBytes: m.stateBytes + (ownFeed ? f.memoryBytes : 0),
     groupId: ownFeed ? f.groupId : undefined,
   };
 }

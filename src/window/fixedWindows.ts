@@ -5,7 +5,7 @@
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { FixedWindowSpec } from './windowKinds';
 import { MinHeap } from './minHeap';
-import { DROPPED, INVALID, LATE, StoreContext, WindowStore, WindowVisitor } from './windowStore';
+import { DROPPED, INVALID, LATE, StoreContext, WindowStore, WindowVisitor, KEY_BYTES, WINDOW_BYTES } from './windowStore';
 
 class FixedWindow {
   closed = false;
@@ -120,6 +120,18 @@ export class FixedWindowStore implements WindowStore {
       }
     }
     this.nextCloseAt = this.ends.peekPriority();
+  }
+
+  get keyCount(): number {
+    return this.keys.size;
+  }
+
+  hasKey(mapKey: unknown): boolean {
+    return this.keys.has(mapKey);
+  }
+
+  approxBytes(windowBytes: number): number {
+    return this.keys.size * KEY_BYTES + this.openCount * (windowBytes + WINDOW_BYTES);
   }
 
   visitOpen(visit: WindowVisitor): void {

@@ -28,7 +28,16 @@ export interface WindowStore {
   /** Visits open windows changed since the last call (update emit mode). */
   takeUpdates(visit: WindowVisitor): void;
   readonly openCount: number;
+  /** Keys holding state (open windows, or, for sessions, a closed one that can still make records late). */
+  readonly keyCount: number;
+  hasKey(mapKey: unknown): boolean;
+  /** Rough bytes of the state held, given the bytes of one window's aggregate state. */
+  approxBytes(windowBytes: number): number;
 }
+
+/** Rough bytes of a key's bookkeeping (its Map entry, object and key values) and of a window's own object. */
+export const KEY_BYTES = 200;
+export const WINDOW_BYTES = 120;
 
 export interface StoreContext {
   onClose: CloseListener;
