@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import Papa from 'papaparse';
-import { StreamlabError, didYouMean } from '../errors';
+import { StreamlabError, didYouMean, oneLineMessage } from '../errors';
 import { JsonValue } from '../record';
 
 export interface Decoder<T> {
@@ -25,10 +25,19 @@ export function describeJson(parsed: unknown): string {
   return parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
 }
 
+/** JSON.parse, with its message on one line (it quotes the input, newlines and all). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(oneLineMessage((e as Error).message));
+  }
+}
+
 export const jsonDecoder: Decoder<JsonValue> = {
   name: 'json',
   decode(value) {
-    const parsed: unknown = JSON.parse(utf8Text(value));
+    const parsed = parseJson(utf8Text(value));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new Error(`expected a JSON object, got ${describeJson(parsed)}`);
     }
@@ -52,7 +61,7 @@ export const numberDecoder: Decoder<number> = {
   decode(value) {
     const text = utf8Text(value).trim();
     const n = text === '' ? NaN : Number(text);
-    if (!Number.isFinite(n)) throw new Error(`value '${text.slice(0, 40)}' is not a number`);
+    if (!Number.isFinite(n)) throw new Error(`value '${oneLineMessage(text, 40)}' is not a number`);
     return n;
   },
 };
@@ -69,7 +78,7 @@ export function csvDecoder(columns: string[], options: { delimiter?: string } = 
       });
       const row = result.data[0];
       if (result.errors.length > 0 || !row || result.data.length !== 1) {
-        throw new Error(`not one CSV line${result.errors[0] ? ` (${result.errors[0].message})` : ''}`);
+        throw new Error(`not one CSV line${result.errors[0] ? ` (${oneLineMessage(result.errors[0].message)})` : ''}`);
       }
       if (row.length !== columns.length) throw new Error(`expected ${columns.length} CSV fields, got ${row.length}`);
       const out: JsonValue = {};

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { StreamlabError } from '../errors';
+import { StreamlabError, oneLineMessage } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { BoundedQueue } from '../util/boundedQueue';
 import { RateMeter } from '../util/rateMeter';
@@ -18,7 +18,7 @@ import { ConnectionOptions, ConnectionSettings, resolveConnection } from './conn
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
 import { JsonValue, PLAUSIBLE_MS, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, readEventTime } from '../record';
-import { Decoder, decoderByName, describeJson, jsonDecoder } from './decoders';
+import { Decoder, decoderByName, describeJson, jsonDecoder, parseJson } from './decoders';
 import { DeadLetter, DeadLetters, previewBytes } from './deadLetters';
 import { TopicAdmin } from './topicAdmin';
 import { StartFrom, parseStartFrom, resolveStart } from './startPosition';
@@ -360,13 +360,13 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
           // jsonDecoder.decode inlined: its call and checks were a fifth of this loop's cost per record (measured).
           // An unusual value goes through the decoder itself, for its exact error.
           // Bytes that are not UTF-8 would decode to U+FFFD silently: the decoder refuses them, with its message.
-          const parsed: unknown = isUtf8(raw) ? JSON.parse(raw.toString('utf8')) : decoder.decode(raw);
+          const parsed: unknown = isUtf8(raw) ? parseJson(raw.toString('utf8')) : decoder.decode(raw);
           value = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : decoder.decode(raw)) as T;
         } else {
           value = decoder.decode(raw);
         }
       } catch (e) {
-        dead.push({ topic, partition, offset, timestamp, key, reason: 'undecodable', error: `${decoder.name}: ${(e as Error).message}`, preview: previewBytes(raw) });
+        dead.push({ topic, partition, offset, timestamp, key, reason: 'undecodable', error: `${decoder.name}: ${oneLineMessage(e instanceof Error ? e.message : String(e))}`, preview: previewBytes(raw) });
         continue;
       }
       let time = timestamp;
