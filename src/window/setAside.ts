@@ -10,7 +10,11 @@ export interface LateRecord {
   time: number;
   /** Watermark when it arrived. */
   watermark: number;
-  /** True when no window took it; false when it still reached windows that were open (hopping, sliding). */
+  /**
+   * True when no window took it; false when it still reached windows that were open (hopping, sliding). Sliding
+   * windows keep a late record with t + size >= watermark for the windows a close later record would make (Kafka
+   * Streams' rule); when no such record comes, it ends in no window, counted here as late.
+   */
   dropped: boolean;
 }
 
