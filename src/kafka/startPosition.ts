@@ -52,7 +52,9 @@ export function parseStartText(raw: string): { from: StartFrom } | { guess?: str
 }
 
 export function toEpochMs(value: number | string | Date, what: string): number {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  // Strict ISO-8601 for text: Date.parse alone reads '5' as May 2001.
+  const ms =
+    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : typeof value === 'string' ? parseIsoTime(value) : NaN;
   if (!Number.isFinite(ms)) throw new StreamlabError(`${what}: cannot read '${String(value)}' as a time`, 'use epoch milliseconds or an ISO-8601 date');
   return ms;
 }
