@@ -56,7 +56,7 @@ export function timeFromField(fields: Fields, field: string): number {
  * bytes: a scalar of one field is its own Map key (no string building per record); an object or array becomes a
  * canonical text (fields sorted), so two equal objects are one group; several fields are encoded with their type
  * and length, so 1 and '1', null and 'null', ('a|b', 'c') and ('a', 'b|c') all stay apart. A missing field is null.
- * A key that cannot be read as a value (a circular object) makes mapKey throw a KeyError.
+ * A key that cannot be read as a value (a circular object, a symbol) gives BAD_KEY.
  */
 export function keyReader(keyBy: readonly string[]): { mapKey: (fields: Fields) => unknown; values: (fields: Fields) => unknown[] } {
   if (keyBy.length === 0) return { mapKey: () => '', values: () => [] };
@@ -65,23 +65,39 @@ export function keyReader(keyBy: readonly string[]): { mapKey: (fields: Fields) 
     return {
       mapKey: (f) => {
         const v = f[k];
-        return v === undefined ? null : v !== null && typeof v === 'object' ? OBJECT_KEY + keyText(v, []) : v;
+        return v === undefined ? null : v !== null && typeof v === 'object' ? objectKey(v) : v;
       },
       values: (f) => [f[k] ?? null],
     };
   }
   return {
     mapKey: (f) => {
-      let s = '';
-      for (let i = 0; i < keyBy.length; i++) s += keyText(f[keyBy[i]!], []);
-      return s;
+      try {
+        let s = '';
+        for (let i = 0; i < keyBy.length; i++) s += keyText(f[keyBy[i]!], []);
+        return s;
+      } catch (e) {
+        if (e instanceof KeyError) return BAD_KEY;
+        throw e;
+      }
     },
     values: (f) => keyBy.map((k) => f[k] ?? null),
   };
 }
 
-/** A key that cannot be grouped by value; the engine sets its record aside as invalid ('bad-key'). */
-export class KeyError extends Error {}
+/** What mapKey gives for a key that cannot be grouped by value; the engine sets its record aside ('bad-key'). */
+export const BAD_KEY: unique symbol = Symbol('bad key');
+
+class KeyError extends Error {}
+
+function objectKey(v: object): string | typeof BAD_KEY {
+  try {
+    return OBJECT_KEY + keyText(v, []);
+  } catch (e) {
+    if (e instanceof KeyError) return BAD_KEY;
+    throw e;
+  }
+}
 
 // Marks the canonical text of an object key of a single key field, apart from string keys (a string key would
 // have to start with this NUL and lone surrogate to collide: not text any encoder produces).

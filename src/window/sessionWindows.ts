@@ -9,7 +9,7 @@
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { SessionWindowSpec } from './windowKinds';
 import { MinHeap } from './minHeap';
-import { DROPPED, INVALID, StoreContext, WindowStore, WindowVisitor, KEY_BYTES, WINDOW_BYTES } from './windowStore';
+import { DROPPED, INVALID, REFUSED, StoreContext, WindowStore, WindowVisitor, KEY_BYTES, WINDOW_BYTES } from './windowStore';
 
 class Session {
   alive = true;
@@ -79,6 +79,7 @@ export class SessionWindowStore implements WindowStore {
     if (touching === 0) {
       if (t + gap < watermark) return DROPPED;
       if (key === undefined) {
+        if (this.keys.size >= this.ctx.maxKeys) return REFUSED;
         key = new SessionKey(mapKey, this.ctx.keyValues(fields));
         this.keys.set(mapKey, key);
       }
@@ -132,10 +133,6 @@ export class SessionWindowStore implements WindowStore {
 
   get keyCount(): number {
     return this.keys.size;
-  }
-
-  hasKey(mapKey: unknown): boolean {
-    return this.keys.has(mapKey);
   }
 
   approxBytes(windowBytes: number): number {

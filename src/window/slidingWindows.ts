@@ -13,7 +13,7 @@
 import { AggregatePlan, Fields } from './aggregatePlan';
 import { SlidingWindowSpec } from './windowKinds';
 import { MinHeap } from './minHeap';
-import { DROPPED, INVALID, LATE, StoreContext, WindowStore, WindowVisitor, KEY_BYTES } from './windowStore';
+import { DROPPED, INVALID, REFUSED, LATE, StoreContext, WindowStore, WindowVisitor, KEY_BYTES } from './windowStore';
 
 /** Rough bytes of a kept record: its time and seq in arrays, and the small fields object it keeps alive. */
 const RECORD_BYTES = 150;
@@ -63,6 +63,7 @@ export class SlidingWindowStore implements WindowStore {
     if (t + this.size < watermark) return DROPPED;
     let key = this.keys.get(mapKey);
     if (key === undefined) {
+      if (this.keys.size >= this.ctx.maxKeys) return REFUSED;
       key = new SlidingKey(mapKey, this.ctx.keyValues(fields), watermark);
       this.keys.set(mapKey, key);
     } else if (key.closedBefore < watermark) {
@@ -179,10 +180,6 @@ export class SlidingWindowStore implements WindowStore {
 
   get keyCount(): number {
     return this.keys.size;
-  }
-
-  hasKey(mapKey: unknown): boolean {
-    return this.keys.has(mapKey);
   }
 
   /** Sliding windows keep the records within reach of an open window (a time, a seq and the fields, per record). */

@@ -20,13 +20,13 @@ import { FixedWindowStore } from './fixedWindows';
 import { BatchSource, MicroBatchCallback, MicroBatchOptions, MicroBatchTrigger, RecordTap } from './microBatches';
 import { FieldChecks, FieldType } from './fieldChecks';
 import { EmitOption, RetainOption, checkOptionNames, parseEmit, parseKeyBy, parseRetain, positiveInt } from './windowOptions';
-import { KeyError, TimeOption, TimeReader, describeValue, fieldsOf, isStreamRecord, keyReader, timeReader } from './recordAccess';
+import { BAD_KEY, TimeOption, TimeReader, describeValue, fieldsOf, isStreamRecord, keyReader, timeReader } from './recordAccess';
 import { SessionWindowStore } from './sessionWindows';
 import { FutureRecord, InvalidRecords, LateRecords, RefusedRecord, SetAside } from './setAside';
 import { SlidingWindowStore } from './slidingWindows';
 import { WindowSpec, checkWindowSpec, describeWindow } from './windowKinds';
 import { Lanes, PartitionProgress, TopicLanes } from './lanes';
-import { DROPPED, INVALID, LATE, StoreContext, WindowStore } from './windowStore';
+import { DROPPED, INVALID, LATE, REFUSED, StoreContext, WindowStore } from './windowStore';
 
 export interface WindowedOptions {
   /** tumbling('10s'), hopping('1m', '10s'), sliding('30s') or sessionWindow('5m'). */
@@ -258,7 +258,7 @@ export class WindowedStream {
 
     const keys = keyReader(this.keyBy);
     this.keyOf = keys.mapKey;
-    const ctx: StoreContext = { onClose: (k, s, e, st) => this.onClose(k, s, e, st), keyValues: keys.values, trackUpdates: this.updateThrottleMs !== undefined };
+    const ctx: StoreContext = { onClose: (k, s, e, st) => this.onClose(k, s, e, st), keyValues: keys.values, trackUpdates: this.updateThrottleMs !== undefined, maxKeys: this.maxKeys };
     const w = this.window;
     this.store =
       w.kind === 'session' ? new SessionWindowStore(w, this.plan, ctx) : w.kind === 'sliding' ? new SlidingWindowStore(w, this.plan, ctx) : new FixedWindowStore(w, this.plan, ctx);
@@ -432,21 +432,13 @@ export class WindowedStream {
       this.setAsideFuture(record, t, stream);
       return;
     }
-    let mapKey: unknown;
-    try {
-      mapKey = this.keyOf(fields);
-    } catch (e) {
-      if (!(e instanceof KeyError)) throw e;
+    const mapKey = this.keyOf(fields);
+    if (mapKey === BAD_KEY) {
       this.unusable++;
       this.invalid.add({ record, reason: 'bad-key', fields: [...this.keyBy], time: t });
       return;
     }
-    if (this.store.keyCount >= this.maxKeys && !this.store.hasKey(mapKey)) {
-      this.refuse(record, fields, t);
-      return;
-    }
     this.records++;
-    if (this.recordTaps.size > 0) for (const tap of this.recordTaps) tap.push(t, fields);
     let moved = false;
     if (t > this.maxTime) {
       this.maxTime = t;
@@ -469,7 +461,12 @@ export class WindowedStream {
     }
     if (moved) this.raiseWatermark();
     const outcome = this.store.add(mapKey, fields, t, this.seq++, this.wm);
-    if (outcome !== 0) this.setAside(outcome, record, fields, t);
+    if (outcome !== 0) {
+      // A refused record's time is real and has moved event time like any other; it just holds no window.
+      if (outcome & REFUSED) return this.refuse(record, fields, t);
+      this.setAside(outcome, record, fields, t);
+    }
+    if (this.recordTaps.size > 0) for (const tap of this.recordTaps) tap.push(t, fields);
   }
 
   private beforeCall(): void {
@@ -496,6 +493,7 @@ export class WindowedStream {
   }
 
   private refuse(record: unknown, fields: Fields, t: number): void {
+    this.records--;
     this.refused.add({ record, time: t, key: this.keyBy.map((k) => fields[k] ?? null) });
     this.warn(
       'maxKeys',
