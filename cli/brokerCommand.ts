@@ -1,6 +1,6 @@
 /** `streamlab broker`: hosts the embedded broker in this process until Ctrl-C. */
 import { parse, intOption } from './args';
-import { startBrokerHost, TopicSpec, brokerStatePath, removeBrokerState, writeBrokerState, StreamlabError } from '../src';
+import { startBrokerHost, TopicSpec, brokerStatePath, checkNoOtherBroker, claimBrokerState, removeBrokerState, StreamlabError } from '../src';
 
 const USAGE = 'streamlab broker [--brokers 1] [--partitions 4] [--topic NAME[:PARTITIONS]]...';
 
@@ -15,13 +15,20 @@ export async function brokerCommand(argv: string[]): Promise<void> {
     if (!name) throw new StreamlabError(`bad --topic '${spec}'`, `usage: ${USAGE}`);
     return { name, partitions: parts === undefined ? undefined : intOption(parts, 'topic partitions', 4) };
   });
+  // Refused before anything starts when another broker is recorded; claimed atomically once this one is up.
+  checkNoOtherBroker();
   const host = await startBrokerHost({
     brokers: intOption(values.brokers, 'brokers', 1),
     defaultPartitions: intOption(values.partitions, 'partitions', 4),
     topics,
   });
   const status = host.status();
-  writeBrokerState({ bootstrapServers: status.bootstrapServers, controlUrl: status.controlUrl, pid: process.pid, startedAt: new Date().toISOString() });
+  try {
+    claimBrokerState({ bootstrapServers: status.bootstrapServers, controlUrl: status.controlUrl, pid: process.pid, startedAt: new Date().toISOString() });
+  } catch (e) {
+    await host.close();
+    throw e;
+  }
   process.stdout.write(
     [
       `streamlab embedded broker (librdkafka mock cluster, ${status.brokers} broker(s), in memory)`,

@@ -1,9 +1,11 @@
 /** `streamlab consume TOPIC`: a stream with a live one-line summary, until Ctrl-C or --count records. */
 import { parse, intOption } from './args';
-import { StreamlabError, TopicSource, parseStartFrom } from '../src';
+import { StreamlabError, TopicSource, START_POSITION_FORMS, TIME_UNITS, TimeUnit, parseStartText } from '../src';
 import { summaryLine } from './streamSummary';
 
-const USAGE = 'streamlab consume TOPIC [--from earliest|latest] [--decoder json|string|number|csv] [--columns a,b] [--time-field F] [--count N] [--brokers HOST:PORT]';
+const USAGE =
+  'streamlab consume TOPIC [--from earliest|latest|committed|offset:N|time:ISO] [--decoder json|string|number|csv|bytes] [--columns a,b] ' +
+  '[--time-field F] [--time-unit s|ms|us|ns] [--count N] [--brokers HOST:PORT]';
 
 export async function consumeCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -13,6 +15,7 @@ export async function consumeCommand(argv: string[]): Promise<void> {
       decoder: { type: 'string' },
       columns: { type: 'string' },
       'time-field': { type: 'string' },
+      'time-unit': { type: 'string' },
       count: { type: 'string' },
       brokers: { type: 'string' },
       print: { type: 'boolean' },
@@ -21,9 +24,18 @@ export async function consumeCommand(argv: string[]): Promise<void> {
   );
   const topic = positionals[0];
   if (!topic) throw new StreamlabError('consume needs a topic', `usage: ${USAGE}`);
+  const start = parseStartText(values.from ?? 'latest');
+  if (!('from' in start)) {
+    throw new StreamlabError(`bad --from '${values.from}'`, `${start.guess ? `did you mean '${start.guess}'? ` : ''}--from takes ${START_POSITION_FORMS}`);
+  }
+  const timeUnit = values['time-unit'];
+  if (timeUnit !== undefined && !(TIME_UNITS as readonly string[]).includes(timeUnit)) {
+    throw new StreamlabError(`bad --time-unit '${timeUnit}'`, `use one of ${TIME_UNITS.join(', ')}`);
+  }
   const source = new TopicSource({
     topic,
-    from: parseStartFrom(values.from ?? 'latest'),
+    from: start.from,
+    timeUnit: timeUnit as TimeUnit | undefined,
     decoder: (values.decoder ?? 'json') as 'json',
     columns: values.columns?.split(','),
     timeField: values['time-field'],

@@ -27,6 +27,15 @@ export async function produceCommand(argv: string[]): Promise<void> {
   if (kind !== 'sensors' && kind !== 'csv') throw new StreamlabError(`produce what? got '${kind ?? ''}'`, `usage: ${USAGE}`);
   const topic = values.topic ?? (kind === 'sensors' ? 'sensors' : undefined);
   if (!topic) throw new StreamlabError('produce csv needs --topic', `usage: ${USAGE}`);
+  // The file is read (and every row checked) before the topic is touched: a missing file creates nothing.
+  let csv: { file: string; series: ReturnType<typeof readTimeSeriesCsv>; delays: number[]; windows?: ReturnType<typeof nabAnomalyWindows> } | undefined;
+  if (kind === 'csv') {
+    const file = positionals[1];
+    if (!file) throw new StreamlabError('produce csv needs a file', `usage: ${USAGE}`);
+    const series = readTimeSeriesCsv(file);
+    const windows = values.labels ? nabAnomalyWindows(values.labels, file) : undefined;
+    csv = { file, series, windows, delays: replayDelays(series.rows, numberOption(values.speedup, 'speedup', 3600)) };
+  }
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
@@ -51,11 +60,8 @@ export async function produceCommand(argv: string[]): Promise<void> {
       });
       process.stderr.write(`produced ${sent} sensor records to ${topic}\n`);
     } else {
-      const file = positionals[1];
-      if (!file) throw new StreamlabError('produce csv needs a file', `usage: ${USAGE}`);
-      const { rows, rejected } = readTimeSeriesCsv(file);
-      const windows = values.labels ? nabAnomalyWindows(values.labels, file) : undefined;
-      const delays = replayDelays(rows, numberOption(values.speedup, 'speedup', 3600));
+      const { file, series: parsed, windows, delays } = csv!;
+      const { rows, rejected } = parsed;
       const series = path.basename(file, path.extname(file));
       let sent = 0;
       for (let i = 0; i < rows.length && !abort.signal.aborted; i++) {
@@ -67,7 +73,9 @@ export async function produceCommand(argv: string[]): Promise<void> {
         sent++;
       }
       await sink.flush();
-      process.stderr.write(`replayed ${sent} rows of ${file} to ${topic}\n`);
+      const total = rows.length + rejected.length;
+      process.stderr.write(`replayed ${sent}${sent === total ? '' : ` of ${total}`} rows of ${file} to ${topic}\n`);
+      if (sent < rows.length) process.stderr.write(`${rows.length - sent} readable row(s) not sent: stopped at line ${rows[sent]!.line}\n`);
       // Rows that could not be read are not sent, so each is named here with its line for the user to fix.
       if (rejected.length) process.stderr.write(`${rejected.length} unreadable row(s) not sent:\n`);
       for (const r of rejected.slice(0, 20)) process.stderr.write(`  ${file}:${r.line}: ${r.error}\n`);

@@ -18,6 +18,15 @@ export function isStreamlabError(e: unknown): e is StreamlabError {
   return e instanceof StreamlabError;
 }
 
+/**
+ * A message from elsewhere (a parser, a client library, a user's decoder) made fit for one line: control characters
+ * shown as escapes (JSON.parse quotes its input, newlines and NULs included), and at most `max` characters.
+ */
+export function oneLineMessage(text: string, max = 200): string {
+  const flat = text.replace(/\r\n|\n|\r/g, '\\n').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}
+
 /** Closest candidate by edit distance, for "did you mean" hints; undefined when nothing is close. */
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;

@@ -29,9 +29,9 @@ const PRELUDE = `import * as ${LIBRARY} from ${JSON.stringify(LIBRARY_PATH)};`;
 const USAGE = {
   connect:
     '%connect [BROKERS] [--client-id ID] [--ssl] [--ssl-ca FILE] [--sasl-mechanism plain|scram-sha-256|scram-sha-512] [--sasl-username USER] [--sasl-password-env VAR] [--config FILE]',
-  peek: '%peek TOPIC [-n N] [--decoder json|string|number|csv] [--columns A,B] [--time-field FIELD] [--as NAME]',
+  peek: '%peek TOPIC [-n N] [--decoder json|string|number|csv] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--as NAME]',
   consume:
-    '%consume TOPIC [--as NAME] [--from POSITION] [--decoder json|string|number|csv] [--columns A,B] [--time-field FIELD] [--group ID] [--commit] [--recent N]',
+    '%consume TOPIC [--as NAME] [--from POSITION] [--decoder json|string|number|csv] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--group ID] [--commit] [--recent N]',
   produce: '%produce TOPIC --from EXPR [--key FIELD] [--time-field FIELD] [--create] [--partitions N]',
   produceCell:
     '%%produce TOPIC [--key FIELD] [--time-field FIELD] [--create] [--partitions N] + body: a TypeScript expression giving rows, a DataFrame or a running stream',
@@ -429,7 +429,7 @@ describe('completion', () => {
     assert.deepEqual(await complete('%connect --sasl-mechanism s'), { matches: ['scram-sha-256', 'scram-sha-512'], cursorStart: 26, cursorEnd: 27 });
     // Options already given are not offered again; after the arguments, options are the next thing to type.
     const next = await complete('%peek sensors -n 5 ');
-    assert.deepEqual(next?.matches, ['--decoder', '--columns', '--time-field', '--as', '--explain']);
+    assert.deepEqual(next?.matches, ['--decoder', '--columns', '--time-field', '--time-unit', '--as', '--explain']);
   });
 
   test('stream names and all for %stop, %pause and %resume', async () => {

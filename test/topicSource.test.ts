@@ -54,7 +54,7 @@ describe('round trip', () => {
       assert.equal(r.timestamp, r.value.time, 'the sink writes the time field as the Kafka timestamp');
     }
     const sameKeyPartitions = new Map<string, Set<number>>();
-    for (const r of got) sameKeyPartitions.set(r.key!, (sameKeyPartitions.get(r.key!) ?? new Set()).add(r.partition));
+    for (const r of got) sameKeyPartitions.set(r.key as string, (sameKeyPartitions.get(r.key as string) ?? new Set()).add(r.partition));
     for (const [key, parts] of sameKeyPartitions) assert.equal(parts.size, 1, `key ${key} stays on one partition`);
     const m = source.metrics();
     assert.equal(m.records, rows.length);
@@ -285,7 +285,7 @@ describe('clear errors', () => {
   });
 
   test('bad options fail before connecting', () => {
-    assert.throws(() => new TopicSource({ topic: 't', decoder: 'jsn' as 'json', connection }), /unknown decoder 'jsn': use one of json, string, number, csv \(did you mean 'json'\?\)/);
+    assert.throws(() => new TopicSource({ topic: 't', decoder: 'jsn' as 'json', connection }), /unknown decoder 'jsn': use one of json, string, number, csv, bytes \(did you mean 'json'\?\)/);
     assert.throws(() => new TopicSource({ topic: 't', from: 'begining' as 'earliest', connection }), /bad start position "begining"/);
     assert.throws(() => new TopicSource({ topic: 't', commit: true, connection }), /commit needs a named group/);
   });

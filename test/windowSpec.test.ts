@@ -75,13 +75,24 @@ describe('fields', () => {
     fails(() => windowed({ ...base, aggregates: ['max(vaule)'], fields: ['sensor', 'time', 'value'] }), /unknown field 'vaule' in aggregates/, /did you mean 'value'/);
     fails(() => windowed({ ...base, aggregates: ['mean(status)'], fields: { sensor: 'string', status: 'string', value: 'number' } }), /mean_status needs numbers, but 'status' is declared string/);
   });
-  test('otherwise they are checked on the first record, and the engine stays failed', () => {
-    const w = windowed({ ...base, keyBy: 'sensr' });
-    fails(() => w.add(record), /unknown field 'sensr' in keyBy: the first record has sensor, time, value, status/, /did you mean 'sensor'/);
-    fails(() => w.add(record), /unknown field 'sensr'/);
-    fails(() => windowed({ ...base, aggregates: ['mean(status)', 'p99(status)'] }).add(record), /mean_status, p99_status need numbers, but 'status' is 'ok' \(a string\) in the first record/);
-    fails(() => windowed({ ...base, time: 'ts' }).add(record), /unknown field 'ts' in time/);
-    fails(() => windowed(base).add({ sensor: 's1', value: 2 }), /the first record has no 'time' field/, /time: '<field>'/);
+  test('otherwise the first records are watched: a field none of them has is one warning, never a failure', () => {
+    const watch = (options: WindowedOptions, records: object[]) => {
+      const w = windowed(options);
+      const warnings: string[] = [];
+      w.onWarning((m) => warnings.push(m));
+      for (const r of records) w.add(r);
+      w.flush();
+      for (const m of warnings) assert.ok(!m.includes('\n'), `one line: ${m}`);
+      return { w, warnings };
+    };
+    const hundred = Array.from({ length: 100 }, (_, i) => ({ ...record, time: record.time + i }));
+    const typo = watch({ ...base, keyBy: 'sensr' }, hundred);
+    assert.deepEqual(typo.warnings, ["no record so far (100) has the field 'sensr' (keyBy): they have sensor, time, value, status; did you mean 'sensor'?"]);
+    assert.equal(typo.w.metrics().records, 100, 'the records still count');
+    assert.match(watch({ ...base, aggregates: ['mean(status)', 'p99(status)'] }, hundred).warnings.join(), /mean_status, p99_status need numbers, but no record so far \(100\) has a number in 'status'/);
+    assert.match(watch({ ...base, time: 'ts' }, hundred).warnings.join(), /has the field 'ts' \(time\)/);
+    assert.match(watch(base, [{ sensor: 's1', value: 2 }]).warnings.join(), /no record so far \(1\) has a 'time' field for event time/, 'flush ends the watch early');
+    assert.deepEqual(watch(base, [{ sensor: 's1', value: 'x', time: 1 }, ...hundred]).warnings, [], 'a bad first record is no reason to warn');
   });
   test('first, last, distinct and count take any values', () => {
     const w = windowed({ ...base, aggregates: { status: ['first', 'last', 'distinct', 'count'] } });

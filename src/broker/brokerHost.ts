@@ -36,7 +36,7 @@ export async function startBrokerHost(options: BrokerHostOptions): Promise<Broke
   const brokersDown = new Set<number>();
 
   const createTopic = (spec: TopicSpec) => {
-    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(spec.name ?? '')) {
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(spec.name ?? '') || spec.name === '.' || spec.name === '..') {
       throw new StreamlabError(`invalid topic name '${spec.name}'`, 'use 1-249 letters, digits, dots, underscores or dashes');
     }
     const partitions = spec.partitions ?? options.defaultPartitions;

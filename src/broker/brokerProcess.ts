@@ -3,21 +3,22 @@
  * and exits when its parent closes stdin, so a crashed parent never leaves a broker behind.
  */
 import { startBrokerHost, BrokerHostOptions } from './brokerHost';
-import { removeBrokerState, writeBrokerState } from '../config';
+import { checkNoOtherBroker, claimBrokerState, removeBrokerState } from '../config';
 
 export const READY_PREFIX = 'STREAMLAB_BROKER_READY ';
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as BrokerHostOptions & { writeState?: boolean };
+  if (options.writeState) checkNoOtherBroker();
   const host = await startBrokerHost(options);
   const status = host.status();
   if (options.writeState) {
-    writeBrokerState({
-      bootstrapServers: status.bootstrapServers,
-      controlUrl: status.controlUrl,
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-    });
+    try {
+      claimBrokerState({ bootstrapServers: status.bootstrapServers, controlUrl: status.controlUrl, pid: process.pid, startedAt: new Date().toISOString() });
+    } catch (e) {
+      await host.close();
+      throw e;
+    }
   }
   let stopping = false;
   const stop = async () => {

@@ -3,6 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { StreamlabError } from '../errors';
 import { stateDir } from './stateDir';
 
 export interface BrokerState {
@@ -21,6 +22,48 @@ export function writeBrokerState(state: BrokerState, file = brokerStatePath()): 
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
   fs.renameSync(tmp, file);
+}
+
+/**
+ * Records `state` as THE broker of this state directory, unless another live broker is recorded there: then it
+ * throws one line naming that broker, and the file is left alone. Two brokers cannot share one record (clients
+ * would find only one of them, and the second's exit would delete the record of the first), so the second is
+ * refused, as a second server on a taken port would be; another STREAMLAB_STATE_DIR gives it a record of its own.
+ * The create is atomic (a hard link fails if the file exists), so two brokers starting together cannot both win.
+ */
+export function claimBrokerState(state: BrokerState, file = brokerStatePath()): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.linkSync(tmp, file);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      }
+      const other = readBrokerState(file);
+      if (other && other.pid !== state.pid) throw alreadyRunning(other, file);
+      // A stale record (its process is gone) or our own: replace it.
+      fs.rmSync(file, { force: true });
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Throws the one-line refusal when a live broker other than this process is recorded. */
+export function checkNoOtherBroker(file = brokerStatePath()): void {
+  const other = readBrokerState(file);
+  if (other && other.pid !== process.pid) throw alreadyRunning(other, file);
+}
+
+function alreadyRunning(other: BrokerState, file: string): StreamlabError {
+  return new StreamlabError(
+    `a streamlab broker is already running (pid ${other.pid}, ${other.bootstrapServers}, recorded in ${file})`,
+    'use it (clients find it by themselves), stop it first, or set STREAMLAB_STATE_DIR to another directory for a second one',
+  );
 }
 
 /** The recorded broker, or undefined when none is recorded or its process is gone (a stale file). */

@@ -12,7 +12,8 @@ export function recordsToFrame(records: readonly StreamRecord<unknown>[]): DataF
   records.forEach((r, row) => {
     meta.partition.push(r.partition);
     meta.offset.push(r.offset);
-    meta.key.push(r.key);
+    // A binary key (a Buffer) shows as hex: a frame cell holds scalars.
+    meta.key.push(r.key === null || typeof r.key === 'string' ? r.key : `0x${r.key.toString('hex')}`);
     meta.time.push(new Date(r.time).toISOString());
     const value = r.value;
     const entries: [string, unknown][] =

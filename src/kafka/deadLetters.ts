@@ -2,15 +2,19 @@
  * Records a stream could not use: kept aside with where they came from, counted by reason, never dropped
  * silently. The list is bounded (newest kept); the counters are exact.
  */
+import { isUtf8 } from 'node:buffer';
 import { RingBuffer } from '../util/ringBuffer';
+import type { RecordKey } from '../record';
 
 export interface DeadLetter {
   topic: string;
   partition: number;
   offset: number;
   timestamp: number;
-  key: string | null;
-  reason: 'undecodable' | 'missing-time' | 'empty-value';
+  key: RecordKey;
+  /** undecodable: the decoder refused the bytes; missing-time: no time field; bad-time: a time field that is no
+   *  plausible time (not finite, out of range, another unit); empty-value: no value (a tombstone). */
+  reason: 'undecodable' | 'missing-time' | 'bad-time' | 'empty-value';
   error: string;
   /** The first bytes of the value, printable. */
   preview: string;
@@ -45,6 +49,11 @@ export class DeadLetters {
 
 export function previewBytes(value: Buffer | null): string {
   if (!value) return '';
+  if (!isUtf8(value)) {
+    // Binary: hex, since text would show replacement characters rather than what is there.
+    const hex = value.subarray(0, PREVIEW_BYTES / 3).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+    return `0x ${hex}${value.length > PREVIEW_BYTES / 3 ? ` ... (${value.length} bytes)` : ''}`;
+  }
   const head = value.subarray(0, PREVIEW_BYTES).toString('utf8').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?');
   return value.length > PREVIEW_BYTES ? `${head}... (${value.length} bytes)` : head;
 }

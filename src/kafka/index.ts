@@ -4,6 +4,7 @@ export { clientLog, ClientLogEntry } from './clientLog';
 export * from './decoders';
 export { DeadLetter, DeadLetters } from './deadLetters';
 export { TopicAdmin, TopicSummary, PartitionOffsets } from './topicAdmin';
-export { StartFrom, parseStartFrom } from './startPosition';
+export { StartFrom, parseStartFrom, parseStartText, START_POSITION_FORMS } from './startPosition';
 export * from './topicSource';
 export * from './topicSink';
+export { checkTopicName, checkWritableTopic } from './topicNames';

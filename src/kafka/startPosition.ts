@@ -2,7 +2,8 @@
  * Where a stream starts, resolved to an explicit offset per partition before consuming. kafkajs cannot assign
  * partitions by hand (tulios/kafkajs#653), so the source joins a group and seeks to these offsets on every join.
  */
-import { StreamlabError } from '../errors';
+import { StreamlabError, didYouMean } from '../errors';
+import { parseIsoTime } from '../record';
 import { PartitionOffsets, TopicAdmin } from './topicAdmin';
 
 export type StartFrom =
@@ -31,8 +32,29 @@ export function parseStartFrom(value: unknown): StartFrom {
   );
 }
 
+/** How a start position is written on a command line or in a magic. */
+export const START_POSITION_FORMS = 'earliest, latest, committed, offset:N or time:ISO-8601|EPOCH_MS';
+
+/**
+ * A start position as written on a command line or in a magic (earliest, offset:42, time:2026-01-01T00:00:00Z,
+ * time:1767225600000), or undefined with the closest valid spelling, if any, for a "did you mean".
+ */
+export function parseStartText(raw: string): { from: StartFrom } | { guess?: string } {
+  if (raw === 'earliest' || raw === 'latest' || raw === 'committed') return { from: raw };
+  const colon = raw.indexOf(':');
+  const [kind, rest] = colon < 0 ? [raw, ''] : [raw.slice(0, colon), raw.slice(colon + 1)];
+  if (kind === 'offset' && /^\d+$/.test(rest) && Number.isSafeInteger(Number(rest))) return { from: { offset: Number(rest) } };
+  if (kind === 'time' && /^\d+$/.test(rest) && Number.isSafeInteger(Number(rest))) return { from: { timestamp: Number(rest) } };
+  if (kind === 'time' && Number.isFinite(parseIsoTime(rest))) return { from: { timestamp: rest } };
+  if (colon < 0) return { guess: didYouMean(raw, ['earliest', 'latest', 'committed']) };
+  const kindGuess = didYouMean(kind, ['offset', 'time']);
+  return { guess: kindGuess && kindGuess !== kind ? `${kindGuess}:${rest}` : undefined };
+}
+
 export function toEpochMs(value: number | string | Date, what: string): number {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  // Strict ISO-8601 for text: Date.parse alone reads '5' as May 2001.
+  const ms =
+    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : typeof value === 'string' ? parseIsoTime(value) : NaN;
   if (!Number.isFinite(ms)) throw new StreamlabError(`${what}: cannot read '${String(value)}' as a time`, 'use epoch milliseconds or an ISO-8601 date');
   return ms;
 }

@@ -3,6 +3,7 @@
  * cluster (its mock does not implement CreateTopics), and through Kafka's CreateTopics otherwise.
  */
 import { Admin, Kafka } from 'kafkajs';
+import { checkTopicName } from './topicNames';
 import { StreamlabError, didYouMean } from '../errors';
 import { BrokerControl } from '../config';
 import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
@@ -102,6 +103,7 @@ export class TopicAdmin {
 
   /** Creates the topic unless it exists. Returns true when it was created. */
   async createTopic(topic: string, partitions?: number): Promise<boolean> {
+    checkTopicName(topic);
     if ((await this.listTopics()).includes(topic)) return false;
     if (this.settings.embeddedControlUrl) {
       await new BrokerControl(this.settings.embeddedControlUrl).createTopic(topic, partitions);
@@ -166,18 +168,30 @@ export class TopicAdmin {
   }
 
   async disconnect(): Promise<void> {
+    this.generation++;
     const admin = this.admin;
     this.admin = undefined;
     await admin?.disconnect().catch(() => undefined);
   }
 
+  /** Counts disconnect() calls, so a connect that finishes after one knows to undo itself. */
+  private generation = 0;
+
   private async client(action: string): Promise<Admin> {
     if (this.admin) return this.admin;
+    const generation = this.generation;
     const admin = this.kafka.admin({ retry: { retries: 2 } });
     try {
       await admin.connect();
     } catch (e) {
       throw kafkaError(e, { settings: this.settings, action });
+    }
+    if (generation !== this.generation || this.admin) {
+      // disconnect() ran while this connected (a stop during a start), or another call connected first: either way
+      // this connection is not to be kept, or it would hold the process open.
+      await admin.disconnect().catch(() => undefined);
+      if (this.admin) return this.admin;
+      throw new StreamlabError(`${action}: cancelled, the connection was closed meanwhile`);
     }
     this.admin = admin;
     return admin;

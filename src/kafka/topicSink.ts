@@ -1,9 +1,23 @@
 /**
  * Writes records (objects, or the rows of a Danfo DataFrame) to a topic as JSON, in batches. Idempotent where
  * the cluster supports it, so a retried batch is not written twice.
+ *
+ * A call is validated and encoded whole before anything is sent, so it is sent whole or reported whole: with
+ * onInvalid 'reject' (the default) one bad row fails the call, naming the row, and nothing of it is sent; with
+ * 'dead-letter' the good rows are sent and the bad ones kept aside (bounded) and counted, each with its row number.
+ *
+ * The encoding rule: a row is written as JSON exactly as it is, or refused. Refused, since JSON would change them
+ * without a word: NaN and +-Infinity (JSON has no such numbers; JSON.stringify writes null), undefined (dropped),
+ * BigInt (throws), functions and symbols (dropped), Map, Set, RegExp and Error (written as {}), Buffers and typed
+ * arrays (written as index maps), circular references, and rows that are not objects. Dates are written as their
+ * ISO-8601 text (their own toJSON), as is any object with a toJSON. One exception: in a DataFrame, NaN, undefined and
+ * null are Danfo's missing value and are written as null, as pandas' to_json does. Keys: strings as they are,
+ * finite numbers, booleans and BigInts as their text, Buffers as bytes; anything else is refused.
  */
 import { Kafka, Message, Producer } from 'kafkajs';
 import { StreamlabError } from '../errors';
+import { RingBuffer } from '../util/ringBuffer';
+import { checkWritableTopic } from './topicNames';
 import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
@@ -23,6 +37,22 @@ export interface TopicSinkOptions {
   createTopic?: boolean | { partitions?: number };
   /** 'auto' (default): idempotent when the cluster supports it. */
   idempotent?: boolean | 'auto';
+  /**
+   * What a call does with rows JSON cannot hold as they are (see the encoding rule above): 'reject' (default) sends
+   * nothing of the call and fails naming the first bad row; 'dead-letter' sends the good rows and keeps the bad ones
+   * in `rejected`, counted.
+   */
+  onInvalid?: 'reject' | 'dead-letter';
+  /** Rejected rows kept for inspection with onInvalid 'dead-letter' (all are counted). Default 1000. */
+  rejectedLimit?: number;
+}
+
+/** A row the sink did not send: its place in the call that gave it, why, and the row itself. */
+export interface SinkRejection {
+  /** 0-based index of the row in its write() call. */
+  row: number;
+  error: string;
+  value: unknown;
 }
 
 export interface RawRecord {
@@ -45,6 +75,8 @@ export interface SinkMetrics {
   bytes: number;
   batches: number;
   idempotent: boolean;
+  /** Rows refused by the encoding rule and not sent (onInvalid 'dead-letter'; with 'reject' the call fails). */
+  rejected: number;
 }
 
 export class TopicSink {
@@ -58,10 +90,19 @@ export class TopicSink {
   private idempotentValue = false;
   readonly topic: string;
   private readonly batchSize: number;
+  private readonly rejectedRing: RingBuffer<SinkRejection>;
+  private rejectedTotal = 0;
 
   constructor(private readonly options: TopicSinkOptions) {
-    if (!options.topic) throw new StreamlabError('a topic sink needs a topic name');
+    checkWritableTopic(options.topic);
     this.topic = options.topic;
+    const onInvalid = options.onInvalid ?? 'reject';
+    if (onInvalid !== 'reject' && onInvalid !== 'dead-letter') {
+      throw new StreamlabError(`unknown onInvalid '${String(onInvalid)}' for the sink of '${this.topic}'`, "use 'reject' (send all or nothing) or 'dead-letter'");
+    }
+    const limit = options.rejectedLimit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1) throw new StreamlabError(`rejectedLimit must be a positive integer, got ${String(options.rejectedLimit)}`);
+    this.rejectedRing = new RingBuffer(limit);
     this.batchSize = options.batchSize ?? 500;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new StreamlabError(`batchSize must be a positive integer, got ${options.batchSize}`);
@@ -110,24 +151,65 @@ export class TopicSink {
     }
   }
 
-  /** Queues records and sends full batches; resolves once every full batch is acknowledged. */
-  async write(input: object | object[] | FrameLike): Promise<void> {
-    for (const record of rowsOf(input)) {
-      this.pending.push(this.toMessage(record));
-      if (this.pending.length >= this.batchSize) await this.flush();
-    }
+  /** Rows refused with onInvalid 'dead-letter', newest kept (metrics().rejected counts them all). */
+  get rejected(): { list(): SinkRejection[]; total: number } {
+    return { list: () => this.rejectedRing.toArray(), total: this.rejectedTotal };
   }
 
-  /** Sends ready-made records (bytes or strings) as they are. */
+  /**
+   * Validates and encodes every row of the call, then queues them and sends full batches; resolves once every full
+   * batch is acknowledged. A bad row fails the whole call before anything is sent (or, with onInvalid
+   * 'dead-letter', is kept aside while the others are sent).
+   */
+  async write(input: object | object[] | FrameLike): Promise<void> {
+    const messages: Message[] = [];
+    const bad: SinkRejection[] = [];
+    let index = 0;
+    for (const row of rowsOf(input)) {
+      const encoded = this.toMessage(row);
+      if (typeof encoded === 'string') bad.push({ row: index, error: encoded, value: row });
+      else messages.push(encoded);
+      index++;
+    }
+    if (bad.length > 0 && (this.options.onInvalid ?? 'reject') === 'reject') {
+      const more = bad.length > 1 ? ` (${bad.length - 1} more bad row(s): ${bad.slice(1, 6).map((b) => b.row).join(', ')}${bad.length > 6 ? ', ...' : ''})` : '';
+      throw new StreamlabError(
+        `producing to '${this.topic}': row ${bad[0]!.row}: ${bad[0]!.error}${more}`,
+        `nothing of this call was sent; fix the row(s), or pass onInvalid: 'dead-letter' to send the others`,
+      );
+    }
+    for (const b of bad) {
+      this.rejectedTotal++;
+      this.rejectedRing.push(b);
+    }
+    await this.enqueue(messages);
+  }
+
+  /** Sends ready-made records (bytes or strings) as they are; checked whole first, like write(). */
   async writeRaw(records: RawRecord[]): Promise<void> {
-    for (const r of records) {
-      this.pending.push({
+    if (!Array.isArray(records)) throw new StreamlabError(`producing to '${this.topic}': writeRaw needs an array of records`);
+    const messages: Message[] = records.map((r, i) => {
+      const bytes = (v: unknown) => v === null || v === undefined || typeof v === 'string' || Buffer.isBuffer(v);
+      if (r === null || typeof r !== 'object' || !bytes(r.value) || !bytes(r.key)) {
+        throw new StreamlabError(`producing to '${this.topic}': raw record ${i} needs a value and key that are strings, Buffers or null`, 'nothing of this call was sent');
+      }
+      if (r.timestamp !== undefined && !Number.isFinite(r.timestamp)) {
+        throw new StreamlabError(`producing to '${this.topic}': raw record ${i} has timestamp ${String(r.timestamp)}`, 'use epoch ms; nothing of this call was sent');
+      }
+      return {
         key: r.key ?? null,
         value: r.value,
         timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
         partition: r.partition,
         headers: r.headers,
-      });
+      };
+    });
+    await this.enqueue(messages);
+  }
+
+  private async enqueue(messages: Message[]): Promise<void> {
+    for (const m of messages) {
+      this.pending.push(m);
       if (this.pending.length >= this.batchSize) await this.flush();
     }
   }
@@ -151,7 +233,7 @@ export class TopicSink {
   }
 
   metrics(): SinkMetrics {
-    return { topic: this.topic, records: this.records, bytes: this.bytes, batches: this.batches, idempotent: this.idempotentValue };
+    return { topic: this.topic, records: this.records, bytes: this.bytes, batches: this.batches, idempotent: this.idempotentValue, rejected: this.rejectedTotal };
   }
 
   /** Flushes and disconnects. */
@@ -165,26 +247,34 @@ export class TopicSink {
     }
   }
 
-  private toMessage(record: object): Message {
+  /** The row as a message, or what is wrong with it (one phrase, for "row N: ..."). */
+  private toMessage(record: unknown): Message | string {
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      return `is ${record === null ? 'null' : Array.isArray(record) ? 'an array' : `a ${typeof record}`}, not an object (a row is an object of fields)`;
+    }
     const row = record as Record<string, unknown>;
+    const problem = jsonProblem(row, '', []);
+    if (problem) return problem;
     const { keyField, timeField } = this.options;
-    let key: string | null = null;
+    let key: string | Buffer | null = null;
     if (keyField !== undefined) {
       const k = row[keyField];
-      if (k === undefined || k === null) {
-        throw new StreamlabError(`producing to '${this.topic}': a record has no key field '${keyField}'`, `add '${keyField}' to every record or drop keyField`);
-      }
-      key = String(k);
+      if (k === undefined || k === null) return `has no key field '${keyField}': add it to every row or drop keyField`;
+      if (typeof k === 'string' || Buffer.isBuffer(k)) key = k;
+      else if ((typeof k === 'number' && Number.isFinite(k)) || typeof k === 'boolean' || typeof k === 'bigint') key = String(k);
+      else return `key field '${keyField}' is ${describe(k)}: key by a string or number field (or JSON.stringify it into one)`;
     }
     let timestamp: string | undefined;
     if (timeField !== undefined) {
       const t = row[timeField];
-      if (t === undefined || t === null) {
-        throw new StreamlabError(`producing to '${this.topic}': a record has no time field '${timeField}'`, `add '${timeField}' to every record or drop timeField`);
+      if (t === undefined || t === null) return `has no time field '${timeField}': add it to every row or drop timeField`;
+      try {
+        timestamp = String(toEpochMs(t as number | string | Date, `time field '${timeField}'`));
+      } catch (e) {
+        return (e as Error).message;
       }
-      timestamp = String(toEpochMs(t as number | string | Date, `time field '${timeField}'`));
     }
-    return { key, value: JSON.stringify(record), timestamp };
+    return { key, value: JSON.stringify(row), timestamp };
   }
 
   private requireProducer(): Producer {
@@ -197,7 +287,7 @@ function isFrameLike(input: unknown): input is FrameLike {
   return typeof input === 'object' && input !== null && Array.isArray((input as FrameLike).columns) && Array.isArray((input as FrameLike).values);
 }
 
-function* rowsOf(input: object | object[] | FrameLike): Iterable<object> {
+function* rowsOf(input: object | object[] | FrameLike): Iterable<unknown> {
   if (Array.isArray(input)) {
     yield* input;
     return;
@@ -208,10 +298,82 @@ function* rowsOf(input: object | object[] | FrameLike): Iterable<object> {
       // A one-column frame's values may be a flat array.
       const cells = Array.isArray(raw) ? raw : [raw];
       const row: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) row[columns[i]!] = cells[i];
+      // NaN, undefined and null are Danfo's missing value: null in JSON, as pandas' to_json writes it.
+      for (let i = 0; i < columns.length; i++) {
+        const cell = cells[i];
+        row[columns[i]!] = cell === undefined || (typeof cell === 'number' && Number.isNaN(cell)) ? null : cell;
+      }
       yield row;
     }
     return;
   }
   yield input;
+}
+
+const LOSSY: [new (...args: never[]) => object, string][] = [
+  [Map, 'a Map, which JSON writes as {}: convert it with Object.fromEntries(map)'],
+  [Set, 'a Set, which JSON writes as {}: convert it with [...set]'],
+  [WeakMap, 'a WeakMap, which JSON cannot hold'],
+  [WeakSet, 'a WeakSet, which JSON cannot hold'],
+  [RegExp, 'a RegExp, which JSON writes as {}: convert it with String()'],
+  [Error, 'an Error, which JSON writes as {}: write its message instead'],
+  [Promise, 'a Promise: await it first'],
+];
+
+/**
+ * What JSON.stringify would change or fail on in `value` (see the encoding rule at the top), as "field 'a.b[2]' is
+ * NaN, ...", or undefined when it would write it exactly. `ancestors` finds circular references.
+ */
+function jsonProblem(value: unknown, path: string, ancestors: object[]): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${field(path)} is ${value}, which JSON cannot hold: use null for a missing value`;
+    case 'undefined':
+      return `${field(path)} is undefined, which JSON would drop: use null for a missing value, or leave the field out`;
+    case 'bigint':
+      return `${field(path)} is a BigInt, which JSON cannot hold: convert it with Number() or String()`;
+    case 'function':
+    case 'symbol':
+      return `${field(path)} is a ${typeof value}, which JSON cannot hold`;
+  }
+  if (value === null) return undefined;
+  const object = value as object;
+  if (object instanceof Date) return Number.isFinite(object.getTime()) ? undefined : `${field(path)} is an invalid Date`;
+  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return Buffer.isBuffer(object) ? `${field(path)} is a Buffer, which JSON writes as a list of bytes: convert it (e.g. .toString('base64'))` : undefined;
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return `${field(path)} is binary (${object.constructor.name}), which JSON writes as an index map: convert it (e.g. Array.from)`;
+  for (const [type, what] of LOSSY) if (object instanceof type) return `${field(path)} is ${what}`;
+  if (ancestors.includes(object)) return `${field(path)} is a circular reference (it contains itself)`;
+  ancestors.push(object);
+  try {
+    if (Array.isArray(object)) {
+      for (let i = 0; i < object.length; i++) {
+        // Holes and undefined in arrays become null in JSON.
+        const problem = jsonProblem(object[i], `${path}[${i}]`, ancestors);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    for (const k in object) {
+      if (!Object.prototype.hasOwnProperty.call(object, k)) continue;
+      const problem = jsonProblem((object as Record<string, unknown>)[k], path ? `${path}.${k}` : k, ancestors);
+      if (problem) return problem;
+    }
+    return undefined;
+  } finally {
+    ancestors.pop();
+  }
+}
+
+function field(path: string): string {
+  return path ? `field '${path}'` : 'the row';
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number') return String(v);
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }

@@ -7,17 +7,18 @@
  * partition, seeks there each time kafkajs (re)joins its group, and drops any re-fetched record below it.
  */
 import os from 'node:os';
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { StreamlabError } from '../errors';
+import { StreamlabError, oneLineMessage } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { BoundedQueue } from '../util/boundedQueue';
 import { RateMeter } from '../util/rateMeter';
 import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
-import { JsonValue, StreamRecord, eventTimeOf } from '../record';
-import { Decoder, decoderByName, jsonDecoder } from './decoders';
+import { JsonValue, PLAUSIBLE_MS, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, readEventTime } from '../record';
+import { Decoder, decoderByName, describeJson, jsonDecoder, parseJson } from './decoders';
 import { DeadLetter, DeadLetters, previewBytes } from './deadLetters';
 import { TopicAdmin } from './topicAdmin';
 import { StartFrom, parseStartFrom, resolveStart } from './startPosition';
@@ -26,12 +27,22 @@ export interface TopicSourceOptions<T = JsonValue> {
   topic: string;
   /** Default 'latest'. */
   from?: StartFrom;
-  /** 'json' (default), 'string', 'number', 'csv' or your own decoder. */
-  decoder?: 'json' | 'string' | 'number' | 'csv' | Decoder<T>;
+  /** 'json' (default), 'string', 'number', 'csv', 'bytes' (the value's bytes as a Buffer) or your own decoder. */
+  decoder?: 'json' | 'string' | 'number' | 'csv' | 'bytes' | Decoder<T>;
+  /**
+   * 'string' (default): a key that is valid UTF-8 is its text, any other key is handed over as its bytes (a
+   * Buffer), never altered; 'bytes': every key as a Buffer.
+   */
+  keyDecoder?: 'string' | 'bytes';
   /** Column names for the csv decoder. */
   columns?: string[];
-  /** Field holding event time (epoch ms or ISO-8601). Records without it are dead-lettered. */
+  /**
+   * Field holding event time (an epoch number in `timeUnit`, or ISO-8601). Records without it, or with a time that
+   * is not finite or not plausible in that unit, are dead-lettered ('missing-time', 'bad-time') with the reason.
+   */
   timeField?: string;
+  /** Unit of epoch numbers in the time field: 's', 'ms' (default, Kafka's own), 'us' or 'ns'. Never guessed. */
+  timeUnit?: TimeUnit;
   /** Join this consumer group instead of a private one. */
   groupId?: string;
   /** Let a named group that already has members be joined (it will take partitions from them). */
@@ -125,6 +136,9 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   private lastError: string | undefined;
   private memberId: string | undefined;
   private lastYield = 0;
+  private readonly consumerClosing = new WeakMap<Consumer, Promise<void>>();
+  /** The start() in progress, which stop() waits for. */
+  private starting: Promise<this> | undefined;
   /** Partitions this member holds; in a shared group the others are not this stream's to read. */
   private assigned: Set<number> | undefined;
 
@@ -136,6 +150,12 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
         ? options.decoder
         : (decoderByName(options.decoder ?? 'json', options.columns) as Decoder<T>);
     if (options.from !== undefined) parseStartFrom(options.from);
+    if (options.timeUnit !== undefined && !TIME_UNITS.includes(options.timeUnit)) {
+      throw new StreamlabError(`unknown timeUnit '${String(options.timeUnit)}'`, `use one of ${TIME_UNITS.join(', ')}`);
+    }
+    if (options.keyDecoder !== undefined && options.keyDecoder !== 'string' && options.keyDecoder !== 'bytes') {
+      throw new StreamlabError(`unknown keyDecoder '${String(options.keyDecoder)}'`, "use 'string' (text, or bytes when not UTF-8) or 'bytes'");
+    }
     if (options.commit && !options.groupId) {
       throw new StreamlabError('commit needs a named group', 'pass groupId as well, or drop commit');
     }
@@ -148,19 +168,47 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     return this.stateValue;
   }
 
-  /** Connects, checks the topic, resolves the start offsets and begins consuming in the background. */
+  /**
+   * Connects, checks the topic, resolves the start offsets and begins consuming in the background. A stop() while
+   * this runs makes it release what it made and resolve with the stream stopped; a stopped stream cannot start again
+   * (like a closed Kafka consumer).
+   */
   async start(): Promise<this> {
-    if (this.stateValue !== 'idle') throw new StreamlabError(`the stream on '${this.topic}' was already started`);
+    if (this.stateValue !== 'idle') {
+      if (this.stopping || this.isEnded()) {
+        throw new StreamlabError(`the stream on '${this.topic}' was stopped and cannot start again`, 'create a new TopicSource (in a notebook: %consume again) to read it again');
+      }
+      throw new StreamlabError(`the stream on '${this.topic}' was already started`);
+    }
     this.stateValue = 'starting';
+    this.starting = this.startConsuming();
+    try {
+      return await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private async startConsuming(): Promise<this> {
     const action = `consuming '${this.topic}'`;
+    // Every await may be overtaken by stop(): after each, a stopped start unwinds (see STOPPED) instead of using
+    // what stop() has already released.
+    const checkpoint = () => {
+      if (this.stopping) throw STOPPED;
+    };
+    let admin: TopicAdmin | undefined;
     try {
       const connection = this.options.connection ?? {};
       this.settings = 'origin' in connection ? (connection as ConnectionSettings) : resolveConnection(connection as ConnectionOptions);
-      this.admin = new TopicAdmin(this.settings);
-      await this.admin.requireTopic(this.topic, action);
-      const offsets = await this.admin.offsets(this.topic);
+      admin = new TopicAdmin(this.settings);
+      this.admin = admin;
+      await admin.requireTopic(this.topic, action);
+      checkpoint();
+      const offsets = await admin.offsets(this.topic);
+      checkpoint();
       if (this.options.groupId && !this.options.allowActiveGroup) {
-        const members = await this.admin.groupMembers(this.options.groupId);
+        const members = await admin.groupMembers(this.options.groupId);
+        checkpoint();
         if (members) {
           throw new StreamlabError(
             `${action}: group '${this.options.groupId}' has ${members} active member(s) and joining would take partitions from them`,
@@ -168,7 +216,8 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
           );
         }
       }
-      const starts = await resolveStart(this.admin, this.topic, this.options.from ?? 'latest', offsets, this.groupId);
+      const starts = await resolveStart(admin, this.topic, this.options.from ?? 'latest', offsets, this.groupId);
+      checkpoint();
       for (const s of starts) {
         const high = offsets.find((o) => o.partition === s.partition)?.high ?? s.offset;
         this.partitions.set(s.partition, { position: s.offset, highWatermark: high, skipBefore: s.skipBefore });
@@ -176,23 +225,32 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       if (this.options.untilEnd) {
         this.endOffsets = new Map(offsets.map((o) => [o.partition, o.high]));
         if (this.reachedEnd()) {
+          await this.release();
           this.finish('finished');
           return this;
         }
       }
-      await this.runConsumer();
+      await this.runConsumer(checkpoint);
       if (this.stateValue === 'starting') this.stateValue = 'running';
       return this;
     } catch (e) {
+      if (this.stopping && (e === STOPPED || this.stateValue === 'starting')) {
+        // stop() was called meanwhile: what failed was cut short by it, and is no error of the stream's.
+        await admin?.disconnect();
+        await this.release();
+        this.finish('stopped');
+        return this;
+      }
       this.stateValue = 'failed';
       const error = this.settings ? kafkaError(e, { settings: this.settings, action, topic: this.topic }) : e;
       this.lastError = error instanceof Error ? error.message : String(error);
       await this.release();
+      this.finish('failed');
       throw error;
     }
   }
 
-  private async runConsumer(): Promise<void> {
+  private async runConsumer(checkpoint: () => void): Promise<void> {
     const settings = this.settings!;
     this.kafka = createKafka(settings, 5);
     const consumer = this.kafka.consumer({
@@ -227,16 +285,25 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
         this.finish('failed');
       }
     });
+    // stop() may have disconnected this consumer while it connected; then it is disconnected again here, once up.
+    const consumerCheckpoint = async () => {
+      if (!this.stopping) return;
+      await this.disconnectConsumer(consumer);
+      checkpoint();
+    };
     await consumer.connect();
+    await consumerCheckpoint();
     // fromBeginning: after a restart without commits kafkajs falls back to this, and the earliest offset can only
     // lead to re-fetched records (dropped below our positions), never to a gap.
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumerCheckpoint();
     await consumer.run({
       autoCommit: this.options.commit === true,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    await consumerCheckpoint();
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -251,6 +318,9 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     const decoder = this.decoder;
     const fastJson = decoder === (jsonDecoder as Decoder<unknown>);
     const timeField = this.options.timeField;
+    const timeUnit = this.options.timeUnit ?? 'ms';
+    const msTime = timeUnit === 'ms';
+    const keyBytes = this.options.keyDecoder === 'bytes';
     const topic = this.topic;
     const partition = batch.partition;
     let next = p.position;
@@ -278,7 +348,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
         skipBefore = undefined;
       }
       const raw = m.value;
-      const key = m.key === null ? null : m.key.toString('utf8');
+      const key: RecordKey = m.key === null ? null : !keyBytes && isUtf8(m.key) ? m.key.toString('utf8') : Buffer.from(m.key);
       if (!raw || raw.length === 0) {
         dead.push({ topic, partition, offset, timestamp, key, reason: 'empty-value', error: 'record has no value (a tombstone?)', preview: '' });
         continue;
@@ -289,22 +359,30 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
         if (fastJson) {
           // jsonDecoder.decode inlined: its call and checks were a fifth of this loop's cost per record (measured).
           // An unusual value goes through the decoder itself, for its exact error.
-          const parsed: unknown = JSON.parse(raw.toString('utf8'));
+          // Bytes that are not UTF-8 would decode to U+FFFD silently: the decoder refuses them, with its message.
+          const parsed: unknown = isUtf8(raw) ? parseJson(raw.toString('utf8')) : decoder.decode(raw);
           value = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : decoder.decode(raw)) as T;
         } else {
           value = decoder.decode(raw);
         }
       } catch (e) {
-        dead.push({ topic, partition, offset, timestamp, key, reason: 'undecodable', error: `${decoder.name}: ${(e as Error).message}`, preview: previewBytes(raw) });
+        dead.push({ topic, partition, offset, timestamp, key, reason: 'undecodable', error: `${decoder.name}: ${oneLineMessage(e instanceof Error ? e.message : String(e))}`, preview: previewBytes(raw) });
         continue;
       }
       let time = timestamp;
       if (timeField !== undefined) {
-        const field = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[timeField] : undefined;
-        time = typeof field === 'number' ? field : eventTimeOf(value, timeField);
-        if (Number.isNaN(time)) {
-          dead.push({ topic, partition, offset, timestamp, key, reason: 'missing-time', error: `no usable time field '${timeField}'`, preview: previewBytes(raw) });
-          continue;
+        const isObject = value !== null && typeof value === 'object';
+        const field = isObject ? (value as Record<string, unknown>)[timeField] : undefined;
+        // The common case inline: a plausible epoch-ms number. Everything else gets the full reading and its reason.
+        if (msTime && typeof field === 'number' && field >= PLAUSIBLE_MS.min && field < PLAUSIBLE_MS.max) {
+          time = field;
+        } else {
+          const reading = isObject ? readEventTime(field, timeField, timeUnit) : { error: `no time field '${timeField}' in ${describeJson(value)}`, missing: true };
+          if (typeof reading !== 'number') {
+            dead.push({ topic, partition, offset, timestamp, key, reason: reading.missing ? 'missing-time' : 'bad-time', error: reading.error, preview: previewBytes(raw) });
+            continue;
+          }
+          time = reading;
         }
       }
       records.push({ topic, partition, offset, key, timestamp, time, value });
@@ -363,8 +441,10 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   }
 
   private async finishAtEnd(): Promise<void> {
-    await this.stop();
-    this.stateValue = 'finished';
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.release();
+    this.finish('finished');
   }
 
   /** Calls `subscriber` with every delivered batch; returns a function that detaches it. */
@@ -453,15 +533,32 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   async stop(): Promise<void> {
     if (this.stopping) return this.done().then(() => undefined);
     this.stopping = true;
+    // A start() in progress unwinds at its next step (each is short: one admin request, or the consumer's connect)
+    // and releases what it made. Its clients are not closed under it: kafkajs retries a request whose connection
+    // was closed by reconnecting, which left sockets behind (measured).
+    if (this.starting) await this.starting.catch(() => undefined);
     await this.release();
     this.finish(this.stateValue === 'failed' ? 'failed' : 'stopped');
+  }
+
+  /**
+   * One disconnect per consumer, however many callers: two concurrent disconnect() calls on a kafkajs consumer that
+   * is still joining its group left a connection and its retry timers behind (measured: the process stayed up).
+   */
+  private disconnectConsumer(consumer: Consumer): Promise<void> {
+    let closing = this.consumerClosing.get(consumer);
+    if (!closing) {
+      closing = consumer.disconnect().catch(() => undefined);
+      this.consumerClosing.set(consumer, closing);
+    }
+    return closing;
   }
 
   private async release(): Promise<void> {
     this.stopping = true;
     const consumer = this.consumer;
     this.consumer = undefined;
-    if (consumer) await consumer.disconnect().catch(() => undefined);
+    if (consumer) await this.disconnectConsumer(consumer);
     if (consumer && !this.options.groupId) await this.admin?.deleteGroup(this.groupId);
     await this.admin?.disconnect();
     this.admin = undefined;
@@ -542,6 +639,9 @@ export class RecordReader<T> implements AsyncIterable<StreamRecord<T>> {
     }
   }
 }
+
+/** Thrown inside start() when stop() overtook it; never leaves the class. */
+const STOPPED = Symbol('stopped');
 
 const YIELD_CHECK_RECORDS = 256;
 const YIELD_AFTER_MS = 4;

@@ -87,7 +87,7 @@ class Forward {
       records: this.records,
       recordsPerSecond: 0,
       lag: 0,
-      deadLetters: 0,
+      deadLetters: this.sink.metrics().rejected,
       errors: this.errors,
       lastError: this.lastError,
       memoryBytes: 0,
@@ -265,7 +265,10 @@ export class Session {
     options: ProduceOptions & { map?: (r: StreamRecord<unknown>) => object | undefined } = {},
   ): Promise<SinkMetrics | string> {
     const { name, map, ...sinkOptions } = options;
-    const sink = await TopicSink.open({ ...sinkOptions, topic, connection: await this.settings() });
+    // A running stream's records are written as they come: one that JSON cannot hold is kept aside and counted
+    // (the forward's dead letters) rather than failing the rest of its batch.
+    const onInvalid = sinkOptions.onInvalid ?? (data instanceof TopicSource ? 'dead-letter' : 'reject');
+    const sink = await TopicSink.open({ ...sinkOptions, onInvalid, topic, connection: await this.settings() });
     if (!(data instanceof TopicSource)) {
       try {
         await sink.write(data as object);
@@ -347,6 +350,8 @@ export class Session {
     const stream = windowed(windowOptions);
     const sourceName = typeof source === 'string' ? source : (this.registry.nameOf(source) ?? source.topic);
     const windowName = this.registry.freeName(name ?? `${sourceName}:${stream.metrics().window}`, name !== undefined);
+    // The window's warnings (far-future records, the key bound, a field no record has) reach the notebook once each.
+    stream.onWarning((message) => this.emit(`window '${windowName}': ${message}`));
     // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
     const own = running ? undefined : new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
     const feed = (running ?? own)! as TopicSource<unknown>;
@@ -582,10 +587,10 @@ function windowStatus(stream: WindowedStream, feed: TopicSource<unknown>, ownFee
     records: m.records,
     recordsPerSecond: 0,
     lag: ownFeed ? f.lag : 0,
-    deadLetters: m.late + m.invalid + (ownFeed ? f.deadLetters : 0),
+    deadLetters: m.late + m.invalid + m.future + m.keysRefused + (ownFeed ? f.deadLetters : 0),
     errors: m.subscriberErrors + (ownFeed ? f.errors : 0),
     lastError: m.lastError ?? (ownFeed ? f.lastError : undefined),
-    memoryBytes: ownFeed ? f.memoryBytes : 0,
+    memoryBytes: m.stateBytes + (ownFeed ? f.memoryBytes : 0),
     groupId: ownFeed ? f.groupId : undefined,
   };
 }

@@ -118,6 +118,15 @@ export class AggregatePlan {
     return this.fields.filter((f) => f.slot >= 0).map((f) => f.name);
   }
 
+  /**
+   * Rough bytes of one window's state, for the engine's state size: the statistics array, and a fixed guess per
+   * sketch, distinct counter or reducer (they grow with their data up to their own bounds: 128 exact values before
+   * a DDSketch, 1024 before HyperLogLog).
+   */
+  get approxWindowBytes(): number {
+    return 64 + this.numSize * 8 + this.extraInit.length * 1024;
+  }
+
   create(): WindowState {
     const num = this.numSize === 0 ? this.numInit : new Float64Array(this.numInit);
     const extra = this.extraInit.length === 0 ? EMPTY : this.extraInit.map((init) => init());

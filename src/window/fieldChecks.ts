@@ -1,12 +1,13 @@
 /**
  * Spec checks that need to know the record fields: every field the spec names exists, and numeric aggregates
- * read numbers. Done up front when fields are declared, otherwise on the first record, so a typo fails at once
- * with one line instead of filling every window with invalid counts.
+ * read numbers. Done up front when fields are declared (a typo fails at once, with one line); otherwise the first
+ * records are watched and what they reveal is a warning: a record is data, and a bad first record (a malformed
+ * one, a non-number) is counted and set aside like any other instead of stopping the window.
  */
 import { StreamlabError, didYouMean } from '../errors';
-import { AggregatePlan, Fields } from './aggregatePlan';
+import { AggregatePlan } from './aggregatePlan';
 import { NUMERIC_OPS } from './aggregateSpec';
-import { TimeOption, describeValue } from './recordAccess';
+import { TimeOption } from './recordAccess';
 
 export type FieldType = 'number' | 'string' | 'boolean' | 'any';
 
@@ -40,25 +41,31 @@ export class FieldChecks {
     }
   }
 
-  /** The error the first record reveals, if any. `stream` says whether it came as a StreamRecord. */
-  firstRecordError(fields: Fields, stream: boolean): StreamlabError | undefined {
-    const names = Object.keys(fields);
-    // Plain objects carry their event time in a field; StreamRecords carry it in record.time.
-    const defaultTime = this.time === undefined && !stream;
+  /**
+   * Warnings about fields after watching the first `records` records: a field the spec names that none of them
+   * had (a typo, most likely), and a numeric aggregate's field that never held a number. `names` are the field
+   * names the records had; `plain` says whether any came as plain objects (which carry event time in 'time').
+   * These are warnings, not errors: a bad record is counted like any other and must not stop the window.
+   */
+  unseenWarnings(names: ReadonlySet<string>, numbers: ReadonlySet<string>, records: number, plain: boolean): string[] {
+    const warnings: string[] = [];
+    const had = listFields([...names]);
+    const sofar = `no record so far (${records})`;
+    const defaultTime = this.time === undefined && plain;
     for (const f of defaultTime ? [...this.referenced, 'time'] : this.referenced) {
-      if (f in fields) continue;
-      if (f === 'time' && defaultTime) {
-        return new StreamlabError(`the first record has no 'time' field for event time (it has ${listFields(names)})`, "pass time: '<field>', a function, or 'processing'");
+      if (names.has(f)) continue;
+      if (f === 'time' && defaultTime && !this.referenced.includes('time')) {
+        warnings.push(`${sofar} has a 'time' field for event time (they have ${had}): pass time: '<field>', a function, or 'processing'`);
+        continue;
       }
       const guess = didYouMean(f, names);
-      return new StreamlabError(`unknown field '${f}' in ${this.role(f)}: the first record has ${listFields(names)}`, guess ? `did you mean '${guess}'?` : 'check the field name, or declare fields up front');
+      warnings.push(`${sofar} has the field '${f}' (${this.role(f)}): they have ${had}; ${guess ? `did you mean '${guess}'?` : 'check the field name'}`);
     }
     for (const f of this.plan.numericFields) {
-      const v = fields[f];
-      if (v === null || v === undefined || typeof v === 'number') continue;
-      return new StreamlabError(`${this.numericUses(f)} numbers, but '${f}' is ${describeValue(v)} in the first record`, NUMERIC_HINT);
+      if (!names.has(f) || numbers.has(f)) continue;
+      warnings.push(`${this.numericUses(f)} numbers, but ${sofar} has a number in '${f}' (each is counted in invalid_${f}): ${NUMERIC_HINT}`);
     }
-    return undefined;
+    return warnings;
   }
 
   private role(field: string): string {

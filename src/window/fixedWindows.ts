@@ -5,7 +5,7 @@
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { FixedWindowSpec } from './windowKinds';
 import { MinHeap } from './minHeap';
-import { DROPPED, INVALID, LATE, StoreContext, WindowStore, WindowVisitor } from './windowStore';
+import { DROPPED, INVALID, REFUSED, LATE, StoreContext, WindowStore, WindowVisitor, KEY_BYTES, WINDOW_BYTES } from './windowStore';
 
 class FixedWindow {
   closed = false;
@@ -65,6 +65,7 @@ export class FixedWindowStore implements WindowStore {
         break;
       }
       if (key === undefined) {
+        if (this.keys.size >= this.ctx.maxKeys) return REFUSED;
         key = new FixedKey(mapKey, this.ctx.keyValues(fields));
         this.keys.set(mapKey, key);
       }
@@ -120,6 +121,14 @@ export class FixedWindowStore implements WindowStore {
       }
     }
     this.nextCloseAt = this.ends.peekPriority();
+  }
+
+  get keyCount(): number {
+    return this.keys.size;
+  }
+
+  approxBytes(windowBytes: number): number {
+    return this.keys.size * KEY_BYTES + this.openCount * (windowBytes + WINDOW_BYTES);
   }
 
   visitOpen(visit: WindowVisitor): void {

@@ -51,22 +51,93 @@ export function timeFromField(fields: Fields, field: string): number {
   return typeof v === 'number' ? v : eventTimeOf(fields, field);
 }
 
-/** The Map key for a record's key fields: the value itself for one field (no string building per record). */
+/**
+ * The Map key for a record's key fields. Keys group by value, as Kafka Streams groups by the key's serialized
+ * bytes: a scalar of one field is its own Map key (no string building per record); an object or array becomes a
+ * canonical text (fields sorted), so two equal objects are one group; several fields are encoded with their type
+ * and length, so 1 and '1', null and 'null', ('a|b', 'c') and ('a', 'b|c') all stay apart. A missing field is null.
+ * A key that cannot be read as a value (a circular object, a symbol) gives BAD_KEY.
+ */
 export function keyReader(keyBy: readonly string[]): { mapKey: (fields: Fields) => unknown; values: (fields: Fields) => unknown[] } {
   if (keyBy.length === 0) return { mapKey: () => '', values: () => [] };
   if (keyBy.length === 1) {
     const k = keyBy[0]!;
-    return { mapKey: (f) => f[k] ?? null, values: (f) => [f[k] ?? null] };
+    return {
+      mapKey: (f) => {
+        const v = f[k];
+        return v === undefined ? null : v !== null && typeof v === 'object' ? objectKey(v) : v;
+      },
+      values: (f) => [f[k] ?? null],
+    };
   }
   return {
-    // A separator that does not occur in ordinary text keeps ('a|b', 'c') and ('a', 'b|c') apart.
     mapKey: (f) => {
-      let s = '';
-      for (let i = 0; i < keyBy.length; i++) s += (i ? '\u241f' : '') + String(f[keyBy[i]!] ?? null);
-      return s;
+      try {
+        let s = '';
+        for (let i = 0; i < keyBy.length; i++) s += keyText(f[keyBy[i]!], []);
+        return s;
+      } catch (e) {
+        if (e instanceof KeyError) return BAD_KEY;
+        throw e;
+      }
     },
     values: (f) => keyBy.map((k) => f[k] ?? null),
   };
+}
+
+/** What mapKey gives for a key that cannot be grouped by value; the engine sets its record aside ('bad-key'). */
+export const BAD_KEY: unique symbol = Symbol('bad key');
+
+class KeyError extends Error {}
+
+function objectKey(v: object): string | typeof BAD_KEY {
+  try {
+    return OBJECT_KEY + keyText(v, []);
+  } catch (e) {
+    if (e instanceof KeyError) return BAD_KEY;
+    throw e;
+  }
+}
+
+// Marks the canonical text of an object key of a single key field, apart from string keys (a string key would
+// have to start with this NUL and lone surrogate to collide: not text any encoder produces).
+const OBJECT_KEY = '\u0000\ud800';
+
+/** Type-tagged, length-prefixed text of a key value: equal values give equal text, different ones different text. */
+function keyText(v: unknown, ancestors: object[]): string {
+  switch (typeof v) {
+    case 'string':
+      return `s${v.length}:${v}`;
+    case 'number':
+      return `n${v};`;
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'bigint':
+      return `i${v};`;
+    case 'undefined':
+      return 'z';
+    case 'symbol':
+    case 'function':
+      throw new KeyError(`a ${typeof v} cannot be a key`);
+  }
+  if (v === null) return 'z';
+  const o = v as object;
+  if (o instanceof Date) return `d${o.getTime()};`;
+  if (ArrayBuffer.isView(o)) {
+    const bytes = Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('hex');
+    return `b${bytes.length}:${bytes}`;
+  }
+  if (ancestors.includes(o)) throw new KeyError('a circular object cannot be a key');
+  ancestors.push(o);
+  try {
+    if (Array.isArray(o)) return `a${o.length}[${o.map((x) => keyText(x, ancestors)).join('')}]`;
+    if (o instanceof Map) return `m${o.size}{${[...o].map(([a, b]) => keyText(a, ancestors) + keyText(b, ancestors)).sort().join('')}}`;
+    if (o instanceof Set) return `e${o.size}{${[...o].map((x) => keyText(x, ancestors)).sort().join('')}}`;
+    const names = Object.keys(o).sort();
+    return `o${names.length}{${names.map((n) => `${n.length}:${n}${keyText((o as Record<string, unknown>)[n], ancestors)}`).join('')}}`;
+  } finally {
+    ancestors.pop();
+  }
 }
 
 export function describeValue(v: unknown): string {

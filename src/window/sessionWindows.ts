@@ -9,7 +9,7 @@
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { SessionWindowSpec } from './windowKinds';
 import { MinHeap } from './minHeap';
-import { DROPPED, INVALID, StoreContext, WindowStore, WindowVisitor } from './windowStore';
+import { DROPPED, INVALID, REFUSED, StoreContext, WindowStore, WindowVisitor, KEY_BYTES, WINDOW_BYTES } from './windowStore';
 
 class Session {
   alive = true;
@@ -79,6 +79,7 @@ export class SessionWindowStore implements WindowStore {
     if (touching === 0) {
       if (t + gap < watermark) return DROPPED;
       if (key === undefined) {
+        if (this.keys.size >= this.ctx.maxKeys) return REFUSED;
         key = new SessionKey(mapKey, this.ctx.keyValues(fields));
         this.keys.set(mapKey, key);
       }
@@ -128,6 +129,14 @@ export class SessionWindowStore implements WindowStore {
       if (key.sessions.length === 0) this.due.push(key.lastClosedEnd + 2 * gap + 1, key);
       this.ctx.onClose(key.values, item.start, item.end, item.state);
     }
+  }
+
+  get keyCount(): number {
+    return this.keys.size;
+  }
+
+  approxBytes(windowBytes: number): number {
+    return this.keys.size * KEY_BYTES + this.openCount * (windowBytes + WINDOW_BYTES);
   }
 
   visitOpen(visit: WindowVisitor): void {

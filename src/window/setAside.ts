@@ -10,17 +10,37 @@ export interface LateRecord {
   time: number;
   /** Watermark when it arrived. */
   watermark: number;
-  /** True when no window took it; false when it still reached windows that were open (hopping, sliding). */
+  /**
+   * True when no window took it; false when it still reached windows that were open (hopping, sliding). Sliding
+   * windows keep a late record with t + size >= watermark for the windows a close later record would make (Kafka
+   * Streams' rule); when no such record comes, it ends in no window, counted here as late.
+   */
   dropped: boolean;
 }
 
 export interface InvalidRecord {
   record: unknown;
   /** 'non-numeric': fields with numeric aggregates held something else (still counted per window in
-   *  invalid_<field>); 'no-time': no usable event time, so the record reached no window. */
-  reason: 'non-numeric' | 'no-time';
+   *  invalid_<field>); 'no-time': no usable event time, so the record reached no window; 'bad-key': a key field
+   *  holds a value that cannot be grouped by (a circular object), so the record reached no window. */
+  reason: 'non-numeric' | 'no-time' | 'bad-key';
   fields: string[];
   time: number;
+}
+
+/** A record whose event time was implausibly far ahead (see WindowedOptions.futureLimit): it reached no window. */
+export interface FutureRecord {
+  record: unknown;
+  time: number;
+  /** The highest time it could have had: max(clock, highest event time seen) + futureLimit. */
+  bound: number;
+}
+
+/** A record of a new key that came when the engine already held maxKeys keys: it reached no window. */
+export interface RefusedRecord {
+  record: unknown;
+  time: number;
+  key: unknown[];
 }
 
 export class SetAside<T> {

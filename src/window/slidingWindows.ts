@@ -13,7 +13,10 @@
 import { AggregatePlan, Fields } from './aggregatePlan';
 import { SlidingWindowSpec } from './windowKinds';
 import { MinHeap } from './minHeap';
-import { DROPPED, INVALID, LATE, StoreContext, WindowStore, WindowVisitor } from './windowStore';
+import { DROPPED, INVALID, REFUSED, LATE, StoreContext, WindowStore, WindowVisitor, KEY_BYTES } from './windowStore';
+
+/** Rough bytes of a kept record: its time and seq in arrays, and the small fields object it keeps alive. */
+const RECORD_BYTES = 150;
 
 class SlidingKey {
   readonly times: number[] = [];
@@ -60,6 +63,7 @@ export class SlidingWindowStore implements WindowStore {
     if (t + this.size < watermark) return DROPPED;
     let key = this.keys.get(mapKey);
     if (key === undefined) {
+      if (this.keys.size >= this.ctx.maxKeys) return REFUSED;
       key = new SlidingKey(mapKey, this.ctx.keyValues(fields), watermark);
       this.keys.set(mapKey, key);
     } else if (key.closedBefore < watermark) {
@@ -172,6 +176,17 @@ export class SlidingWindowStore implements WindowStore {
     const left = lowerBound(times, key.closedBefore);
     const right = lowerBound(times, key.closedBefore - 1 - this.size);
     return Math.min(left < times.length ? times[left]! + 1 : Infinity, right < times.length ? times[right]! + this.size + 2 : Infinity);
+  }
+
+  get keyCount(): number {
+    return this.keys.size;
+  }
+
+  /** Sliding windows keep the records within reach of an open window (a time, a seq and the fields, per record). */
+  approxBytes(windowBytes: number): number {
+    let records = 0;
+    for (const key of this.keys.values()) records += key.times.length;
+    return this.keys.size * (KEY_BYTES + windowBytes) + records * RECORD_BYTES;
   }
 
   visitOpen(visit: WindowVisitor): void {

@@ -9,6 +9,9 @@ export const LATE = 1;
 export const DROPPED = 2;
 /** A numeric field did not hold a finite number. */
 export const INVALID = 4;
+/** The record's key is new and the store holds maxKeys keys: it reached no window (checked where keys are made, so
+ *  records of known keys pay nothing for the bound). */
+export const REFUSED = 8;
 
 export type CloseListener = (key: readonly unknown[], start: number, end: number, state: WindowState) => void;
 export type WindowVisitor = CloseListener;
@@ -28,11 +31,21 @@ export interface WindowStore {
   /** Visits open windows changed since the last call (update emit mode). */
   takeUpdates(visit: WindowVisitor): void;
   readonly openCount: number;
+  /** Keys holding state (open windows, or, for sessions, a closed one that can still make records late). */
+  readonly keyCount: number;
+  /** Rough bytes of the state held, given the bytes of one window's aggregate state. */
+  approxBytes(windowBytes: number): number;
 }
+
+/** Rough bytes of a key's bookkeeping (its Map entry, object and key values) and of a window's own object. */
+export const KEY_BYTES = 200;
+export const WINDOW_BYTES = 120;
 
 export interface StoreContext {
   onClose: CloseListener;
   keyValues: (fields: Fields) => unknown[];
   /** Track changed windows for takeUpdates (update emit mode only: it costs a Set insert per record). */
   trackUpdates: boolean;
+  /** Most keys held at once: a record that would make one more is REFUSED. */
+  maxKeys: number;
 }

@@ -20,13 +20,13 @@ import { FixedWindowStore } from './fixedWindows';
 import { BatchSource, MicroBatchCallback, MicroBatchOptions, MicroBatchTrigger, RecordTap } from './microBatches';
 import { FieldChecks, FieldType } from './fieldChecks';
 import { EmitOption, RetainOption, checkOptionNames, parseEmit, parseKeyBy, parseRetain, positiveInt } from './windowOptions';
-import { TimeOption, TimeReader, describeValue, fieldsOf, isStreamRecord, keyReader, timeReader } from './recordAccess';
+import { BAD_KEY, TimeOption, TimeReader, describeValue, fieldsOf, isStreamRecord, keyReader, timeReader } from './recordAccess';
 import { SessionWindowStore } from './sessionWindows';
-import { InvalidRecords, LateRecords } from './setAside';
+import { FutureRecord, InvalidRecords, LateRecords, RefusedRecord, SetAside } from './setAside';
 import { SlidingWindowStore } from './slidingWindows';
 import { WindowSpec, checkWindowSpec, describeWindow } from './windowKinds';
 import { Lanes, PartitionProgress, TopicLanes } from './lanes';
-import { DROPPED, INVALID, LATE, StoreContext, WindowStore } from './windowStore';
+import { DROPPED, INVALID, LATE, REFUSED, StoreContext, WindowStore } from './windowStore';
 
 export interface WindowedOptions {
   /** tumbling('10s'), hopping('1m', '10s'), sliding('30s') or sessionWindow('5m'). */
@@ -52,8 +52,26 @@ export interface WindowedOptions {
   retain?: RetainOption;
   /** Declares the record fields (optionally with types) so that specs are checked now, not on the first record. */
   fields?: string[] | Record<string, FieldType>;
-  /** Late records kept for inspection (all are counted). Default 1000. */
+  /** Late records kept for inspection (all are counted); also the bound of the future and refused lists. Default 1000. */
   lateLimit?: number;
+  /**
+   * How far ahead an event time may be of both the clock and the highest event time seen, default '1d'; false: no
+   * bound. A record further ahead (a corrupt or mis-united timestamp: the year 3000, seconds read as ms times 1000)
+   * would move the watermark past every window, making all later records late. So it is set aside in `future`,
+   * counted, named in a warning, and moves nothing. Ahead of BOTH, so a replay of history with gaps of days (ahead
+   * of its data, not of the clock) and a live stream's clock skew (minutes) both pass. Druid's Kafka ingestion has
+   * the same guard (earlyMessageRejectionPeriod); Flink and Kafka Streams have none, and there one bad record
+   * stalls a job's windows until someone finds it.
+   */
+  futureLimit?: Duration | false;
+  /**
+   * Most keys held at once (default 100,000; about 1 KB each for simple aggregates). Records of a new key beyond it
+   * are refused: set aside in `refused`, counted in keysRefused and named in a warning, never dropped silently.
+   * Refusing (rather than evicting the oldest key, which would emit its windows early or lose them) keeps every
+   * emitted result exact; state frees itself as windows close, so refusals stop once the key churn does. A warning
+   * comes first at 80 %.
+   */
+  maxKeys?: number;
   /** Invalid records kept for inspection (all are counted). Default 1000. */
   invalidLimit?: number;
   /** Relative error of quantiles. Default 0.01. */
@@ -101,11 +119,32 @@ export interface WindowMetrics {
   late: number;
   lateDropped: number;
   invalid: number;
+  /** Records set aside for an event time beyond futureLimit (see `future`). */
+  future: number;
+  /** Records given to the engine: records + unusable + future + keysRefused. */
+  received: number;
+  /** Records that reached no window for want of a usable time or key ('no-time', 'bad-key' in `invalid`). */
+  unusable: number;
+  /** Keys holding state now, the bound, and records of new keys refused at the bound. */
+  keys: number;
+  maxKeys: number;
+  keysRefused: number;
+  /** Rough bytes of the open windows' state (keys, windows, aggregates, kept records). */
+  stateBytes: number;
   subscriberErrors: number;
   lastError?: string;
+  /** The newest warning (a field no record has, far-future records, the key bound). */
+  lastWarning?: string;
 }
 
-const OPTION_NAMES = ['window', 'keyBy', 'time', 'grace', 'aggregates', 'emit', 'retain', 'fields', 'lateLimit', 'invalidLimit', 'quantileAccuracy', 'clock'];
+export type WarningListener = (message: string) => void;
+
+/** Records watched for fields the spec names but no record has (a typo): a warning after this many. */
+const FIELD_WATCH_RECORDS = 100;
+
+const OPTION_NAMES = ['window', 'keyBy', 'time', 'grace', 'aggregates', 'emit', 'retain', 'fields', 'lateLimit', 'invalidLimit', 'quantileAccuracy', 'clock', 'futureLimit', 'maxKeys'];
+const DEFAULT_FUTURE_LIMIT = '1d';
+const DEFAULT_MAX_KEYS = 100_000;
 const RESERVED_COLUMNS = ['windowStart', 'windowEnd'];
 
 export function windowed(options: WindowedOptions): WindowedStream {
@@ -119,7 +158,14 @@ export class WindowedStream {
   readonly columns: readonly string[];
   readonly late: LateRecords;
   readonly invalid: InvalidRecords;
+  /** Records set aside for an event time implausibly far ahead (futureLimit). */
+  readonly future: SetAside<FutureRecord>;
+  /** Records of new keys refused at maxKeys. */
+  readonly refused: SetAside<RefusedRecord>;
   readonly graceMs: number;
+  /** futureLimit in ms (Infinity: no bound). */
+  readonly futureLimitMs: number;
+  readonly maxKeys: number;
   private readonly plan: AggregatePlan;
   private readonly store: WindowStore;
   private readonly retained: ColumnStore;
@@ -145,8 +191,21 @@ export class WindowedStream {
   private records = 0;
   private closedTotal = 0;
   private lastUpdateAt = -Infinity;
-  private firstChecked: boolean;
-  private failure: StreamlabError | undefined;
+  private received = 0;
+  private unusable = 0;
+  /** The clock when the current add/addBatch call began, for the future bound. */
+  private callClock = 0;
+  /** Event times above this are set aside as future: max(callClock, maxTime) + futureLimitMs. */
+  private futureBound = Infinity;
+  /** Watching the first records for fields no record has (see FIELD_WATCH_RECORDS). */
+  private watching: boolean;
+  private watched = 0;
+  private watchedPlain = false;
+  private readonly namesSeen = new Set<string>();
+  private readonly numbersSeen = new Set<string>();
+  private readonly warningListeners = new Set<WarningListener>();
+  private readonly warnedOnce = new Set<string>();
+  private lastWarning: string | undefined;
   private subscriberErrors = 0;
   private lastError: string | undefined;
 
@@ -184,17 +243,22 @@ export class WindowedStream {
     this.row = new Array(this.columns.length);
 
     this.fieldChecks = new FieldChecks(this.keyBy, options.time, this.plan);
-    this.firstChecked = options.fields !== undefined;
+    this.watching = options.fields === undefined;
     if (options.fields !== undefined) this.fieldChecks.checkDeclared(options.fields);
+    this.futureLimitMs = options.futureLimit === false ? Infinity : parseDuration(options.futureLimit ?? DEFAULT_FUTURE_LIMIT, 'futureLimit');
+    if (this.futureLimitMs === 0) throw new StreamlabError('futureLimit must be positive', "e.g. futureLimit: '1d', or false for no bound");
+    this.maxKeys = positiveInt(options.maxKeys ?? DEFAULT_MAX_KEYS, 'maxKeys');
 
     this.updateThrottleMs = parseEmit(options.emit);
     this.retained = new ColumnStore(this.columns, this.numericColumns, { ...parseRetain(options.retain), endColumn: this.keyBy.length + 1 });
     this.late = new LateRecords(positiveInt(options.lateLimit ?? 1000, 'lateLimit'));
     this.invalid = new InvalidRecords(positiveInt(options.invalidLimit ?? 1000, 'invalidLimit'));
+    this.future = new SetAside(this.late.limit);
+    this.refused = new SetAside(this.late.limit);
 
     const keys = keyReader(this.keyBy);
     this.keyOf = keys.mapKey;
-    const ctx: StoreContext = { onClose: (k, s, e, st) => this.onClose(k, s, e, st), keyValues: keys.values, trackUpdates: this.updateThrottleMs !== undefined };
+    const ctx: StoreContext = { onClose: (k, s, e, st) => this.onClose(k, s, e, st), keyValues: keys.values, trackUpdates: this.updateThrottleMs !== undefined, maxKeys: this.maxKeys };
     const w = this.window;
     this.store =
       w.kind === 'session' ? new SessionWindowStore(w, this.plan, ctx) : w.kind === 'sliding' ? new SlidingWindowStore(w, this.plan, ctx) : new FixedWindowStore(w, this.plan, ctx);
@@ -210,20 +274,27 @@ export class WindowedStream {
 
   /** Adds one record: a StreamRecord, a plain object, or a bare value (read as the field `value`). */
   add(record: unknown): this {
-    this.guard();
-    if (this.time.processing) this.time.now = this.clock();
+    this.beforeCall();
     this.ingest(record);
     this.afterCall();
     return this;
   }
 
   addBatch(records: readonly unknown[]): this {
-    this.guard();
     if (!Array.isArray(records)) throw new StreamlabError(`addBatch needs an array of records, got ${describeValue(records)}`);
-    if (this.time.processing) this.time.now = this.clock();
+    this.beforeCall();
     for (let i = 0; i < records.length; i++) this.ingest(records[i]);
     this.afterCall();
     return this;
+  }
+
+  /**
+   * Calls `listener` with each warning, once per kind: a field no record has, the first far-future record, the
+   * key bound approached and reached. One line each; the session shows them in the notebook. Returns a detach.
+   */
+  onWarning(listener: WarningListener): () => void {
+    this.warningListeners.add(listener);
+    return () => this.warningListeners.delete(listener);
   }
 
   /**
@@ -231,7 +302,6 @@ export class WindowedStream {
    * processing time (call it with the clock) and for idle streams whose last windows should not wait forever.
    */
   advanceTo(timeMs: number): this {
-    this.guard();
     if (typeof timeMs !== 'number' || Number.isNaN(timeMs)) throw new StreamlabError(`advanceTo needs a time in epoch ms, got ${describeValue(timeMs)}`);
     this.advance(timeMs);
     this.afterCall();
@@ -240,6 +310,7 @@ export class WindowedStream {
 
   /** Ends the input: closes every open window now. Records added afterwards are late. */
   flush(): this {
+    if (this.watching && this.watched > 0) this.finishWatch();
     return this.advanceTo(Infinity);
   }
 
@@ -253,13 +324,13 @@ export class WindowedStream {
     const progress = typeof source.metrics === 'function' && this.laneTime ? source : undefined;
     let topic: unknown;
     const unsubscribe = source.subscribe((records) => {
-      if (progress !== undefined && !this.failure) topic = this.readProgress(progress, records) ?? topic;
+      if (progress !== undefined) topic = this.readProgress(progress, records) ?? topic;
       this.addBatch(records);
     });
     return () => {
       unsubscribe();
       // Its partitions will not report progress any more, so they stop holding the watermark back.
-      if (topic !== undefined && !this.failure) {
+      if (topic !== undefined) {
         this.lanes.release(topic);
         this.raiseWatermark();
         this.afterCall();
@@ -330,31 +401,49 @@ export class WindowedStream {
       late: this.late.count,
       lateDropped: this.late.dropped,
       invalid: this.invalid.count,
+      future: this.future.count,
+      received: this.received,
+      unusable: this.unusable,
+      keys: this.store.keyCount,
+      maxKeys: this.maxKeys,
+      keysRefused: this.refused.count,
+      stateBytes: this.store.approxBytes(this.plan.approxWindowBytes),
       subscriberErrors: this.subscriberErrors,
-      lastError: this.lastError ?? this.failure?.message,
+      lastError: this.lastError,
+      ...(this.lastWarning !== undefined ? { lastWarning: this.lastWarning } : {}),
     };
   }
 
-  // The hot path: one call per record, no allocation unless a window opens or a record is irregular.
+  // The hot path: one call per record, no allocation unless a window opens or a record is irregular. Every record
+  // ends in exactly one place: a window (records, of which lateDropped reached none), invalid as unusable (no time,
+  // bad key), future, or refused; non-numeric values reach their windows and are also counted in invalid.
   private ingest(record: unknown): void {
+    this.received++;
     const stream = isStreamRecord(record);
     const fields = fieldsOf(stream ? record.value : record);
-    if (!this.firstChecked) {
-      this.firstChecked = true;
-      this.failure = this.fieldChecks.firstRecordError(fields, stream);
-      if (this.failure) throw this.failure;
-    }
+    if (this.watching) this.watchFields(fields, stream);
     const t = this.time.read(fields, record, stream);
     if (!(t - t === 0)) {
+      this.unusable++;
       this.invalid.add({ record, reason: 'no-time', fields: this.time.field === undefined ? [] : [this.time.field], time: t });
       return;
     }
+    if (t > this.futureBound) {
+      this.setAsideFuture(record, t, stream);
+      return;
+    }
+    const mapKey = this.keyOf(fields);
+    if (mapKey === BAD_KEY) {
+      this.unusable++;
+      this.invalid.add({ record, reason: 'bad-key', fields: [...this.keyBy], time: t });
+      return;
+    }
     this.records++;
-    if (this.recordTaps.size > 0) for (const tap of this.recordTaps) tap.push(t, fields);
     let moved = false;
     if (t > this.maxTime) {
       this.maxTime = t;
       moved = true;
+      if (this.futureLimitMs !== Infinity) this.futureBound = Math.max(this.callClock, t) + this.futureLimitMs;
     }
     if (stream && this.laneTime) {
       // The lane's max, in an array by partition; Lanes is only called for a new partition or when the rising lane
@@ -371,8 +460,87 @@ export class WindowedStream {
       }
     }
     if (moved) this.raiseWatermark();
-    const outcome = this.store.add(this.keyOf(fields), fields, t, this.seq++, this.wm);
-    if (outcome !== 0) this.setAside(outcome, record, fields, t);
+    const outcome = this.store.add(mapKey, fields, t, this.seq++, this.wm);
+    if (outcome !== 0) {
+      // A refused record's time is real and has moved event time like any other; it just holds no window.
+      if (outcome & REFUSED) return this.refuse(record, fields, t);
+      this.setAside(outcome, record, fields, t);
+    }
+    if (this.recordTaps.size > 0) for (const tap of this.recordTaps) tap.push(t, fields);
+  }
+
+  private beforeCall(): void {
+    if (this.time.processing) {
+      this.time.now = this.clock();
+      return;
+    }
+    if (this.futureLimitMs !== Infinity) {
+      this.callClock = this.clock();
+      this.futureBound = Math.max(this.callClock, this.maxTime) + this.futureLimitMs;
+    }
+  }
+
+  private setAsideFuture(record: unknown, t: number, stream: boolean): void {
+    this.future.add({ record, time: t, bound: this.futureBound });
+    if (this.future.count > 1) return;
+    const r = record as StreamRecord<unknown>;
+    const where = stream ? `of ${r.topic}[${r.partition}]@${r.offset}` : `(the ${ordinal(this.received)} given)`;
+    this.warn(
+      'future',
+      `a record ${where} has event time ${isoOrNumber(t)}, more than ${formatDuration(this.futureLimitMs)} ahead of the clock and of the stream's event time: ` +
+        'set aside in .future (the watermark did not move; later ones are counted in metrics().future); futureLimit sets the bound',
+    );
+  }
+
+  private refuse(record: unknown, fields: Fields, t: number): void {
+    this.records--;
+    this.refused.add({ record, time: t, key: this.keyBy.map((k) => fields[k] ?? null) });
+    this.warn(
+      'maxKeys',
+      `maxKeys ${this.maxKeys} reached: records of new keys are set aside in .refused and counted in metrics().keysRefused until windows close and free keys; ` +
+        'raise maxKeys, key by fewer values, or shorten the windows',
+    );
+  }
+
+  /** Notes the field names of the first records, then warns about fields the spec names that none of them had. */
+  private watchFields(fields: Fields, stream: boolean): void {
+    if (!stream) this.watchedPlain = true;
+    let names = 0;
+    for (const name in fields) {
+      if (++names > 64) break;
+      this.namesSeen.add(name);
+      if (typeof fields[name] === 'number') this.numbersSeen.add(name);
+    }
+    if (++this.watched >= FIELD_WATCH_RECORDS) this.finishWatch();
+  }
+
+  private finishWatch(): void {
+    this.watching = false;
+    for (const w of this.fieldChecks.unseenWarnings(this.namesSeen, this.numbersSeen, this.watched, this.watchedPlain)) this.warn(w, w);
+    this.namesSeen.clear();
+    this.numbersSeen.clear();
+  }
+
+  /** Tells the listeners once per `kind`. */
+  private warn(kind: string, message: string): void {
+    if (this.warnedOnce.has(kind)) return;
+    this.warnedOnce.add(kind);
+    this.lastWarning = message;
+    for (const l of [...this.warningListeners]) {
+      try {
+        l(message);
+      } catch {
+        // A listener that throws must not stop the records; it is not called again.
+        this.warningListeners.delete(l);
+      }
+    }
+  }
+
+  private checkKeyBound(): void {
+    if (this.warnedOnce.has('keys80')) return;
+    const keys = this.store.keyCount;
+    if (keys < this.maxKeys * 0.8 || keys >= this.maxKeys) return;
+    this.warn('keys80', `holds ${keys} keys, ${Math.round((keys / this.maxKeys) * 100)} % of maxKeys ${this.maxKeys}: at the bound, records of new keys will be set aside; raise maxKeys if this is expected`);
   }
 
   private setAside(outcome: number, record: unknown, fields: Fields, t: number): void {
@@ -447,6 +615,7 @@ export class WindowedStream {
   }
 
   private afterCall(): void {
+    if (this.store.keyCount >= this.maxKeys * 0.8) this.checkKeyBound();
     if (this.updateThrottleMs !== undefined && this.subscribers.size > 0) {
       const now = this.clock();
       if (now - this.lastUpdateAt >= this.updateThrottleMs) {
@@ -477,7 +646,7 @@ export class WindowedStream {
     this.windowTaps.add(tap);
     return {
       beforeCut: (now) => {
-        if (this.time.processing && !this.failure) this.advanceTo(now);
+        if (this.time.processing) this.advanceTo(now);
       },
       cut: () => {
         const columns = tap.columns();
@@ -496,7 +665,7 @@ export class WindowedStream {
     this.recordTaps.add(tap);
     return {
       beforeCut: (now) => {
-        if (this.time.processing && !this.failure) this.advanceTo(now);
+        if (this.time.processing) this.advanceTo(now);
       },
       cut: () => {
         const { names, columns, rows, dropped } = tap.cut();
@@ -505,9 +674,21 @@ export class WindowedStream {
       release: () => this.recordTaps.delete(tap),
     };
   }
-
-  private guard(): void {
-    if (this.failure) throw this.failure;
-  }
 }
 
+
+function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
+  return `${n}${s}`;
+}
+
+function isoOrNumber(t: number): string {
+  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
+}
+
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms} ms`;
+}

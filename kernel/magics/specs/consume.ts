@@ -1,24 +1,20 @@
 /** %consume: start a background stream on a topic, optionally bound to a variable. */
-import { StartFrom } from '../../../src';
+import { START_POSITION_FORMS, StartFrom, parseStartText } from '../../../src';
 import { LIBRARY, SESSION, lit, litIf, object, statement } from '../codegen';
 import { ValueType, defineMagic, flag, option } from '../spec';
 import { ValueError, identifier, integer, text, topic } from '../values';
 import { checkDecoding, decodingFields, decodingOptions, valueTypeOf } from './decoding';
 
-const POSITION_HINT = 'use earliest, latest, committed, offset:N or time:ISO-8601|EPOCH_MS';
+const POSITION_HINT = `use ${START_POSITION_FORMS}`;
 
 export const startPosition: ValueType<StartFrom> = {
   metavar: 'POSITION',
   choices: ['earliest', 'latest', 'committed'],
   parse(raw) {
-    if (raw === 'earliest' || raw === 'latest' || raw === 'committed') return raw;
-    const colon = raw.indexOf(':');
-    const [kind, rest] = colon < 0 ? [raw, ''] : [raw.slice(0, colon), raw.slice(colon + 1)];
-    if (kind === 'offset' && /^\d+$/.test(rest) && Number.isSafeInteger(Number(rest))) return { offset: Number(rest) };
-    if (kind === 'time' && /^\d+$/.test(rest)) return { timestamp: Number(rest) };
-    // Checked now with the same Date.parse the library uses, so a typo fails here rather than at run time.
-    if (kind === 'time' && Number.isFinite(Date.parse(rest))) return { timestamp: rest };
-    throw new ValueError(POSITION_HINT);
+    // The library's own reading of the CLI form, so the magic, the CLI and the library agree on what is valid.
+    const read = parseStartText(raw);
+    if ('from' in read) return read.from;
+    throw new ValueError(`${POSITION_HINT}${read.guess ? ` (did you mean ${read.guess}?)` : ''}`);
   },
 };
 

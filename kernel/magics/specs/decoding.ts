@@ -1,4 +1,5 @@
 /** Options shared by the magics that read records: how values are decoded and where event time comes from. */
+import { TIME_UNITS, TimeUnit } from '../../../src';
 import { lit, litIf } from '../codegen';
 import { option } from '../spec';
 import { choice, commaList, text } from '../values';
@@ -8,23 +9,26 @@ export const DECODERS = ['json', 'string', 'number', 'csv'] as const;
 export const decodingOptions = {
   decoder: option(choice(DECODERS), 'how record values are decoded (default json)'),
   columns: option(commaList('A,B'), 'column names for --decoder csv (the records carry no header)'),
-  'time-field': option(text('FIELD'), 'field holding event time (epoch ms or ISO-8601); records without it are dead-lettered'),
+  'time-field': option(text('FIELD'), 'field holding event time (an epoch number or ISO-8601); records without a usable one are dead-lettered'),
+  'time-unit': option(choice(TIME_UNITS), 'unit of epoch numbers in --time-field (default ms; never guessed)'),
 };
 
 interface Decoding {
   decoder?: (typeof DECODERS)[number];
   columns?: string[];
   'time-field'?: string;
+  'time-unit'?: TimeUnit;
 }
 
 export function checkDecoding(o: Decoding): string | undefined {
   if (o.decoder === 'csv' && o.columns === undefined) return '--decoder csv needs --columns (CSV records carry no header)';
   if (o.columns !== undefined && o.decoder !== 'csv') return '--columns is only used with --decoder csv';
+  if (o['time-unit'] !== undefined && o['time-field'] === undefined) return '--time-unit needs --time-field (Kafka timestamps are always ms)';
   return undefined;
 }
 
 export function decodingFields(o: Decoding): Record<string, string | undefined> {
-  return { decoder: litIf(o.decoder), columns: o.columns && lit(o.columns), timeField: litIf(o['time-field']) };
+  return { decoder: litIf(o.decoder), columns: o.columns && lit(o.columns), timeField: litIf(o['time-field']), timeUnit: litIf(o['time-unit']) };
 }
 
 /** The record value type a decoder produces; json and csv give the library's default (JsonValue). */

@@ -22,6 +22,14 @@ export function duration(what: string): ValueType<string> {
   };
 }
 
+/** A duration, or off for no bound. */
+const futureLimit: ValueType<string> = {
+  metavar: 'DURATION|off',
+  parse(raw) {
+    return raw === 'off' ? raw : duration('future limit').parse(raw);
+  },
+};
+
 const hop: ValueType<[string, string]> = {
   metavar: 'SIZE/ADVANCE',
   parse(raw) {
@@ -69,6 +77,8 @@ export const window = defineMagic({
     grace: option(duration('grace'), 'how late records may arrive and still count (default 0)'),
     emit: option(choice(['final', 'update'] as const), 'final: each window once, when it closes (default); update: every change, throttled'),
     retain: option(integer('N', 1), 'closed windows kept for .closed() (default 10000)'),
+    'max-keys': option(integer('N', 1), 'most keys held at once; records of new keys beyond are set aside and counted (default 100000)'),
+    'future-limit': option(futureLimit, 'how far ahead of the clock and the stream an event time may be; later records are set aside (default 1d; off: no bound)'),
     from: option(startPosition, 'for a TOPIC: where its consumer starts (default latest)'),
     ...decodingOptions,
   },
@@ -101,6 +111,8 @@ export const window = defineMagic({
       grace: litIf(o.grace),
       emit: litIf(o.emit),
       retain: o.retain === undefined ? undefined : `{ windows: ${lit(o.retain)} }`,
+      maxKeys: litIf(o['max-keys']),
+      futureLimit: o['future-limit'] === undefined ? undefined : o['future-limit'] === 'off' ? 'false' : lit(o['future-limit']),
       consume: object({ from: o.from === undefined ? undefined : startCode(o.from), ...decodingFields(o) }),
     })!;
     return statement(`await ${SESSION}.window(${lit(stream!)}, ${settings})`, o.as);
