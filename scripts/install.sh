@@ -9,6 +9,11 @@ apt_packages=()
 ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1' || apt_packages+=(librdkafka1)
 # Jupyter's own kernel test suite (and jupyter_client) runs against the kernel in the tests, with Debian's Python.
 dpkg -s python3-jupyter-kernel-test >/dev/null 2>&1 || apt_packages+=(python3-jupyter-kernel-test)
+# A real Apache Kafka (`streamlab broker --kafka`, the broker matrix, fault and security tests): Java 17 runs it,
+# Maven fetches its jars from Maven Central, openssl makes the tests' certificates.
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -23,3 +28,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npm run --silent build
+
+# The Kafka broker's jars, into .cache/kafka (skipped when cached).
+node dist/cli/main.js broker --kafka --fetch

@@ -48,7 +48,9 @@ export function kafkaError(e: unknown, ctx: ErrorContext): StreamlabError {
       `${ctx.action}: cannot reach Kafka at ${where} (${reason})`,
       ctx.settings.origin === 'embedded broker'
         ? 'the embedded broker may have stopped: start it again with `streamlab broker`'
-        : 'check the broker addresses and that the cluster is up, or use the embedded broker (`streamlab broker`)',
+        : ctx.settings.origin === 'local Kafka'
+          ? 'the local Kafka may have stopped: start it again with `streamlab broker --kafka`'
+          : 'check the broker addresses and that the cluster is up, or use the embedded broker (`streamlab broker`)',
     );
   } else if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic/i.test(messages)) {
     out = new StreamlabError(`${ctx.action}: unknown topic '${ctx.topic ?? '?'}' at ${where}`, 'check the topic name or create it first');
