@@ -24,6 +24,27 @@ export interface TopicSummary {
   offsets: PartitionOffsets[];
 }
 
+/** Errors of a partition whose leader is being elected or moved (a new topic, a broker that failed over). */
+const LEADER_MOVING = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER']);
+
+/**
+ * Retries a metadata call while a partition's leadership is moving, which on a real cluster takes moments; a topic
+ * just created may also be unknown to the broker that answers for a moment (`newTopic`).
+ */
+async function whileLeadersMove<T>(call: () => Promise<T>, forMs = 5_000, newTopic = false): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (e) {
+      const type = (e as { type?: string }).type ?? '';
+      const moving = LEADER_MOVING.has(type) || (newTopic && type === 'UNKNOWN_TOPIC_OR_PARTITION');
+      if (!moving || Date.now() > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export class TopicAdmin {
   private admin: Admin | undefined;
   private readonly kafka: Kafka;
@@ -63,7 +84,7 @@ export class TopicAdmin {
   async offsets(topic: string): Promise<PartitionOffsets[]> {
     const admin = await this.client(`reading offsets of '${topic}'`);
     try {
-      const rows = await admin.fetchTopicOffsets(topic);
+      const rows = await whileLeadersMove(() => admin.fetchTopicOffsets(topic));
       return rows
         .map((r) => ({ partition: r.partition, low: Number(r.low), high: Number(r.high) }))
         .sort((a, b) => a.partition - b.partition);
@@ -75,7 +96,7 @@ export class TopicAdmin {
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
     const admin = await this.client(`looking up offsets of '${topic}' by time`);
     try {
-      const rows = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+      const rows = await whileLeadersMove(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
       return new Map(rows.map((r) => [r.partition, Number(r.offset)]));
     } catch (e) {
       throw kafkaError(e, { settings: this.settings, action: `looking up offsets of '${topic}' by time`, topic });
@@ -115,7 +136,10 @@ export class TopicAdmin {
     }
     const admin = await this.client(`creating topic '${topic}'`);
     try {
-      return await admin.createTopics({ topics: [{ topic, numPartitions: partitions ?? -1 }], waitForLeaders: true });
+      const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions ?? -1 }], waitForLeaders: true });
+      // Metadata names the leaders before they serve: a topic is ready once every partition answers ListOffsets.
+      await whileLeadersMove(() => admin.fetchTopicOffsets(topic), 15_000, true);
+      return created;
     } catch (e) {
       throw kafkaError(e, { settings: this.settings, action: `creating topic '${topic}'`, topic });
     }
