@@ -23,7 +23,9 @@ export function kafkaError(e: unknown, ctx: ErrorContext): StreamlabError {
   const hide = (s: string) => redact(s, secretsOf(ctx.settings));
 
   let out: StreamlabError;
-  if (ctx.settings.sasl && (err.type === 'UNSUPPORTED_VERSION' || /does not support the requested API version/i.test(messages))) {
+  const types = chain.map((c) => (c as { type?: string }).type ?? '');
+  // A listener without SASL: librdkafka's mock lacks the SaslHandshake API, Kafka answers it with ILLEGAL_SASL_STATE.
+  if (ctx.settings.sasl && (err.type === 'UNSUPPORTED_VERSION' || types.includes('ILLEGAL_SASL_STATE') || /does not support the requested API version/i.test(messages))) {
     out = new StreamlabError(
       `${ctx.action}: the broker at ${where} does not accept SASL on this listener`,
       'check the port and security protocol (SASL_PLAINTEXT / SASL_SSL listener), or drop the SASL settings',
