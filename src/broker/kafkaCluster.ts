@@ -136,9 +136,9 @@ export class KafkaCluster {
     return this.nodes.map((n) => this.node(n.id));
   }
 
-  /** Every node's log, for tests that scan them (for a password, say). */
+  /** Every node's logs (the broker's, and its storage format's), for tests that scan them (for a password, say). */
   logFiles(): string[] {
-    return this.nodes.map((n) => path.join(n.dir, 'kafka.log'));
+    return this.nodes.flatMap((n) => ['kafka.log', 'format.log'].map((f) => path.join(n.dir, f))).filter((f) => fs.existsSync(f));
   }
 
   static async start(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
@@ -412,6 +412,9 @@ export class KafkaCluster {
       'share.coordinator.state.topic.min.isr': String(minIsr),
       'group.initial.rebalance.delay.ms': '0',
       'auto.create.topics.enable': 'true',
+      // Nothing expires by time, as on the embedded broker: the data lives as long as this broker does, and records
+      // with past timestamps (replayed history, tests) are not deleted minutes after they were written.
+      'log.retention.ms': '-1',
       'delete.topic.enable': 'true',
     };
     const sasl = this.options.sasl;

@@ -24,8 +24,18 @@ export function kafkaError(e: unknown, ctx: ErrorContext): StreamlabError {
 
   let out: StreamlabError;
   const types = chain.map((c) => (c as { type?: string }).type ?? '');
+  const codes = chain.map((c) => String((c as { code?: unknown }).code ?? '')).join(' ');
+  const tls = ctx.settings.ssl ? tlsProblem(`${codes} ${messages}`) : undefined;
+  if (tls) {
+    const ca = ctx.settings.ssl?.caFile;
+    out = new StreamlabError(
+      `${ctx.action}: TLS with the broker at ${where} failed: ${tls.what}`,
+      tls.untrusted
+        ? `point ssl.caFile (STREAMLAB_SSL_CA, %connect --ssl-ca) at the CA certificate that signed the broker's certificate${ca ? `; ${ca} did not` : ''}`
+        : tls.hint,
+    );
   // A listener without SASL: librdkafka's mock lacks the SaslHandshake API, Kafka answers it with ILLEGAL_SASL_STATE.
-  if (ctx.settings.sasl && (err.type === 'UNSUPPORTED_VERSION' || types.includes('ILLEGAL_SASL_STATE') || /does not support the requested API version/i.test(messages))) {
+  } else if (ctx.settings.sasl && (err.type === 'UNSUPPORTED_VERSION' || types.includes('ILLEGAL_SASL_STATE') || /does not support the requested API version/i.test(messages))) {
     out = new StreamlabError(
       `${ctx.action}: the broker at ${where} does not accept SASL on this listener`,
       'check the port and security protocol (SASL_PLAINTEXT / SASL_SSL listener), or drop the SASL settings',
@@ -63,6 +73,23 @@ export function kafkaError(e: unknown, ctx: ErrorContext): StreamlabError {
     out = new StreamlabError(`${ctx.action} failed: ${last?.message ?? String(e)}`);
   }
   return new StreamlabError(hide(out.message), undefined, { cause: e });
+}
+
+/** Node's TLS failures, by their OpenSSL codes and messages (kafkajs keeps them on its connection errors). */
+function tlsProblem(text: string): { untrusted: boolean; what: string; hint: string } | undefined {
+  if (/SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED|self[- ]signed certificate|unable to verify the first certificate/i.test(text)) {
+    return { untrusted: true, what: 'its certificate is not signed by a CA this client trusts', hint: '' };
+  }
+  if (/ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames/i.test(text)) {
+    return { untrusted: false, what: 'its certificate is for another host name', hint: 'connect by a host name or IP address that the certificate lists' };
+  }
+  if (/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/i.test(text)) {
+    return { untrusted: false, what: 'its certificate has expired or is not valid yet', hint: "renew the broker's certificate, or check this machine's clock" };
+  }
+  if (/wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long/i.test(text)) {
+    return { untrusted: false, what: 'that port does not speak TLS', hint: "use the broker's SSL or SASL_SSL listener, or drop the SSL settings" };
+  }
+  return undefined;
 }
 
 function causeChain(e: unknown): { name?: string; message?: string }[] {

@@ -19,8 +19,11 @@ export interface TopicSinkOptions {
   timeField?: string;
   /** Records per produce request. Default 500. */
   batchSize?: number;
-  /** Create the topic when missing (with this many partitions, or the cluster default). */
-  createTopic?: boolean | { partitions?: number };
+  /**
+   * Create the topic when missing (with this many partitions, or the cluster default; `retentionMs` -1 keeps its
+   * records forever, as replayed history needs on a real Kafka).
+   */
+  createTopic?: boolean | { partitions?: number; retentionMs?: number };
   /** 'auto' (default): idempotent when the cluster supports it. */
   idempotent?: boolean | 'auto';
 }
@@ -56,6 +59,8 @@ export class TopicSink {
   private bytes = 0;
   private batches = 0;
   private idempotentValue = false;
+  /** Records with a timestamp before now - this are deleted by the broker's time retention (undefined: no limit known). */
+  private retentionMs: number | undefined;
   readonly topic: string;
   private readonly batchSize: number;
 
@@ -84,11 +89,13 @@ export class TopicSink {
     const admin = new TopicAdmin(settings);
     try {
       if (this.options.createTopic) {
-        const partitions = typeof this.options.createTopic === 'object' ? this.options.createTopic.partitions : undefined;
-        await admin.createTopic(this.topic, partitions);
+        const spec = typeof this.options.createTopic === 'object' ? this.options.createTopic : {};
+        await admin.createTopic(this.topic, spec.partitions, spec.retentionMs);
       } else {
         await admin.requireTopic(this.topic, action);
       }
+      const retention = await admin.retentionMs(this.topic);
+      this.retentionMs = retention !== undefined && retention >= 0 ? retention : undefined;
       const wanted = this.options.idempotent ?? 'auto';
       const supported = wanted === false ? false : await admin.supportsIdempotence();
       if (wanted === true && !supported) {
@@ -121,6 +128,7 @@ export class TopicSink {
   /** Sends ready-made records (bytes or strings) as they are. */
   async writeRaw(records: RawRecord[]): Promise<void> {
     for (const r of records) {
+      if (r.timestamp !== undefined) this.checkRetention(r.timestamp);
       this.pending.push({
         key: r.key ?? null,
         value: r.value,
@@ -182,15 +190,40 @@ export class TopicSink {
       if (t === undefined || t === null) {
         throw new StreamlabError(`producing to '${this.topic}': a record has no time field '${timeField}'`, `add '${timeField}' to every record or drop timeField`);
       }
-      timestamp = String(toEpochMs(t as number | string | Date, `time field '${timeField}'`));
+      const ms = toEpochMs(t as number | string | Date, `time field '${timeField}'`);
+      this.checkRetention(ms);
+      timestamp = String(ms);
     }
     return { key, value: JSON.stringify(record), timestamp };
+  }
+
+  /**
+   * A real Kafka deletes records whose timestamp is older than the topic's retention at its next retention check,
+   * minutes after they were written: refuse them here rather than lose them without a word.
+   */
+  private checkRetention(timestamp: number): void {
+    if (this.retentionMs === undefined || timestamp >= Date.now() - this.retentionMs) return;
+    throw new StreamlabError(
+      `producing to '${this.topic}': a record's timestamp ${new Date(timestamp).toISOString()} is older than the topic's retention (${describeSpan(this.retentionMs)}), so Kafka would delete it within minutes`,
+      "create the topic with retention.ms=-1 (createTopic: { retentionMs: -1 }, `streamlab produce csv` does) or write current timestamps",
+    );
   }
 
   private requireProducer(): Producer {
     if (!this.producer) throw new StreamlabError(`the sink for '${this.topic}' is not connected`, 'call connect() (or TopicSink.open) first');
     return this.producer;
   }
+}
+
+function describeSpan(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  for (const [size, name] of units) {
+    if (ms >= size) {
+      const n = Math.round(ms / size);
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return `${ms} ms`;
 }
 
 function isFrameLike(input: unknown): input is FrameLike {
