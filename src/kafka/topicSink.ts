@@ -2,7 +2,7 @@
  * Writes records (objects, or the rows of a Danfo DataFrame) to a topic as JSON, in batches. Idempotent where
  * the cluster supports it, so a retried batch is not written twice.
  */
-import { Kafka, Message, Producer } from 'kafkajs';
+import { Kafka, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
 import { StreamlabError } from '../errors';
 import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
@@ -61,6 +61,9 @@ export class TopicSink {
   private idempotentValue = false;
   /** Records with a timestamp before now - this are deleted by the broker's time retention (undefined: no limit known). */
   private retentionMs: number | undefined;
+  /** kafkajs's own default partitioner, run here so that every message is sent with its partition known. */
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private partitionMetadata: PartitionMetadata[] = [];
   readonly topic: string;
   private readonly batchSize: number;
 
@@ -94,6 +97,8 @@ export class TopicSink {
       } else {
         await admin.requireTopic(this.topic, action);
       }
+      // Partitions a message may go to (ones added later are used after a reconnect).
+      this.partitionMetadata = (await admin.offsets(this.topic)).map((o) => ({ partitionId: o.partition, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
       const retention = await admin.retentionMs(this.topic);
       this.retentionMs = retention !== undefined && retention >= 0 ? retention : undefined;
       const wanted = this.options.idempotent ?? 'auto';
@@ -146,15 +151,39 @@ export class TopicSink {
     const producer = this.requireProducer();
     const messages = this.pending;
     this.pending = [];
+    for (const m of messages) {
+      if (m.partition === undefined || m.partition === null) {
+        m.partition = this.partitioner({ topic: this.topic, partitionMetadata: this.partitionMetadata, message: m });
+      }
+    }
+    let unacknowledged = messages;
     try {
-      await producer.send({ topic: this.topic, messages, acks: -1 });
+      // kafkajs 2.2.4 answers a send as done when, on a retry, a failed partition's new leader is a broker that
+      // already answered for other partitions of the same send: that partition's messages are never sent (seen on a
+      // real cluster when a leader is paused past its session). So every partition must be in the answer, and
+      // messages of one that is not are sent again.
+      for (let attempt = 1; unacknowledged.length > 0; attempt++) {
+        const answer = await producer.send({ topic: this.topic, messages: unacknowledged, acks: -1 });
+        const written = new Set(answer.filter((r) => r.errorCode === 0).map((r) => r.partition));
+        unacknowledged = unacknowledged.filter((m) => !written.has(m.partition!));
+        if (unacknowledged.length > 0 && attempt >= 5) {
+          const partitions = [...new Set(unacknowledged.map((m) => m.partition))].join(', ');
+          throw new StreamlabError(`producing to '${this.topic}': partition(s) ${partitions} did not acknowledge ${unacknowledged.length} record(s) after ${attempt} sends`, 'flush again once the cluster has settled');
+        }
+      }
     } catch (e) {
-      // Put the batch back so a later flush can retry it: nothing is dropped silently.
-      this.pending = messages.concat(this.pending);
+      // Put back what was not acknowledged so a later flush can retry it: nothing is dropped silently.
+      this.pending = unacknowledged.concat(this.pending);
+      this.count(messages.length - unacknowledged.length, messages.filter((m) => !unacknowledged.includes(m)));
       throw kafkaError(e, { settings: this.settings!, action: `producing to '${this.topic}'`, topic: this.topic });
     }
+    this.count(messages.length, messages);
+  }
+
+  private count(records: number, messages: Message[]): void {
+    if (records === 0) return;
     this.batches++;
-    this.records += messages.length;
+    this.records += records;
     for (const m of messages) this.bytes += m.value ? m.value.length : 0;
   }
 
