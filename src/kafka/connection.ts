@@ -118,6 +118,19 @@ export function describeConnection(s: ConnectionSettings): string {
   return parts.join(', ');
 }
 
+/**
+ * The same options with any password given as a string held as a Secret, so that an object keeping them (a source
+ * or sink a notebook cell shows) never renders the password.
+ */
+export function protectSecrets<T extends ConnectionOptions | ConnectionSettings | undefined>(connection: T): T {
+  if (!connection || 'origin' in connection) return connection;
+  const c = connection as ConnectionOptions;
+  const out: ConnectionOptions = { ...c };
+  if (c.sasl && !(c.sasl.password instanceof Secret)) out.sasl = { ...c.sasl, password: new Secret(c.sasl.password) };
+  if (c.ssl && typeof c.ssl === 'object' && typeof c.ssl.keyPassword === 'string') out.ssl = { ...c.ssl, keyPassword: new Secret(c.ssl.keyPassword) };
+  return out as T;
+}
+
 export function secretsOf(s: ConnectionSettings): Secret[] {
   return [s.sasl?.password, s.ssl?.keyPassword].filter((x): x is Secret => x !== undefined);
 }

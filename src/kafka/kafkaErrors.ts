@@ -86,6 +86,10 @@ function tlsProblem(text: string): { untrusted: boolean; what: string; hint: str
   if (/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/i.test(text)) {
     return { untrusted: false, what: 'its certificate has expired or is not valid yet', hint: "renew the broker's certificate, or check this machine's clock" };
   }
+  if (/disconnected before secure TLS connection was established/i.test(text)) {
+    // What a Kafka plaintext listener does with a TLS hello: it closes the connection.
+    return { untrusted: false, what: 'the broker closed the connection during the TLS handshake', hint: "check that this port is the broker's SSL or SASL_SSL listener, or drop the SSL settings" };
+  }
   if (/wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long/i.test(text)) {
     return { untrusted: false, what: 'that port does not speak TLS', hint: "use the broker's SSL or SASL_SSL listener, or drop the SSL settings" };
   }

@@ -4,7 +4,7 @@
  */
 import { Kafka, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
 import { StreamlabError } from '../errors';
-import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
+import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
 import { TopicAdmin } from './topicAdmin';
@@ -69,6 +69,7 @@ export class TopicSink {
 
   constructor(private readonly options: TopicSinkOptions) {
     if (!options.topic) throw new StreamlabError('a topic sink needs a topic name');
+    this.options = { ...options, connection: protectSecrets(options.connection) };
     this.topic = options.topic;
     this.batchSize = options.batchSize ?? 500;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
