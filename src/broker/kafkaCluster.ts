@@ -458,7 +458,7 @@ export class KafkaCluster {
       if (gone !== undefined || n.state === 'stopped') {
         throw new StreamlabError(`Kafka node ${n.id} stopped while starting (java ${gone ?? 'exited'}): ${lastError(logFile)}`, `its log is ${logFile}`);
       }
-      if (Date.now() > deadline) throw new StreamlabError(`Kafka node ${n.id} did not start within ${timeoutMs} ms`, `its log is ${logFile}`);
+      if (Date.now() > deadline) throw new StreamlabError(`Kafka node ${n.id} did not start within ${timeoutMs} ms (last error: ${lastError(logFile)})`, `its log is ${logFile}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -528,17 +528,24 @@ function lastError(logFile: string): string {
   }
 }
 
-/** Ports free on 127.0.0.1 right now: each bound to port 0 at once (so they differ), then released. */
+/**
+ * Ports free on 127.0.0.1 right now, held all at once (so they differ) and then released. They are drawn below
+ * Linux's ephemeral range (32768 and up), where port 0 would put them: a node restarted on its ports must not find
+ * one taken by some client's outgoing connection in the meantime.
+ */
 async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const s = net.createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve(s));
-      }),
-    ),
-  );
+  const bind = (port: number) =>
+    new Promise<net.Server | undefined>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(undefined));
+      s.listen(port, '127.0.0.1', () => resolve(s));
+    });
+  const servers: net.Server[] = [];
+  for (let tries = 0; servers.length < count && tries < count * 50; tries++) {
+    const s = await bind(20_000 + Math.floor(Math.random() * 12_000));
+    if (s) servers.push(s);
+  }
+  while (servers.length < count) servers.push((await bind(0))!);
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   return ports;
