@@ -6,7 +6,7 @@
  * whole plotly figure re-sent through update_display_data on every tick) in the same run; then the same chart at
  * ten times the rate.
  *
- *   node dist/bench/chartBrowser.js [--seconds 300] [--rate 10000] [--high-rate 100000] [--naive-seconds 120]
+ *   node dist/bench/chartBrowser.js [--seconds 300] [--rate 10000] [--high-rate 100000] [--naive-seconds 60]
  *
  * Figures: frames/s the browser painted (plotly_afterplot events), kernel send to browser paint latency (p50/p95;
  * streamlab from the chart's acknowledgements, naive from a timestamp in the figure), browser JS heap after a GC at
@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
-import { openBrowser, openNotebook, startLab, writeNotebook, Lab, menu, waitForAllCellsRun } from '../test/support/lab';
+import { openBrowser, openNotebook, startLab, writeNotebook, Lab, menu, waitForAllCellsRun, shutdownAllKernels, labRss } from '../test/support/lab';
 import { AttachedKernel } from './support/attachedKernel';
 
 interface Options {
@@ -39,7 +39,13 @@ interface PhaseFigures {
   cellP99: number;
   pointsShown?: number;
   pointsIn?: number;
+  /** The phase ended early: the lab's processes held more memory than the bench allows. */
+  collapsedAfter?: number;
+  peakLabRssMB: number;
 }
+
+/** The naive way can make the Jupyter server buffer gigabytes of figures; past this the phase ends, as collapsed. */
+const LAB_RSS_LIMIT = 6 * 1024 ** 3;
 
 function options(argv: string[]): Options {
   const flags = new Map<string, number>();
@@ -49,7 +55,7 @@ function options(argv: string[]): Options {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number`);
     return v;
   };
-  return { seconds: get('seconds', 300), rate: get('rate', 10_000), highRate: get('high-rate', 100_000), naiveSeconds: get('naive-seconds', 120) };
+  return { seconds: get('seconds', 300), rate: get('rate', 10_000), highRate: get('high-rate', 100_000), naiveSeconds: get('naive-seconds', 60) };
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -92,11 +98,25 @@ async function instrument(page: Page): Promise<void> {
   });
 }
 
+/** Paints since the last call; a page too busy to answer in 30 s counts none (the naive way can get there). */
 async function paints(page: Page): Promise<{ paints: number; latencies: number[] }> {
-  return page.evaluate(() => {
+  const read = page.evaluate(() => {
     const w = window as unknown as { __paints: number; __latencies: number[] };
-    return { paints: w.__paints, latencies: w.__latencies.splice(0) };
+    const out = { paints: w.__paints, latencies: w.__latencies.splice(0) };
+    w.__paints = 0;
+    return out;
   });
+  const timeout = new Promise<{ paints: number; latencies: number[] }>((resolve) => setTimeout(() => resolve({ paints: 0, latencies: [] }), 30_000));
+  return Promise.race([read, timeout]);
+}
+
+/** A trivial cell's round trip; one that gets no reply in 30 s counts as 30 s. */
+async function cell(kernel: AttachedKernel): Promise<number> {
+  try {
+    return await kernel.time('1', 30_000);
+  } catch {
+    return 30_000;
+  }
 }
 
 async function runPhase(name: string, lab: Lab, seconds: number, cells: string[], liveChart: boolean): Promise<PhaseFigures> {
@@ -115,7 +135,7 @@ async function runPhase(name: string, lab: Lab, seconds: number, cells: string[]
     for (let i = 0; i < 200; i++) idle.push(await kernel.time('1'));
     await menu(page, 'Run', 'Run All Cells');
     await waitForAllCellsRun(page);
-    await page.waitForSelector('.js-plotly-plot', { timeout: 60_000 });
+    await page.waitForSelector(liveChart ? '.streamlab-chart-plot.js-plotly-plot' : '.streamlab-plotly-figure.js-plotly-plot', { timeout: 60_000 });
     await page.waitForTimeout(2000);
     await instrument(page);
     const busy: number[] = [];
@@ -124,15 +144,23 @@ async function runPhase(name: string, lab: Lab, seconds: number, cells: string[]
     let heap1: number | undefined;
     const started = Date.now();
     let nextReport = started + 30_000;
+    let peakRss = 0;
+    let collapsedAfter: number | undefined;
     while (Date.now() - started < seconds * 1000) {
-      busy.push(await kernel.time('1'));
+      busy.push(await cell(kernel));
       await new Promise((r) => setTimeout(r, 150));
+      const rss = labRss(lab);
+      peakRss = Math.max(peakRss, rss);
+      if (rss > LAB_RSS_LIMIT) {
+        collapsedAfter = Math.round((Date.now() - started) / 1000);
+        process.stderr.write(`  ${name}: the lab's processes hold ${(rss / 1024 ** 3).toFixed(1)} GB after ${collapsedAfter} s: ending the phase\n`);
+        break;
+      }
       if (heap1 === undefined && Date.now() - started >= 60_000) {
         const p = await paints(page);
         paintsTotal += p.paints;
         latencies.push(...p.latencies);
         heap1 = await heapMB(cdp);
-        await instrument(page);
       }
       if (Date.now() > nextReport) {
         process.stderr.write(`  ${name}: ${Math.round((Date.now() - started) / 1000)} s\n`);
@@ -154,6 +182,8 @@ async function runPhase(name: string, lab: Lab, seconds: number, cells: string[]
       heapAtEndMB: heapEnd,
       cellP50: quantile(busy, 0.5),
       cellP99: quantile(busy, 0.99),
+      collapsedAfter,
+      peakLabRssMB: peakRss / 1048576,
     };
     if (liveChart) {
       const read = async (expression: string) => Number(await kernel.evaluate(expression));
@@ -165,11 +195,12 @@ async function runPhase(name: string, lab: Lab, seconds: number, cells: string[]
         pointsIn: await read('chart.metrics().pointsIn'),
       };
     }
-    await kernel.time('clearInterval((globalThis as any).__feed)');
+    await kernel.time('clearInterval((globalThis as any).__feed)', 120_000).catch(() => undefined);
     kernel.close();
     return { ...figures, idleP50: quantile(idle, 0.5), idleP99: quantile(idle, 0.99) } as PhaseFigures & { idleP50: number; idleP99: number };
   } finally {
     await browser.close();
+    await shutdownAllKernels(lab);
   }
 }
 
@@ -200,6 +231,12 @@ async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-chart-bench-'));
   const lab = await startLab({ notebooks: dir, demo: false });
+  // Whatever happens to this process, the lab and its kernels go with it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void lab.stop().finally(() => process.exit(130));
+    });
+  }
   const results: (PhaseFigures & { idleP50?: number; idleP99?: number })[] = [];
   try {
     process.stderr.write(`chart bench: ${o.rate} points/s for ${o.seconds} s, naive for ${o.naiveSeconds} s, ${o.highRate} points/s for ${o.seconds} s\n`);
@@ -211,10 +248,10 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const f = (n: number | undefined, d = 0) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
-  console.log('phase                     s   frames/s  lat p50  lat p95  heap@1m  heap@end  cell p50  cell p99  idle p99  p99/idle  shown');
+  console.log('phase                     s   frames/s  lat p50  lat p95  heap@1m  heap@end  cell p50  cell p99  idle p99  p99/idle  shown  lab RSS MB');
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(22)} ${String(r.seconds).padStart(4)} ${f(r.framesPerSecond, 1).padStart(9)} ${f(r.latencyP50).padStart(8)} ${f(r.latencyP95).padStart(8)} ${f(r.heapAt1MinMB, 1).padStart(8)} ${f(r.heapAtEndMB, 1).padStart(9)} ${f(r.cellP50, 1).padStart(9)} ${f(r.cellP99, 1).padStart(9)} ${f(r.idleP99, 1).padStart(9)} ${f(r.cellP99 / (r.idleP99 ?? NaN), 2).padStart(9)} ${f(r.pointsShown).padStart(6)}`,
+      `${r.name.padEnd(22)} ${String(r.seconds).padStart(4)} ${f(r.framesPerSecond, 1).padStart(9)} ${f(r.latencyP50).padStart(8)} ${f(r.latencyP95).padStart(8)} ${f(r.heapAt1MinMB, 1).padStart(8)} ${f(r.heapAtEndMB, 1).padStart(9)} ${f(r.cellP50, 1).padStart(9)} ${f(r.cellP99, 1).padStart(9)} ${f(r.idleP99, 1).padStart(9)} ${f(r.cellP99 / (r.idleP99 ?? NaN), 2).padStart(9)} ${f(r.pointsShown).padStart(6)} ${f(r.peakLabRssMB).padStart(10)}${r.collapsedAfter !== undefined ? `  (collapsed after ${r.collapsedAfter} s)` : ''}`,
     );
   }
   const [live, naive, high] = results;

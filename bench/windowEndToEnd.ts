@@ -6,7 +6,7 @@
  *
  *   node dist/bench/windowEndToEnd.js [records=400000] [rounds=5]
  */
-import { EmbeddedBroker, tumbling, windowed } from '../src';
+import { ConnectionOptions, EmbeddedBroker, tumbling, windowed } from '../src';
 import { Run, fillTopic, fmt, median, plainKafkajs, rate, streamlabSource } from './support/kafkaBaseline';
 
 const RECORDS = Number(process.argv[2] ?? 400_000);
@@ -14,7 +14,7 @@ const ROUNDS = Number(process.argv[3] ?? 5);
 const TOPIC = 'bench-window';
 const KEYS = 16;
 
-async function windowedSource(connection: EmbeddedBroker['connection']): Promise<Run & { windows: number }> {
+async function windowedSource(connection: ConnectionOptions): Promise<Run & { windows: number }> {
   // 16 partitions interleave: a record can be well behind the newest one seen, so give the windows some grace.
   const w = windowed({ window: tumbling('10s'), keyBy: 'sensor', grace: '1h', aggregates: { value: ['mean', 'max'], '*': ['count'] }, retain: { windows: 100_000 } });
   const run = await streamlabSource(connection, TOPIC, RECORDS, (source) => w.attach(source));

@@ -4,7 +4,7 @@ import { StreamlabError, didYouMean } from '../src';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   demo: { summary: 'embedded broker + sensor generator + a live consume summary', run: (a) => import('./demoCommand').then((m) => m.demoCommand(a)) },
-  broker: { summary: 'run the embedded Kafka-protocol dev broker until Ctrl-C', run: (a) => import('./brokerCommand').then((m) => m.brokerCommand(a)) },
+  broker: { summary: 'run the embedded dev broker (or, with --kafka, a real Apache Kafka) until Ctrl-C', run: (a) => import('./brokerCommand').then((m) => m.brokerCommand(a)) },
   topics: { summary: 'list topics with partitions and offsets, or `topics create NAME`', run: (a) => import('./topicsCommand').then((m) => m.topicsCommand(a)) },
   produce: { summary: 'produce demo data: `produce sensors` or `produce csv FILE`', run: (a) => import('./produceCommand').then((m) => m.produceCommand(a)) },
   consume: { summary: 'consume a topic with a live summary', run: (a) => import('./consumeCommand').then((m) => m.consumeCommand(a)) },

@@ -42,7 +42,9 @@ export async function produceCommand(argv: string[]): Promise<void> {
   const sink = await TopicSink.open({
     topic,
     connection: { brokers: values.brokers },
-    createTopic: { partitions: values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined },
+    // A replay keeps each row's own (past) time as its Kafka timestamp, which a real Kafka's time retention would
+    // delete within minutes: a topic made for it keeps its records.
+    createTopic: { partitions: values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined, retentionMs: kind === 'csv' ? -1 : undefined },
   });
   try {
     if (kind === 'sensors') {

@@ -11,6 +11,11 @@ ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1' || apt_packages+=(librdkaf
 # kernel's PNG charts.
 dpkg -s chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || apt_packages+=(fonts-dejavu-core)
+# A real Apache Kafka (`streamlab broker --kafka`, the broker matrix, fault and security tests): Java 17 runs it,
+# Maven fetches its jars from Maven Central, openssl makes the tests' certificates.
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -56,3 +61,6 @@ if [ ! -f "$stamp" ] || [ -n "$(find extension/src extension/package.json extens
   bash extension/build.sh >/dev/null
   touch "$stamp"
 fi
+
+# The Kafka broker's jars, into .cache/kafka (skipped when cached).
+node dist/cli/main.js broker --kafka --fetch

@@ -4,15 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { EmbeddedBroker } from '../src/broker';
 import { clientLog, describeConnection, resolveConnection, TopicSource, TopicSink } from '../src/kafka';
+import { startBroker, TestBroker } from './support/broker';
 
 const PASSWORD = 'hunter2-very-secret';
-let broker: EmbeddedBroker;
+let broker: TestBroker;
 let tmp: string;
 
 before(async () => {
-  broker = await EmbeddedBroker.start();
+  ({ broker } = await startBroker());
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-conn-'));
 });
 after(async () => {

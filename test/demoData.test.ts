@@ -4,12 +4,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddedBroker } from '../src/broker';
 import { brokerStatePath } from '../src/config';
-import { TopicSource } from '../src/kafka';
+import { ConnectionOptions, TopicSource } from '../src/kafka';
 import { StreamRecord, JsonValue } from '../src/record';
 import { SensorGenerator, SensorReading, readTimeSeriesCsv, nabAnomalyWindows, replayDelays } from '../src/demo';
-import { produceRaw, uniqueTopic } from './support/broker';
+import { describeWithoutBroker, produceRaw, startBroker, TestBroker, uniqueTopic } from './support/broker';
 
 const NAB = path.join(__dirname, '..', '..', 'test', 'data', 'nab');
 const CLI = path.join(__dirname, '..', 'cli', 'main.js');
@@ -29,7 +28,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function readTopic(connection: EmbeddedBroker['connection'], topic: string, timeField?: string) {
+async function readTopic(connection: ConnectionOptions, topic: string, timeField?: string) {
   const source = new TopicSource({ topic, from: 'earliest', connection, timeField, untilEnd: true, deadLetterLimit: 100_000 });
   const reader = source.reader();
   await source.start();
@@ -38,7 +37,7 @@ async function readTopic(connection: EmbeddedBroker['connection'], topic: string
   return { records, source };
 }
 
-describe('sensor generator', () => {
+describeWithoutBroker('sensor generator', () => {
   test('a seed fixes the stream; another seed changes it', () => {
     const a = generate(2000, { seed: 7 }).records;
     assert.deepEqual(generate(2000, { seed: 7 }).records, a);
@@ -103,7 +102,7 @@ describe('sensor generator', () => {
   });
 });
 
-describe('CSV replay', () => {
+describeWithoutBroker('CSV replay', () => {
   test('a NAB series reads in full, in UTC, with its labelled anomaly windows', () => {
     const file = path.join(NAB, 'machine_temperature_system_failure.csv');
     const csv = readTimeSeriesCsv(file);
@@ -141,11 +140,11 @@ describe('CSV replay', () => {
   });
 });
 
-describe('through the embedded broker', () => {
-  let broker: EmbeddedBroker;
+describe('through the broker', () => {
+  let broker: TestBroker;
   before(async () => {
     // Recorded in the state file (the test runner gives each run its own state dir), as `streamlab broker` does.
-    broker = await EmbeddedBroker.start({ writeState: true });
+    ({ broker } = await startBroker({ writeState: true }));
   });
   after(async () => {
     await broker.stop();
@@ -196,7 +195,7 @@ describe('through the embedded broker', () => {
   });
 });
 
-describe('the main job', () => {
+describeWithoutBroker('the main job', () => {
   test('`streamlab demo` starts its own broker, streams sensors, summarises live and accounts for every record', async () => {
     assert.equal(fs.existsSync(brokerStatePath()), false, 'no broker is recorded, so the demo starts its own');
     const run = await cli(['demo', '--seconds', '8', '--rate', '3000']);

@@ -4,18 +4,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddedBroker } from '../src/broker';
 import { KernelProcess, JupyterMessage } from './support/kernelClient';
 import { startStreamlabKernel, messagesOfType, errorOf, resultData, collectComm } from './support/streamlabKernel';
-import { produceRaw, sleep, uniqueTopic } from './support/broker';
+import { describeWithoutBroker, produceRaw, sleep, startBroker, TestBroker, uniqueTopic } from './support/broker';
 import { heartbeatError, UNKNOWN_MEMBER_ID } from './support/groupProbe';
 
-let broker: EmbeddedBroker;
+let broker: TestBroker;
 let kernel: KernelProcess;
 
 before(async () => {
   // Recorded in the test run's own state dir, so the kernel finds it with no configuration, as a user's would.
-  broker = await EmbeddedBroker.start({ writeState: true });
+  ({ broker } = await startBroker({ writeState: true }));
   kernel = await startStreamlabKernel();
 });
 after(async () => {
@@ -23,7 +22,7 @@ after(async () => {
   await broker.stop();
 });
 
-describe('protocol', () => {
+describeWithoutBroker('protocol', () => {
   test('kernel_info names the streamlab TypeScript kernel', () => {
     const info = kernel.kernelInfo;
     assert.equal(info.status, 'ok');

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EmbeddedBroker } from '../src/broker';
+import { startBroker, TestBroker } from './support/broker';
 import { messagesOfType, startStreamlabKernel } from './support/streamlabKernel';
 
 const NOTEBOOKS = path.join(__dirname, '..', '..', 'notebooks');
@@ -13,9 +13,9 @@ interface Notebook {
   metadata: { kernelspec?: { name?: string } };
 }
 
-let broker: EmbeddedBroker;
+let broker: TestBroker;
 before(async () => {
-  broker = await EmbeddedBroker.start({ writeState: true });
+  ({ broker } = await startBroker({ writeState: true }));
 });
 after(async () => {
   await broker.stop();

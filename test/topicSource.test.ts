@@ -1,11 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EmbeddedBroker } from '../src/broker';
 import { clientLog, ConnectionOptions, TopicSink, TopicSource } from '../src/kafka';
 import { StreamRecord, JsonValue } from '../src/record';
-import { produceRaw, sleep, startBroker, uniqueTopic } from './support/broker';
+import { produceRaw, sleep, startBroker, TestBroker, uniqueTopic } from './support/broker';
 
-let broker: EmbeddedBroker;
+let broker: TestBroker;
 let connection: ConnectionOptions;
 
 before(async () => {
@@ -180,7 +179,9 @@ describe('outages and backpressure', () => {
     const topic = uniqueTopic('outage');
     await broker.createTopic(topic, 4);
     await produceRaw(connection, topic, numbered(4000, 4));
-    const source = new TopicSource({ topic, from: 'earliest', connection });
+    // Small fetches, so the client cannot have read the whole topic ahead before the outage (a real Kafka answers
+    // a default fetch with all 4000 records).
+    const source = new TopicSource({ topic, from: 'earliest', connection, fetchMaxBytes: 4096 });
     const reader = source.reader(200);
     await source.start();
     const got = await reader.take(1000, 30_000);

@@ -8,12 +8,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRandom } from '../src/demo/random';
-import { EmbeddedBroker } from '../src/broker';
 import { ConnectionOptions, TopicSource } from '../src/kafka';
 import { StreamRecord } from '../src/record';
 import { BatchSourceLike, PartitionProgress, hopping, sessionWindow, sliding, tumbling, windowed, WindowedStream } from '../src/window';
 import { Kind, TestRecord, compareRows, laneWatermarks, oracle, watermarks } from './windowOracle';
-import { produceRaw, startBroker, uniqueTopic } from './support/broker';
+import { produceRaw, startBroker, TestBroker, uniqueTopic } from './support/broker';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const SEEDS = process.env.WINDOW_SEED ? [Number(process.env.WINDOW_SEED)] : Array.from({ length: 24 }, (_, i) => 2000 + i);
@@ -381,7 +380,7 @@ describe('lanes, by hand', () => {
 });
 
 describe('lanes, through a real TopicSource', () => {
-  let broker: EmbeddedBroker;
+  let broker: TestBroker;
   let connection: ConnectionOptions;
   before(async () => {
     ({ broker, connection } = await startBroker());

@@ -4,7 +4,7 @@
  * Clocks start at the first batch and stop at the last record, so group joins are left out of every figure.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { EmbeddedBroker } from '../../src';
+import { ConnectionOptions } from '../../src';
 import { TopicSink, TopicSource } from '../../src';
 
 export interface Run {
@@ -17,7 +17,7 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
 export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** `records` JSON records {sensor, time, value, status} over `keys` sensors, 10 ms of event time apart. */
-export async function fillTopic(connection: EmbeddedBroker['connection'], topic: string, records: number, keys = 16): Promise<number> {
+export async function fillTopic(connection: ConnectionOptions, topic: string, records: number, keys = 16): Promise<number> {
   const sink = await TopicSink.open({ topic, connection, batchSize: 2000 });
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   for (let i = 0; i < records; i += 10_000) {
@@ -65,7 +65,7 @@ export async function plainKafkajs(brokers: string[], topic: string, records: nu
  * hooking more work (windows) onto it before it starts.
  */
 export async function streamlabSource(
-  connection: EmbeddedBroker['connection'],
+  connection: ConnectionOptions,
   topic: string,
   records: number,
   attach?: (source: TopicSource) => void,

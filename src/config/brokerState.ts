@@ -8,9 +8,17 @@ import { stateDir } from './stateDir';
 
 export interface BrokerState {
   bootstrapServers: string;
+  /** The embedded broker's control API; empty for a real Kafka, which creates topics itself. */
   controlUrl: string;
   pid: number;
   startedAt: string;
+  /** 'embedded' (librdkafka's mock, the default when absent) or 'kafka' (`streamlab broker --kafka`). */
+  kind?: 'embedded' | 'kafka';
+  kafkaVersion?: string;
+  /** TLS on the client listener: the CA certificate that signed the brokers' certificates. */
+  caFile?: string;
+  /** SASL on the client listener; the password is in passwordFile (mode 600), never in this file. */
+  sasl?: { mechanism: string; username: string; passwordFile: string };
 }
 
 export function brokerStatePath(): string {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StreamlabError } from '../errors';
-import { readBrokerState, stateDir } from '../config';
+import { BrokerState, readBrokerState, stateDir } from '../config';
 import { Secret } from './secret';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -35,8 +35,11 @@ export interface ConnectionSettings {
   sasl?: SaslSettings;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Where the brokers came from, for messages like "cannot reach Kafka at ... (from STREAMLAB_BROKERS)". */
-  origin: 'options' | 'environment' | 'config file' | 'embedded broker';
+  /**
+   * Where the brokers came from, for messages like "cannot reach Kafka at ... (from environment)": 'embedded broker'
+   * and 'local Kafka' are a running `streamlab broker` and `streamlab broker --kafka`, found by their state file.
+   */
+  origin: 'options' | 'environment' | 'config file' | 'embedded broker' | 'local Kafka';
   /** Control API of the embedded broker, when that is what we talk to (topic creation goes through it). */
   embeddedControlUrl?: string;
 }
@@ -80,8 +83,11 @@ export function resolveConnection(
   else if (fromEnv.brokers !== undefined) origin = 'environment';
   else if (config.brokers !== undefined) origin = 'config file';
   else if (embedded) {
-    origin = 'embedded broker';
+    origin = embedded.kind === 'kafka' ? 'local Kafka' : 'embedded broker';
     brokers = parseBrokers(embedded.bootstrapServers);
+    // A local Kafka with TLS or SASL says how to reach it; settings given elsewhere still win.
+    if (layered.ssl === undefined && embedded.caFile) layered.ssl = { caFile: embedded.caFile };
+    if (layered.sasl === undefined && embedded.sasl) layered.sasl = stateSasl(embedded.sasl);
   } else {
     throw new StreamlabError(
       'no Kafka brokers configured',
@@ -89,7 +95,7 @@ export function resolveConnection(
     );
   }
   if (options.embeddedControlUrl) embeddedControlUrl = options.embeddedControlUrl;
-  else if (embedded && sameBrokers(brokers, parseBrokers(embedded.bootstrapServers))) {
+  else if (embedded?.controlUrl && sameBrokers(brokers, parseBrokers(embedded.bootstrapServers))) {
     embeddedControlUrl = embedded.controlUrl;
   }
   return {
@@ -110,6 +116,19 @@ export function describeConnection(s: ConnectionSettings): string {
   if (s.ssl) parts.push('SSL');
   if (s.sasl) parts.push(`SASL ${s.sasl.mechanism} as ${s.sasl.username}`);
   return parts.join(', ');
+}
+
+/**
+ * The same options with any password given as a string held as a Secret, so that an object keeping them (a source
+ * or sink a notebook cell shows) never renders the password.
+ */
+export function protectSecrets<T extends ConnectionOptions | ConnectionSettings | undefined>(connection: T): T {
+  if (!connection || 'origin' in connection) return connection;
+  const c = connection as ConnectionOptions;
+  const out: ConnectionOptions = { ...c };
+  if (c.sasl && !(c.sasl.password instanceof Secret)) out.sasl = { ...c.sasl, password: new Secret(c.sasl.password) };
+  if (c.ssl && typeof c.ssl === 'object' && typeof c.ssl.keyPassword === 'string') out.ssl = { ...c.ssl, keyPassword: new Secret(c.ssl.keyPassword) };
+  return out as T;
 }
 
 export function secretsOf(s: ConnectionSettings): Secret[] {
@@ -154,6 +173,19 @@ function environmentOptions(env: NodeJS.ProcessEnv): ConnectionOptions {
     };
   }
   return out;
+}
+
+function stateSasl(sasl: NonNullable<BrokerState['sasl']>): ConnectionOptions['sasl'] {
+  let password: string;
+  try {
+    password = fs.readFileSync(sasl.passwordFile, 'utf8').trim();
+  } catch {
+    throw new StreamlabError(
+      `the local Kafka's password file ${sasl.passwordFile} cannot be read`,
+      'start the broker again with `streamlab broker --kafka`, or configure the connection yourself',
+    );
+  }
+  return { mechanism: sasl.mechanism, username: sasl.username, password: new Secret(password) };
 }
 
 function readConfigFile(file: string, required: boolean, env: NodeJS.ProcessEnv): ConnectionOptions {

@@ -25,6 +25,27 @@ export interface TopicSummary {
   offsets: PartitionOffsets[];
 }
 
+/** Errors of a partition whose leader is being elected or moved (a new topic, a broker that failed over). */
+const LEADER_MOVING = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER']);
+
+/**
+ * Retries a metadata call while a partition's leadership is moving, which on a real cluster takes moments; a topic
+ * just created may also be unknown to the broker that answers for a moment (`newTopic`).
+ */
+async function whileLeadersMove<T>(call: () => Promise<T>, forMs = 5_000, newTopic = false): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (e) {
+      const type = (e as { type?: string }).type ?? '';
+      const moving = LEADER_MOVING.has(type) || (newTopic && type === 'UNKNOWN_TOPIC_OR_PARTITION');
+      if (!moving || Date.now() > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export class TopicAdmin {
   private admin: Admin | undefined;
   private readonly kafka: Kafka;
@@ -64,7 +85,7 @@ export class TopicAdmin {
   async offsets(topic: string): Promise<PartitionOffsets[]> {
     const admin = await this.client(`reading offsets of '${topic}'`);
     try {
-      const rows = await admin.fetchTopicOffsets(topic);
+      const rows = await whileLeadersMove(() => admin.fetchTopicOffsets(topic));
       return rows
         .map((r) => ({ partition: r.partition, low: Number(r.low), high: Number(r.high) }))
         .sort((a, b) => a.partition - b.partition);
@@ -76,7 +97,7 @@ export class TopicAdmin {
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
     const admin = await this.client(`looking up offsets of '${topic}' by time`);
     try {
-      const rows = await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+      const rows = await whileLeadersMove(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
       return new Map(rows.map((r) => [r.partition, Number(r.offset)]));
     } catch (e) {
       throw kafkaError(e, { settings: this.settings, action: `looking up offsets of '${topic}' by time`, topic });
@@ -101,8 +122,11 @@ export class TopicAdmin {
     return { topic, partitions: offsets.length, messages: offsets.reduce((n, p) => n + p.high - p.low, 0), offsets };
   }
 
-  /** Creates the topic unless it exists. Returns true when it was created. */
-  async createTopic(topic: string, partitions?: number): Promise<boolean> {
+  /**
+   * Creates the topic unless it exists. Returns true when it was created. `retentionMs` (-1: keep forever) sets the
+   * topic's time retention on a real Kafka; the embedded broker keeps about 5 MB per partition whatever it is.
+   */
+  async createTopic(topic: string, partitions?: number, retentionMs?: number): Promise<boolean> {
     checkTopicName(topic);
     if ((await this.listTopics()).includes(topic)) return false;
     if (this.settings.embeddedControlUrl) {
@@ -117,7 +141,11 @@ export class TopicAdmin {
     }
     const admin = await this.client(`creating topic '${topic}'`);
     try {
-      return await admin.createTopics({ topics: [{ topic, numPartitions: partitions ?? -1 }], waitForLeaders: true });
+      const configEntries = retentionMs === undefined ? undefined : [{ name: 'retention.ms', value: String(retentionMs) }];
+      const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions ?? -1, configEntries }], waitForLeaders: true });
+      // Metadata names the leaders before they serve: a topic is ready once every partition answers ListOffsets.
+      await whileLeadersMove(() => admin.fetchTopicOffsets(topic), 15_000, true);
+      return created;
     } catch (e) {
       throw kafkaError(e, { settings: this.settings, action: `creating topic '${topic}'`, topic });
     }
@@ -142,6 +170,21 @@ export class TopicAdmin {
       return cluster.brokers.some((b) => b.nodeId === cluster.controller);
     } catch (e) {
       throw kafkaError(e, { settings: this.settings, action: 'describing the cluster' });
+    }
+  }
+
+  /**
+   * The topic's time retention in ms (-1: forever), or undefined where the broker cannot say (the embedded broker,
+   * which has no DescribeConfigs and keeps about 5 MB per partition instead).
+   */
+  async retentionMs(topic: string): Promise<number | undefined> {
+    try {
+      const admin = await this.client(`describing topic '${topic}'`);
+      const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['retention.ms'] }], includeSynonyms: false });
+      const value = resources[0]?.configEntries.find((c) => c.configName === 'retention.ms')?.configValue;
+      return value === undefined ? undefined : Number(value);
+    } catch {
+      return undefined;
     }
   }
 

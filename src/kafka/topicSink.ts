@@ -14,11 +14,11 @@
  * null are Danfo's missing value and are written as null, as pandas' to_json does. Keys: strings as they are,
  * finite numbers, booleans and BigInts as their text, Buffers as bytes; anything else is refused.
  */
-import { Kafka, Message, Producer } from 'kafkajs';
+import { Kafka, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
 import { StreamlabError } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { checkWritableTopic } from './topicNames';
-import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
+import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
 import { TopicAdmin } from './topicAdmin';
@@ -33,8 +33,11 @@ export interface TopicSinkOptions {
   timeField?: string;
   /** Records per produce request. Default 500. */
   batchSize?: number;
-  /** Create the topic when missing (with this many partitions, or the cluster default). */
-  createTopic?: boolean | { partitions?: number };
+  /**
+   * Create the topic when missing (with this many partitions, or the cluster default; `retentionMs` -1 keeps its
+   * records forever, as replayed history needs on a real Kafka).
+   */
+  createTopic?: boolean | { partitions?: number; retentionMs?: number };
   /** 'auto' (default): idempotent when the cluster supports it. */
   idempotent?: boolean | 'auto';
   /**
@@ -88,6 +91,11 @@ export class TopicSink {
   private bytes = 0;
   private batches = 0;
   private idempotentValue = false;
+  /** Records with a timestamp before now - this are deleted by the broker's time retention (undefined: no limit known). */
+  private retentionMs: number | undefined;
+  /** kafkajs's own default partitioner, run here so that every message is sent with its partition known. */
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private partitionMetadata: PartitionMetadata[] = [];
   readonly topic: string;
   private readonly batchSize: number;
   private readonly rejectedRing: RingBuffer<SinkRejection>;
@@ -95,6 +103,7 @@ export class TopicSink {
 
   constructor(private readonly options: TopicSinkOptions) {
     checkWritableTopic(options.topic);
+    this.options = { ...options, connection: protectSecrets(options.connection) };
     this.topic = options.topic;
     const onInvalid = options.onInvalid ?? 'reject';
     if (onInvalid !== 'reject' && onInvalid !== 'dead-letter') {
@@ -125,11 +134,15 @@ export class TopicSink {
     const admin = new TopicAdmin(settings);
     try {
       if (this.options.createTopic) {
-        const partitions = typeof this.options.createTopic === 'object' ? this.options.createTopic.partitions : undefined;
-        await admin.createTopic(this.topic, partitions);
+        const spec = typeof this.options.createTopic === 'object' ? this.options.createTopic : {};
+        await admin.createTopic(this.topic, spec.partitions, spec.retentionMs);
       } else {
         await admin.requireTopic(this.topic, action);
       }
+      // Partitions a message may go to (ones added later are used after a reconnect).
+      this.partitionMetadata = (await admin.offsets(this.topic)).map((o) => ({ partitionId: o.partition, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
+      const retention = await admin.retentionMs(this.topic);
+      this.retentionMs = retention !== undefined && retention >= 0 ? retention : undefined;
       const wanted = this.options.idempotent ?? 'auto';
       const supported = wanted === false ? false : await admin.supportsIdempotence();
       if (wanted === true && !supported) {
@@ -196,6 +209,8 @@ export class TopicSink {
       if (r.timestamp !== undefined && !Number.isFinite(r.timestamp)) {
         throw new StreamlabError(`producing to '${this.topic}': raw record ${i} has timestamp ${String(r.timestamp)}`, 'use epoch ms; nothing of this call was sent');
       }
+      const retention = r.timestamp === undefined ? undefined : this.retentionProblem(r.timestamp);
+      if (retention) throw new StreamlabError(`producing to '${this.topic}': raw record ${i}: ${retention}`, 'nothing of this call was sent');
       return {
         key: r.key ?? null,
         value: r.value,
@@ -220,15 +235,39 @@ export class TopicSink {
     const producer = this.requireProducer();
     const messages = this.pending;
     this.pending = [];
+    for (const m of messages) {
+      if (m.partition === undefined || m.partition === null) {
+        m.partition = this.partitioner({ topic: this.topic, partitionMetadata: this.partitionMetadata, message: m });
+      }
+    }
+    let unacknowledged = messages;
     try {
-      await producer.send({ topic: this.topic, messages, acks: -1 });
+      // kafkajs 2.2.4 answers a send as done when, on a retry, a failed partition's new leader is a broker that
+      // already answered for other partitions of the same send: that partition's messages are never sent (seen on a
+      // real cluster when a leader is paused past its session). So every partition must be in the answer, and
+      // messages of one that is not are sent again.
+      for (let attempt = 1; unacknowledged.length > 0; attempt++) {
+        const answer = await producer.send({ topic: this.topic, messages: unacknowledged, acks: -1 });
+        const written = new Set(answer.filter((r) => r.errorCode === 0).map((r) => r.partition));
+        unacknowledged = unacknowledged.filter((m) => !written.has(m.partition!));
+        if (unacknowledged.length > 0 && attempt >= 5) {
+          const partitions = [...new Set(unacknowledged.map((m) => m.partition))].join(', ');
+          throw new StreamlabError(`producing to '${this.topic}': partition(s) ${partitions} did not acknowledge ${unacknowledged.length} record(s) after ${attempt} sends`, 'flush again once the cluster has settled');
+        }
+      }
     } catch (e) {
-      // Put the batch back so a later flush can retry it: nothing is dropped silently.
-      this.pending = messages.concat(this.pending);
+      // Put back what was not acknowledged so a later flush can retry it: nothing is dropped silently.
+      this.pending = unacknowledged.concat(this.pending);
+      this.count(messages.length - unacknowledged.length, messages.filter((m) => !unacknowledged.includes(m)));
       throw kafkaError(e, { settings: this.settings!, action: `producing to '${this.topic}'`, topic: this.topic });
     }
+    this.count(messages.length, messages);
+  }
+
+  private count(records: number, messages: Message[]): void {
+    if (records === 0) return;
     this.batches++;
-    this.records += messages.length;
+    this.records += records;
     for (const m of messages) this.bytes += m.value ? m.value.length : 0;
   }
 
@@ -268,19 +307,47 @@ export class TopicSink {
     if (timeField !== undefined) {
       const t = row[timeField];
       if (t === undefined || t === null) return `has no time field '${timeField}': add it to every row or drop timeField`;
+      let ms: number;
       try {
-        timestamp = String(toEpochMs(t as number | string | Date, `time field '${timeField}'`));
+        ms = toEpochMs(t as number | string | Date, `time field '${timeField}'`);
       } catch (e) {
         return (e as Error).message;
       }
+      const retention = this.retentionProblem(ms);
+      if (retention) return retention;
+      timestamp = String(ms);
     }
     return { key, value: JSON.stringify(row), timestamp };
+  }
+
+  /**
+   * A real Kafka deletes records whose timestamp is older than the topic's retention at its next retention check,
+   * minutes after they were written: such a record is refused (like any row the sink cannot write as it is) rather
+   * than lost without a word. Returns what is wrong, or undefined.
+   */
+  private retentionProblem(timestamp: number): string | undefined {
+    if (this.retentionMs === undefined || timestamp >= Date.now() - this.retentionMs) return undefined;
+    return (
+      `timestamp ${new Date(timestamp).toISOString()} is older than the topic's retention (${describeSpan(this.retentionMs)}), so Kafka would delete it within minutes: ` +
+      'create the topic with retention.ms=-1 (createTopic: { retentionMs: -1 }; `streamlab produce csv` does) or write current timestamps'
+    );
   }
 
   private requireProducer(): Producer {
     if (!this.producer) throw new StreamlabError(`the sink for '${this.topic}' is not connected`, 'call connect() (or TopicSink.open) first');
     return this.producer;
   }
+}
+
+function describeSpan(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  for (const [size, name] of units) {
+    if (ms >= size) {
+      const n = Math.round(ms / size);
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return `${ms} ms`;
 }
 
 function isFrameLike(input: unknown): input is FrameLike {

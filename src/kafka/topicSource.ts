@@ -14,7 +14,7 @@ import { StreamlabError, oneLineMessage } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { BoundedQueue } from '../util/boundedQueue';
 import { RateMeter } from '../util/rateMeter';
-import { ConnectionOptions, ConnectionSettings, resolveConnection } from './connection';
+import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
 import { JsonValue, PLAUSIBLE_MS, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, readEventTime } from '../record';
@@ -144,6 +144,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
 
   constructor(private readonly options: TopicSourceOptions<T>) {
     if (!options.topic) throw new StreamlabError('a topic source needs a topic name');
+    this.options = { ...options, connection: protectSecrets(options.connection) };
     this.topic = options.topic;
     this.decoder =
       typeof options.decoder === 'object'

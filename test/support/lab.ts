@@ -31,6 +31,8 @@ export async function freePort(): Promise<number> {
 
 export interface Lab {
   url: string;
+  /** Every process of this lab (server, kernels, broker) has it in its environment. */
+  marker: string;
   port: number;
   token: string;
   notebooks: string;
@@ -70,6 +72,7 @@ export async function startLab(options: { notebooks: string; rate?: number; seed
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    marker,
     port,
     token,
     notebooks: options.notebooks,
@@ -101,6 +104,20 @@ async function stopLab(child: ChildProcess, marker: string, stateDir: string): P
     }
   }
   fs.rmSync(stateDir, { recursive: true, force: true });
+}
+
+/** Resident memory of a lab's processes together, bytes. */
+export function labRss(lab: Lab): number {
+  let total = 0;
+  for (const pid of processesWithMarker(lab.marker)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) total += Number(m[1]) * 1024;
+    } catch {
+      // gone
+    }
+  }
+  return total;
 }
 
 export function processesWithMarker(marker: string): number[] {
@@ -169,10 +186,17 @@ export function writeNotebook(dir: string, name: string, cells: string[]): strin
 }
 
 export async function openNotebook(page: Page, lab: Lab, name: string): Promise<void> {
-  await page.goto(`${lab.url}/lab/tree/${encodeURIComponent(name)}?token=${lab.token}`);
+  // ?reset: a fresh workspace, so notebooks a previous page had open are not reopened beside this one.
+  await page.goto(`${lab.url}/lab/tree/${encodeURIComponent(name)}?reset&token=${lab.token}`);
   await page.waitForSelector('.jp-NotebookPanel .jp-Notebook', { timeout: 60_000 });
   await waitForKernelReady(lab, name);
   await waitForKernelIdle(page);
+}
+
+/** Shuts down the kernels of every session the server has (what a user's "Shut Down All Kernels" does). */
+export async function shutdownAllKernels(lab: Lab): Promise<void> {
+  const res = await fetch(`${lab.url}/api/sessions?token=${lab.token}`);
+  for (const s of (await res.json()) as { id: string }[]) await fetch(`${lab.url}/api/sessions/${s.id}?token=${lab.token}`, { method: 'DELETE' });
 }
 
 /** The server's view: the notebook's session has a kernel that a browser is connected to and that is idle. */
