@@ -8,5 +8,6 @@ export * from './demo';
 export * from './frames';
 export * from './session';
 export * from './window';
+export * from './output';
 export * from './display';
 export * from './plot';

@@ -55,8 +55,8 @@ describeWithoutBroker('protocol', () => {
     assert.equal(shown.length, 1);
     assert.equal(updated.length, 1);
     assert.equal(shown[0]!.content.transient.display_id, updated[0]!.content.transient.display_id);
-    assert.equal(shown[0]!.content.data['text/plain'], '{ step: 1 }');
-    assert.equal(updated[0]!.content.data['text/plain'], '{ step: 2 }');
+    assert.equal(shown[0]!.content.data['text/plain'], 'step  1', 'a plain object reads as fields and values');
+    assert.equal(updated[0]!.content.data['text/plain'], 'step  2');
     assert.deepEqual(messagesOfType(r.iopub, 'clear_output').map((m) => m.content), [{ wait: true }]);
     assert.equal(r.stdout, 'after clear\n');
   });

@@ -106,7 +106,7 @@ describe('magics, happy paths', () => {
 
   test('%streams lists running streams with their rates, lag and errors', async () => {
     const table = html(await ok('%streams'));
-    assert.match(table, /<th>name<\/th><th>kind<\/th><th>topic<\/th><th>state<\/th><th>records<\/th>/);
+    assert.match(table, /<th>name<\/th><th>kind<\/th><th>reads<\/th><th>state<\/th><th>records<\/th><th>records\/s<\/th><th>lag<\/th><th>set aside<\/th><th>late<\/th><th>errors<\/th><th>memory<\/th><th>last error<\/th>/);
     assert.match(table, new RegExp(`<td>readings</td><td>consume</td><td>${topic}</td><td>running</td><td>43</td>`));
   });
 

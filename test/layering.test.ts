@@ -19,6 +19,7 @@ const SRC_RANK: Record<string, number> = {
   util: 0,
   record: 0,
   config: 1,
+  output: 1,
   kafka: 2,
   broker: 2,
   frames: 2,

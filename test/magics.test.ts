@@ -505,7 +505,7 @@ describe('through the executor, as the kernel runs cells', () => {
     assert.equal(await executor.execute(expandCell('%stop all\n%streams').code), true, errors.join('\n'));
     assert.equal(logged.length, 1);
     const frame = logged[0] as { columns: string[]; shape: number[] };
-    assert.deepEqual(frame.columns.slice(0, 4), ['name', 'kind', 'topic', 'state']);
+    assert.deepEqual(frame.columns.slice(0, 4), ['name', 'kind', 'reads', 'state']);
     assert.equal(frame.shape[0], 0);
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LiveChart } from '../src/plot';
-import { attachNotebookOutput, CommData, MimeBundle, NotebookOutput, OutputComm } from '../src/display';
+import { attachNotebookOutput, CommData, MimeBundle, NotebookOutput, OutputComm } from '../src/output';
 import type { FrameMessage } from '../protocol/messages';
 
 v8.setFlagsFromString('--expose-gc');

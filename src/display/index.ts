@@ -1,2 +1,3 @@
-export { MimeBundle, MIME_BUNDLE, mimeBundleOf, plainText, escapeHtml } from './mimeBundle';
-export { notebook, Notebook, NotebookOutput, OutputComm, CommData, attachNotebookOutput, notebookOutput } from './notebook';
+/** Cell values as MIME bundles a person reads, and the `notebook` object cells use. */
+export { mimeBundleOf, plainText } from './mimeBundle';
+export { notebook, Notebook } from './notebook';

@@ -14,6 +14,10 @@ import { StreamlabError, oneLineMessage } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { BoundedQueue } from '../util/boundedQueue';
 import { RateMeter } from '../util/rateMeter';
+import { waitFor } from '../util/waitFor';
+import { LiveDisplay } from '../output/liveDisplay';
+import { tableBundle } from '../output/table';
+import { formatCount, formatDuration } from '../output/format';
 import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
@@ -484,6 +488,97 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     if (this.stateValue !== 'paused') return;
     this.consumer?.resume([{ topic: this.topic }]);
     this.stateValue = 'running';
+  }
+
+  /**
+   * Resolves (with the metrics) once the stream has read every record the topic held when this was called: the end
+   * offsets of its partitions then. Rejects with one line if it stops or fails first, or after `timeoutMs` (default
+   * 2 minutes). For notebooks: `await readings.caughtUp()` instead of a polling loop.
+   */
+  async caughtUp(options: { timeoutMs?: number } = {}): Promise<SourceMetrics> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    if (this.starting) await this.starting;
+    if (this.stateValue === 'finished') return this.metrics();
+    const admin = this.admin;
+    if (!admin) throw this.notReading('catch up');
+    const ends = await admin.offsets(this.topic);
+    const targets = ends.filter((e) => e.high > e.low && (!this.assigned || this.assigned.has(e.partition)));
+    const left = () => targets.reduce((n, e) => n + Math.max(0, e.high - (this.partitions.get(e.partition)?.position ?? e.low)), 0);
+    return waitFor({
+      check: () => (this.stateValue === 'finished' || left() === 0 ? this.metrics() : undefined),
+      failed: () => this.endedEarly('catching up'),
+      timeoutMs,
+      timeout: () =>
+        new StreamlabError(
+          `the stream on '${this.topic}' has not caught up after ${formatDuration(timeoutMs)}: ${formatCount(left())} of the records the topic held are still to read (${this.stateValue})`,
+          'wait longer (caughtUp({ timeoutMs: 600_000 })), or look at %streams for a stalled stream',
+        ),
+    });
+  }
+
+  /** Resolves (with the metrics) once the stream has delivered `records` records in all; rejects like caughtUp(). */
+  async until(records: number, options: { timeoutMs?: number } = {}): Promise<SourceMetrics> {
+    if (!Number.isInteger(records) || records < 0) throw new StreamlabError(`until() needs a whole number of records, got ${records}`);
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    return waitFor({
+      check: () => (this.records >= records ? this.metrics() : undefined),
+      failed: () => this.endedEarly(`waiting for ${formatCount(records)} records`),
+      timeoutMs,
+      timeout: () =>
+        new StreamlabError(
+          `the stream on '${this.topic}' delivered ${formatCount(this.records)} of ${formatCount(records)} records in ${formatDuration(timeoutMs)}`,
+          'wait longer (until(n, { timeoutMs })), or check that the topic gets records (%peek, %streams)',
+        ),
+    });
+  }
+
+  /**
+   * The newest records as a table below the running cell, refreshed in place about once a second (`everyMs`),
+   * newest first, at most `rows` rows; it ends with the stream. Returns the display (end() stops it earlier).
+   */
+  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
+    const rows = options.rows ?? 20;
+    let display: LiveDisplay | undefined = undefined;
+    display = new LiveDisplay(() => {
+      if (this.isEnded()) queueMicrotask(() => display?.end());
+      const latest = this.latest(rows).reverse();
+      const fields: string[] = [];
+      for (const r of latest) if (r.value !== null && typeof r.value === 'object' && !Buffer.isBuffer(r.value)) for (const k of Object.keys(r.value)) if (!fields.includes(k)) fields.push(k);
+      const scalar = fields.length === 0;
+      const m = this.metrics();
+      return tableBundle({
+        caption: `${this.topic}: the newest ${formatCount(latest.length)} of ${formatCount(m.records)} records (${this.stateValue})`,
+        columns: ['time', 'partition', 'offset', 'key', ...(scalar ? ['value'] : fields)],
+        rows: latest.map((r) => [r.time, r.partition, r.offset, r.key, ...(scalar ? [r.value] : fields.map((f) => (r.value as Record<string, unknown>)[f]))]),
+        total: latest.length,
+        note: latest.length === 0 ? this.whyEmpty() : undefined,
+      });
+    }, options.everyMs ?? 1000);
+    display.show();
+    return display;
+  }
+
+  /** Why the stream has handed out nothing yet, and what to do, for empty tables and status lines. */
+  whyEmpty(): string {
+    const m = this.metrics();
+    if (m.records > 0) return '';
+    if (m.deadLetters > 0) return `every record so far was a dead letter (${Object.entries(m.deadLettersByReason).map(([r, n]) => `${n} ${r}`).join(', ')}): look at .deadLetters.list()`;
+    if (this.stateValue === 'starting' || this.stateValue === 'idle') return 'the stream is still joining its group';
+    if (m.lag === 0) {
+      const from = this.options.from ?? 'latest';
+      return from === 'latest' ? `caught up: it started at the end of '${this.topic}' and waits for new records (--from earliest reads what the topic holds)` : `caught up: '${this.topic}' has no records in the partitions it reads yet`;
+    }
+    return `reading: ${formatCount(m.lag)} records to go`;
+  }
+
+  private notReading(what: string): StreamlabError {
+    return new StreamlabError(`the stream on '${this.topic}' is ${this.stateValue}, so it cannot ${what}`, this.stateValue === 'idle' ? 'start() it first' : 'start a new stream on the topic');
+  }
+
+  private endedEarly(what: string): Error | undefined {
+    if (this.stateValue === 'failed') return new StreamlabError(`the stream on '${this.topic}' failed while ${what}: ${this.lastError ?? 'see %streams'}`);
+    if (this.stateValue === 'stopped') return new StreamlabError(`the stream on '${this.topic}' was stopped while ${what}`);
+    return undefined;
   }
 
   /** Resolves when the stream ends: stopped, failed, or (untilEnd) finished reading. */

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../protocol/messages';
 import type { ChartBundleData, ChartToKernel, FrameMessage } from '../../protocol/messages';
-import { MimeBundle, NotebookOutput, OutputComm, notebookOutput } from '../display';
+import { MimeBundle, NotebookOutput, OutputComm, notebookOutput } from '../output/notebookOutput';
 import type { LiveChart } from './liveChart';
 import { chartLayout, plotlyFigure, traceTemplates } from './plotlyFigure';
 import { chartSvg, pngOf } from './staticImage';

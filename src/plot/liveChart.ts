@@ -14,7 +14,7 @@ import { BarTrace } from './barTrace';
 import { HistogramTrace } from './histogramTrace';
 import { parseDuration } from '../window/duration';
 import { PointReader } from './pointReader';
-import { MIME_BUNDLE, MimeBundle } from '../display';
+import { MIME_BUNDLE, MimeBundle } from '../output/notebookOutput';
 import { ChartLink } from './chartLink';
 
 export const CHART_KINDS: readonly ChartKind[] = ['line', 'scatter', 'bar', 'hist'];

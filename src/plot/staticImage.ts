@@ -5,7 +5,7 @@
  * PNG comes from @resvg/resvg-js (a Rust SVG renderer, prebuilt for each platform on npm) when it is installed.
  */
 import type { ChartSpec } from '../../protocol/messages';
-import { escapeHtml } from '../display/mimeBundle';
+import { escapeHtml } from '../output/html';
 import type { SnapshotTrace } from './liveChart';
 import { COLORWAY, MARKER_STYLES } from './plotlyFigure';
 

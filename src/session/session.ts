@@ -16,6 +16,11 @@ import { SensorGenerator, SensorGeneratorOptions, GeneratorStats } from '../demo
 import { producePaced } from '../demo/pacedProducer';
 import { windowed, WindowedOptions, WindowedStream } from '../window/windowedStream';
 import { StreamHandle, StreamKind, StreamRegistry, StreamStatus } from './streamRegistry';
+import { Forward, chartStatus, consumeHandle, forwardHandle, windowHandle } from './handles';
+import { StatusLine } from '../output/statusLine';
+import { explainEmpty } from '../output/table';
+import { MIME_BUNDLE } from '../output/notebookOutput';
+import { formatBytes, formatCount } from '../output/format';
 import { LiveChart, ChartOptions } from '../plot/liveChart';
 import type { WindowResult } from '../window/windowedStream';
 
@@ -67,72 +72,10 @@ export interface GenerateOptions extends SensorGeneratorOptions {
   partitions?: number;
 }
 
-/** Records written to a topic, once or from a running stream: counted as they are sent. */
-class Forward {
-  records = 0;
-  errors = 0;
-  lastError: string | undefined;
-  closed = false;
-  /** Work still writing to the sink, which must end before the sink closes. */
-  running: Promise<unknown> = Promise.resolve();
-  constructor(
-    readonly sink: TopicSink,
-    readonly detach: () => void,
-  ) {}
-
-  status(): StreamStatus {
-    return {
-      topic: this.sink.metrics().topic,
-      state: this.closed ? 'closed' : 'open',
-      records: this.records,
-      recordsPerSecond: 0,
-      lag: 0,
-      deadLetters: this.sink.metrics().rejected,
-      errors: this.errors,
-      lastError: this.lastError,
-      memoryBytes: 0,
-    };
-  }
-
-  async stop(): Promise<void> {
-    this.detach();
-    this.closed = true;
-    await this.running;
-    await this.sink.close().catch(() => undefined);
-  }
-}
-
 const WATCH_INTERVAL_MS = 1000;
 const NOTEBOOK_FETCH_BYTES = 2 << 20;
-
-function sourceStatus(source: TopicSource<unknown>): StreamStatus {
-  const m = source.metrics();
-  const meanBytes = m.records > 0 ? m.bytes / m.records : 0;
-  return {
-    topic: m.topic,
-    state: m.state,
-    records: m.records,
-    recordsPerSecond: Math.round(m.recordsPerSecond),
-    lag: m.lag,
-    deadLetters: m.deadLetters,
-    errors: m.errors,
-    lastError: m.lastError,
-    memoryBytes: Math.round((m.retained + m.buffered) * meanBytes),
-    groupId: m.groupId,
-  };
-}
-
-function consumeHandle(source: TopicSource<unknown>): StreamHandle {
-  return {
-    kind: 'consume',
-    target: source,
-    watched: source,
-    status: () => sourceStatus(source),
-    stop: () => source.stop(),
-    pause: () => source.pause(),
-    resume: () => source.resume(),
-  };
-}
+/** States after which a stream's status line shows its last words and stops refreshing. */
+const ENDED = new Set(['finished', 'stopped', 'failed', 'closed']);
 
 export class Session {
   private options: ConnectionOptions = {};
@@ -141,6 +84,7 @@ export class Session {
   private readonly registry = new StreamRegistry();
   private readonly listeners = new Set<ProblemListener>();
   private readonly reported = new Map<string, string>();
+  private readonly statusLines = new Map<string, StatusLine>();
   private watchdog: NodeJS.Timeout | undefined;
 
   /**
@@ -210,14 +154,17 @@ export class Session {
 
   /** The newest n records of a topic (by event time across partitions) as a DataFrame. */
   async peek(topic: string, n = 20, options: PeekOptions<unknown> = {}): Promise<DataFrame> {
-    return recordsToFrame(await this.peekRecords(topic, n, options));
+    const { records, whyEmpty } = await this.peekWithReason(topic, n, options);
+    const frame = recordsToFrame(records);
+    return records.length === 0 ? explainEmpty(frame, whyEmpty) : frame;
   }
 
-  async peekRecords<T = JsonValue>(
-    topic: string,
-    n = 20,
-    options: PeekOptions<T> = {},
-  ): Promise<StreamRecord<T>[]> {
+  async peekRecords<T = JsonValue>(topic: string, n = 20, options: PeekOptions<T> = {}): Promise<StreamRecord<T>[]> {
+    const { records, whyEmpty } = await this.peekWithReason(topic, n, options);
+    return records.length === 0 ? explainEmpty(records, whyEmpty) : records;
+  }
+
+  private async peekWithReason<T>(topic: string, n: number, options: PeekOptions<T>): Promise<{ records: StreamRecord<T>[]; whyEmpty: string }> {
     if (!Number.isInteger(n) || n < 1) throw new StreamlabError(`peek needs a positive whole number of records, got ${n}`);
     const settings = await this.settings();
     const admin = new TopicAdmin(settings);
@@ -230,10 +177,17 @@ export class Session {
     }
     // The newest n overall are among the newest n of each partition.
     const from = Object.fromEntries(offsets.map((o) => [o.partition, Math.max(o.low, o.high - n)]));
+    const held = offsets.reduce((sum, o) => sum + o.high - o.low, 0);
     const source = new TopicSource<T>({ ...options, topic, connection: settings, from: { offset: from }, untilEnd: true, recentCapacity: n * offsets.length });
     await source.start();
     await source.done();
-    return source.latest(n * offsets.length).sort((a, b) => a.time - b.time || a.partition - b.partition || a.offset - b.offset).slice(-n);
+    const records = source.latest(n * offsets.length).sort((a, b) => a.time - b.time || a.partition - b.partition || a.offset - b.offset).slice(-n);
+    const m = source.metrics();
+    const whyEmpty =
+      held === 0
+        ? `'${topic}' is empty: none of its ${offsets.length} partitions holds a record (write some, or wait for its producer)`
+        : `none of the newest records of '${topic}' could be read: ${m.deadLetters} dead letters (${Object.entries(m.deadLettersByReason).map(([r, c]) => `${c} ${r}`).join(', ')}); check --decoder and --time-field`;
+    return { records, whyEmpty };
   }
 
   /** Starts a background stream and registers it by name. */
@@ -242,13 +196,15 @@ export class Session {
     const { name: _ignored, ...sourceOptions } = options;
     // Notebook streams share the event loop with cells: smaller fetches keep cells answering while they ingest.
     const source = new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...sourceOptions, connection: await this.settings() });
-    this.registry.add(name, consumeHandle(source as TopicSource<unknown>));
+    const handle = consumeHandle(source as TopicSource<unknown>, sourceOptions.from);
+    this.registry.add(name, handle);
     try {
       await source.start();
     } catch (e) {
       this.registry.delete(name);
       throw e;
     }
+    this.announce(name, handle);
     this.watch();
     return source;
   }
@@ -280,6 +236,7 @@ export class Session {
     const forwardName = this.registry.freeName(name ?? `${data.topic}->${topic}`, name !== undefined);
     const toValue = map ?? ((r: StreamRecord<unknown>) => (typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value }));
     const forward: Forward = new Forward(sink, () => detach());
+    const sourceName = this.registry.nameOf(data) ?? data.topic;
     const detach = data.subscribe(async (records) => {
       const rows: object[] = [];
       for (const r of records) {
@@ -295,7 +252,9 @@ export class Session {
         forward.lastError = (e as Error).message;
       }
     });
-    this.registry.add(forwardName, { kind: 'produce', target: forward, status: () => forward.status(), stop: () => forward.stop() });
+    const handle = forwardHandle(forward, 'produce', `writing the records of stream '${sourceName}' to '${topic}'`);
+    this.registry.add(forwardName, handle);
+    this.announce(forwardName, handle);
     this.watch();
     return forwardName;
   }
@@ -323,13 +282,15 @@ export class Session {
     const forwardName = this.registry.freeName(name ?? `generator:${topic}`, name !== undefined);
     const abort = new AbortController();
     const forward = new Forward(sink, () => abort.abort());
-    this.registry.add(forwardName, { kind: 'generate', target: forward, status: () => forward.status(), stop: () => forward.stop() });
+    const handle = forwardHandle(forward, 'generate', `writing demo sensor readings to '${topic}' at ${formatCount(rate ?? 200)}/s`);
+    this.registry.add(forwardName, handle);
     forward.running = producePaced(sink, () => generator.next(), { rate: rate ?? 200, signal: abort.signal, onProgress: (sent) => (forward.records = sent) }).catch(
       (e: unknown) => {
         forward.errors++;
         forward.lastError = (e as Error).message;
       },
     );
+    this.announce(forwardName, handle);
     return forwardName;
   }
 
@@ -362,18 +323,19 @@ export class Session {
       clock = setInterval(() => stream.advanceTo(Date.now()), 1000);
       clock.unref();
     }
-    const handle: StreamHandle = {
-      kind: 'window',
-      target: stream,
-      watched: own as TopicSource<unknown> | undefined,
-      status: () => windowStatus(stream, feed, own !== undefined),
+    const handle = windowHandle({
+      stream,
+      feed,
+      ownFeed: own !== undefined,
+      feedName: sourceName,
+      from: consume?.from,
       stop: async () => {
         detach();
         clearInterval(clock);
         await own?.stop();
       },
-      ...(own ? { pause: () => own.pause(), resume: () => own.resume() } : {}),
-    };
+    });
+    if (running) stream.feedHint = `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)`;
     this.registry.add(windowName, handle);
     if (own) {
       try {
@@ -385,6 +347,7 @@ export class Session {
         throw e;
       }
     }
+    this.announce(windowName, handle);
     this.watch();
     return stream;
   }
@@ -426,6 +389,7 @@ export class Session {
     const handle: StreamHandle = {
       kind: 'chart',
       target: chart,
+      doing: `a ${chart.spec.kind} chart of ${chart.spec.source}`,
       watched: own,
       status: () => chartStatus(chart, own),
       stop: async () => {
@@ -461,19 +425,21 @@ export class Session {
   streamsFrame(): DataFrame {
     const infos = this.streams();
     const column = <K extends keyof StreamInfo>(k: K) => infos.map((i) => i[k] ?? null);
-    return frameFromColumns({
+    const frame = frameFromColumns({
       name: column('name'),
       kind: column('kind'),
-      topic: column('topic'),
+      reads: column('topic'),
       state: column('state'),
       records: column('records'),
       'records/s': column('recordsPerSecond'),
       lag: column('lag'),
-      deadLetters: column('deadLetters'),
+      'set aside': column('deadLetters'),
+      late: column('late'),
       errors: column('errors'),
-      memoryKB: infos.map((i) => Math.round(i.memoryBytes / 1024)),
-      lastError: infos.map((i) => i.lastError ?? ''),
+      memory: infos.map((i) => formatBytes(i.memoryBytes)),
+      'last error': infos.map((i) => i.lastError ?? ''),
     });
+    return infos.length === 0 ? explainEmpty(frame, 'no streams are running: %consume TOPIC --as NAME starts one') : frame;
   }
 
   /** A consumer stream by name. */
@@ -495,19 +461,29 @@ export class Session {
     return name;
   }
 
-  /** Stops one stream by name (or the object a cell holds), or all of them; returns the names stopped. */
+  /**
+   * Stops one stream by name (or the object a cell holds), or all of them; returns the names stopped (shown in a
+   * notebook as a sentence: what stopped, and what each had done).
+   */
   async stop(which: string | object = 'all'): Promise<string[]> {
     const names = this.registry.resolve(which);
+    const said: string[] = [];
     for (const name of names) {
       const handle = this.registry.get(name);
       if (!handle) continue;
       try {
         await handle.stop();
       } finally {
+        const s = handle.status();
+        said.push(`${name} (${handle.kind}: ${formatCount(s.records)} ${handle.kind === 'chart' ? 'points' : 'records'}${s.deadLetters ? `, ${formatCount(s.deadLetters)} set aside` : ''}${s.late ? `, ${formatCount(s.late)} late` : ''})`);
+        this.statusLines.get(name)?.end();
+        this.statusLines.delete(name);
         this.registry.delete(name);
         this.reported.delete(name);
       }
     }
+    const sentence = names.length === 0 ? 'no streams were running' : `stopped ${said.join(', ')}`;
+    Object.defineProperty(names, MIME_BUNDLE, { value: () => ({ 'text/plain': sentence }), enumerable: false });
     return names;
   }
 
@@ -572,45 +548,19 @@ export class Session {
     }
   }
 
+  /** A status line below the running cell for a stream just started; it refreshes until the stream ends. */
+  private announce(name: string, handle: StreamHandle): void {
+    const line: StatusLine = new StatusLine(() => {
+      const s = handle.status();
+      if (ENDED.has(s.state)) queueMicrotask(() => line.end());
+      return { name, state: s.state, doing: handle.doing, counters: handle.counters?.() ?? [`${formatCount(s.records)} records`], problem: s.state === 'failed' || s.state === 'reconnecting' ? s.lastError : undefined };
+    });
+    if (line.show()) this.statusLines.set(name, line);
+  }
+
   private emit(message: string): void {
     for (const l of this.listeners) l(message);
   }
-}
-
-/** A window's row: its own counts, and the state and lag of what feeds it (its own consumer folded in). */
-function windowStatus(stream: WindowedStream, feed: TopicSource<unknown>, ownFeed: boolean): StreamStatus {
-  const m = stream.metrics();
-  const f = sourceStatus(feed);
-  return {
-    topic: f.topic,
-    state: m.lastError && m.subscriberErrors === 0 ? 'failed' : ownFeed ? f.state : 'running',
-    records: m.records,
-    recordsPerSecond: 0,
-    lag: ownFeed ? f.lag : 0,
-    deadLetters: m.late + m.invalid + m.future + m.keysRefused + (ownFeed ? f.deadLetters : 0),
-    errors: m.subscriberErrors + (ownFeed ? f.errors : 0),
-    lastError: m.lastError ?? (ownFeed ? f.lastError : undefined),
-    memoryBytes: m.stateBytes + (ownFeed ? f.memoryBytes : 0),
-    groupId: ownFeed ? f.groupId : undefined,
-  };
-}
-
-/** A chart's row: points as records, its own consumer's lag and dead letters folded in. */
-function chartStatus(chart: LiveChart, own: TopicSource<unknown> | undefined): StreamStatus {
-  const m = chart.metrics();
-  const f = own ? sourceStatus(own) : undefined;
-  return {
-    topic: f?.topic ?? chart.spec.source,
-    state: m.state === 'running' && f && f.state !== 'running' ? f.state : m.state,
-    records: m.pointsIn,
-    recordsPerSecond: m.pointsPerSecond,
-    lag: f?.lag ?? 0,
-    deadLetters: m.skipped + (f?.deadLetters ?? 0),
-    errors: f?.errors ?? 0,
-    lastError: m.lastError ?? f?.lastError,
-    memoryBytes: m.memoryBytes + (f?.memoryBytes ?? 0),
-    groupId: f?.groupId,
-  };
 }
 
 /** A window result as a flat row: its key fields, bounds and aggregates. */

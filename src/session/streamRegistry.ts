@@ -18,7 +18,10 @@ export interface StreamStatus {
   records: number;
   recordsPerSecond: number;
   lag: number;
+  /** Records set aside: undecodable, without a time, invalid, refused. */
   deadLetters: number;
+  /** Records that arrived too late for their window (windows, charts). */
+  late: number;
   errors: number;
   lastError?: string;
   /** Rough bytes held in memory. */
@@ -30,7 +33,11 @@ export interface StreamHandle {
   readonly kind: StreamKind;
   /** The object a cell holds (a TopicSource, WindowedStream, LiveChart): stop(object) finds the handle by it. */
   readonly target: object;
+  /** What it does, in words, for its status line: "consuming 'sensors' from its first record (earliest)". */
+  readonly doing: string;
   status(): StreamStatus;
+  /** Its counters in words, for its status line (default: records, rate, lag, dead letters). */
+  counters?(): string[];
   stop(): Promise<void>;
   pause?(): Promise<void> | void;
   resume?(): Promise<void> | void;

@@ -11,6 +11,10 @@
  */
 import { StreamlabError } from '../errors';
 import type { StreamRecord } from '../record';
+import { waitFor } from '../util/waitFor';
+import { LiveDisplay } from '../output/liveDisplay';
+import { explainEmpty, tableBundle } from '../output/table';
+import { formatCount, formatDuration as readableDuration, formatTime } from '../output/format';
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { AggregatesOption, parseAggregates } from './aggregateSpec';
 import { ColumnStore } from './columnStore';
@@ -154,6 +158,7 @@ export function windowed(options: WindowedOptions): WindowedStream {
 export class WindowedStream {
   readonly window: WindowSpec;
   readonly keyBy: readonly string[];
+  private readonly feeds = new Set<BatchSourceLike>();
   /** Columns of closed() and open(), in order. */
   readonly columns: readonly string[];
   readonly late: LateRecords;
@@ -321,6 +326,7 @@ export class WindowedStream {
    * source.start().
    */
   attach(source: BatchSourceLike): () => void {
+    this.feeds.add(source);
     const progress = typeof source.metrics === 'function' && this.laneTime ? source : undefined;
     let topic: unknown;
     const unsubscribe = source.subscribe((records) => {
@@ -329,6 +335,7 @@ export class WindowedStream {
     });
     return () => {
       unsubscribe();
+      this.feeds.delete(source);
       // Its partitions will not report progress any more, so they stop holding the watermark back.
       if (topic !== undefined) {
         this.lanes.release(topic);
@@ -338,10 +345,84 @@ export class WindowedStream {
     };
   }
 
-  /** Closed windows kept by the retention bound, oldest first, as a Danfo DataFrame. */
+  /** Closed windows kept by the retention bound, oldest first, as a Danfo DataFrame (empty: it says why). */
   closed(): DataFrame {
-    return toDataFrame(this.columns, this.retained.columns());
+    const frame = toDataFrame(this.columns, this.retained.columns());
+    return this.retained.size === 0 ? explainEmpty(frame, this.whyEmpty()) : frame;
   }
+
+  /**
+   * Resolves (with the metrics) once every stream feeding the window has read what its topic held when this was
+   * called (see TopicSource.caughtUp), so every one of those records has reached the window. Windows still close
+   * by the watermark: flush() closes the rest.
+   */
+  async caughtUp(options: { timeoutMs?: number } = {}): Promise<WindowMetrics> {
+    const feeds = [...this.feeds].filter((f): f is BatchSourceLike & { caughtUp(o: { timeoutMs?: number }): Promise<unknown> } => typeof (f as { caughtUp?: unknown }).caughtUp === 'function');
+    if (feeds.length === 0) throw new StreamlabError('this window is not fed by a stream, so there is nothing to catch up with', 'it takes what add() and addBatch() give it');
+    await Promise.all(feeds.map((f) => f.caughtUp(options)));
+    return this.metrics();
+  }
+
+  /** Resolves (with the metrics) once the window has received `records` records in all (or `check` holds). */
+  async until(target: number | ((m: WindowMetrics) => boolean), options: { timeoutMs?: number } = {}): Promise<WindowMetrics> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const check = typeof target === 'number' ? (m: WindowMetrics) => m.received >= target : target;
+    return waitFor({
+      check: () => {
+        const m = this.metrics();
+        return check(m) ? m : undefined;
+      },
+      timeoutMs,
+      timeout: () => {
+        const m = this.metrics();
+        const what = typeof target === 'number' ? `${formatCount(m.received)} of ${formatCount(target)} records` : `${formatCount(m.received)} records and the condition not met`;
+        return new StreamlabError(`the window has ${what} after ${readableDuration(timeoutMs)}`, `${this.whyEmpty() || 'records still arrive'}; wait longer with { timeoutMs }`);
+      },
+    });
+  }
+
+  /**
+   * The newest closed windows as a table below the running cell, refreshed in place about once a second
+   * (`everyMs`), newest first, at most `rows`. Returns the display (end() stops it).
+   */
+  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
+    const rows = options.rows ?? 20;
+    const display = new LiveDisplay(() => {
+      const closed = this.retained.rows();
+      const newest = closed.slice(-rows).reverse();
+      const m = this.metrics();
+      const watermark = Number.isFinite(m.watermark) ? `watermark ${formatTime(m.watermark)}` : 'no watermark yet';
+      return tableBundle({
+        caption: `${m.window}: the newest ${formatCount(newest.length)} of ${formatCount(m.closedWindows)} closed windows · ${formatCount(m.openWindows)} open · ${watermark}`,
+        columns: [...this.columns],
+        rows: newest.map((r) => this.columns.map((c) => r[c])),
+        total: newest.length,
+        note: newest.length === 0 ? this.whyEmpty() : undefined,
+      });
+    }, options.everyMs ?? 1000);
+    display.show();
+    return display;
+  }
+
+  /** Why no window has closed (or no record counted) yet, and what to do; '' when windows have closed. */
+  whyEmpty(): string {
+    const m = this.metrics();
+    if (m.closedWindows > 0) return '';
+    if (m.received === 0) {
+      const feed = [...this.feeds].map((f) => (f as { whyEmpty?: () => string }).whyEmpty?.()).find((w) => w);
+      const hint = this.feedHint ? `${this.feedHint}; ` : '';
+      return `no records yet: ${hint}${feed ?? 'nothing has been added'}`;
+    }
+    if (m.records === 0) {
+      const parts = [m.late && `${formatCount(m.late)} late`, m.unusable && `${formatCount(m.unusable)} without a usable time or key`, m.future && `${formatCount(m.future)} in the future`, m.keysRefused && `${formatCount(m.keysRefused)} refused at maxKeys`].filter(Boolean);
+      return `none of the ${formatCount(m.received)} records reached a window: ${parts.join(', ') || 'all set aside'} (see .late, .invalid, .future, .refused); check the time field and grace`;
+    }
+    const watermark = Number.isFinite(m.watermark) ? formatTime(m.watermark) : 'none yet';
+    return `${formatCount(m.records)} records are in ${formatCount(m.openWindows)} open windows, none closed yet: a window closes when the watermark (${watermark}) passes its end, as newer records arrive; flush() closes them all now`;
+  }
+
+  /** Said before the reason when nothing has arrived yet: what the window reads (set by whoever attaches it). */
+  feedHint: string | undefined;
 
   closedColumns(): Record<string, unknown[]> {
     return this.retained.columns();
@@ -686,6 +767,7 @@ function isoOrNumber(t: number): string {
   return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
 }
 
+/** A duration as it was likely written (1d, 10s), for messages about options. */
 function formatDuration(ms: number): string {
   for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;

@@ -1,0 +1,8 @@
+/** Notebook output below everything else: the output interface, live displays, and how values read for a person. */
+export { MimeBundle, CommData, MIME_BUNDLE, OutputComm, NotebookOutput, attachNotebookOutput, notebookOutput } from './notebookOutput';
+export { LiveDisplay } from './liveDisplay';
+export { StatusLine, StatusParts, StatusState, statusText, statusBundle } from './statusLine';
+export { Progress, ProgressState, progressText } from './progress';
+export { TableData, TableJson, TABLE_MIME, EMPTY_REASON, explainEmpty, tableBundle, cellText, timeColumnsOf } from './table';
+export { formatCount, formatRate, formatNumber, formatTime, formatBytes, formatDuration, isEpochMs, isTimeColumn } from './format';
+export { escapeHtml } from './html';
