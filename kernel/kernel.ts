@@ -220,7 +220,7 @@ export class StreamlabKernel {
       if (!silent) this.publish('display_data', { data: bundle, metadata: {}, transient: {} }, msg);
       return {};
     }
-    const outcome = await this.runner.run(expanded.code);
+    const outcome = await this.runner.run(expanded.code, code);
     if (!outcome.ok) return { error: outcome.error };
     if (!outcome.hasValue) return {};
     const data = safeBundle(outcome.value);

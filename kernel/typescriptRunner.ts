@@ -9,6 +9,7 @@ import { createExecutor, Executor } from 'tslab/dist/executor';
 import { createConverter, isCompleteCode, Converter } from 'tslab/dist/converter';
 import { printQuickInfo } from 'tslab/dist/inspect';
 import * as ts from '@tslab/typescript-for-tslab';
+import { cellTraceback } from './cellTrace';
 
 export interface CellError {
   ename: string;
@@ -27,12 +28,24 @@ export class TypeScriptRunner {
   private readonly converter: Converter;
   private readonly executor: Executor;
   private captured: { value?: unknown; hasValue: boolean; diagnostics: string[]; error?: unknown; hasError: boolean } = fresh();
+  /** The JavaScript tslab ran for the current cell, and the length of its wrapper on line 1 (see cellTrace.ts). */
+  private ran: { js?: string; prefix: number } = { prefix: 0 };
 
   constructor(rootDir: string) {
     this.converter = createConverter({ isJS: false, isBrowser: false });
     const converter = this.converter;
+    const ran = this.ran;
+    // The converter as tslab's executor sees it, keeping each cell's emitted JavaScript for error positions.
+    const node: Converter = Object.create(converter) as Converter;
+    node.convert = (prevDecl, src) => {
+      const out = converter.convert(prevDecl, src);
+      ran.js = out.output;
+      // tslab's executor wraps the output as `(async function(exports, require) { ` + output (or without async).
+      ran.prefix = (out.hasToplevelAwait ? '(async function(exports, require) { ' : '(function(exports, require) { ').length;
+      return out;
+    };
     const convs = {
-      node: converter,
+      node,
       // Browser-mode cells (`//%browser`) are not supported; tslab only asks for this converter on such cells.
       get browser(): Converter {
         throw new Error('browser cells are not supported by the streamlab kernel');
@@ -54,8 +67,10 @@ export class TypeScriptRunner {
     });
   }
 
-  async run(code: string): Promise<CellOutcome> {
+  /** Runs a cell; `written` is the cell as the user wrote it (magics unexpanded), for error positions. */
+  async run(code: string, written = code): Promise<CellOutcome> {
     this.captured = fresh();
+    this.ran.js = undefined;
     let ok: boolean;
     try {
       ok = await this.executor.execute(code);
@@ -69,7 +84,7 @@ export class TypeScriptRunner {
     if (c.diagnostics.length > 0) {
       return { ok: false, error: { ename: 'TypeScriptError', evalue: c.diagnostics[0]!, traceback: c.diagnostics } };
     }
-    return { ok: false, error: describeThrown(c.error) };
+    return { ok: false, error: describeThrown(c.error, (stack) => cellTraceback(stack, this.ran.js, this.ran.prefix, code, written)) };
   }
 
   /** Stops a cell awaiting something; a cell in a synchronous loop is stopped by SIGINT itself (breakOnSigint). */
@@ -110,8 +125,11 @@ function fresh() {
   return { hasValue: false, diagnostics: [] as string[], hasError: false } as TypeScriptRunner['captured'];
 }
 
-/** A thrown value as one error output: a StreamlabError is its one line; other errors keep the user's frames only. */
-export function describeThrown(thrown: unknown): CellError {
+/**
+ * A thrown value as one error output: a StreamlabError is its one line; other errors say where in the cell they
+ * happened (`where` maps the stack; by default only the frames of cell code are kept).
+ */
+export function describeThrown(thrown: unknown, where: (stack: string | undefined) => string[] = userFrames): CellError {
   if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown)) {
     const e = thrown as Error;
     const ename = e.name || 'Error';
@@ -123,7 +141,7 @@ export function describeThrown(thrown: unknown): CellError {
     if (/Script execution was interrupted/.test(evalue)) {
       return { ename: 'Interrupted', evalue: 'the cell was interrupted (background streams keep running)', traceback: ['Interrupted: the cell was interrupted (background streams keep running)'] };
     }
-    return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...userFrames(e.stack)] };
+    return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...where(e.stack)] };
   }
   const text = typeof thrown === 'string' ? thrown : format('%o', thrown);
   return { ename: 'Error', evalue: `a cell threw ${text}`, traceback: [`Error: a cell threw ${text}`] };

@@ -84,7 +84,23 @@ describeWithoutBroker('protocol', () => {
     const e = errorOf(await kernel.execute('function explode(): never { throw new RangeError("too far"); }\nexplode();'));
     assert.equal(e.ename, 'RangeError');
     assert.equal(e.evalue, 'too far');
-    assert.ok(e.traceback.every((line) => !/node_modules|dist\/kernel|node:internal/.test(line)), e.traceback.join('\n'));
+    assert.ok(e.traceback.every((line) => !/node_modules|dist\/kernel|node:internal|evalmachine/.test(line)), e.traceback.join('\n'));
+    assert.equal(e.traceback[1], 'at cell line 1, column 35 (in explode):', 'where the error was made: new RangeError');
+    assert.equal(e.traceback[4], 'called from cell line 2, column 1:');
+  });
+
+  test('a runtime error cites the line and column of the cell as written, with the line and a caret', async () => {
+    const cell = ['const readings = [{ value: { level: 1 } }, { value: null }];', '', 'const levels = readings.map((r: any) => r.value.level);'].join('\n');
+    const e = errorOf(await kernel.execute(cell));
+    assert.equal(e.ename, 'TypeError');
+    assert.match(e.evalue, /reading 'level'/);
+    assert.equal(e.traceback[1], 'at cell line 3, column 49:');
+    assert.equal(e.traceback[2], '  3 | const levels = readings.map((r: any) => r.value.level);');
+    assert.equal(e.traceback[3], `    | ${' '.repeat(48)}^`);
+    assert.ok(e.traceback.some((l) => /frames not shown/.test(l)), 'library frames are counted, not shown');
+    // After a magic line (expanded to generated code), lines still count as the user wrote them.
+    const after = errorOf(await kernel.execute('%streams\nconst x: any = undefined;\nx.boom;'));
+    assert.equal(after.traceback[1], 'at cell line 3, column 3:');
   });
 
   test('an error aborts the cells queued behind it, as stop_on_error asks', async () => {
