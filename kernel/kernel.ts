@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
-import { Session, session as defaultSession, mimeBundleOf, MimeBundle, attachNotebookOutput } from '../src';
+import { Session, session as defaultSession, mimeBundleOf, MimeBundle, attachNotebookOutput, isShownAbove } from '../src';
 import { Wire, Message, WireError } from './wire';
 import { KernelSockets, ConnectionInfo, SerialSender } from './sockets';
 import { TypeScriptRunner, CellError } from './typescriptRunner';
@@ -222,7 +222,7 @@ export class StreamlabKernel {
     }
     const outcome = await this.runner.run(expanded.code, code);
     if (!outcome.ok) return { error: outcome.error };
-    if (!outcome.hasValue) return {};
+    if (!outcome.hasValue || isShownAbove(outcome.value)) return {};
     const data = safeBundle(outcome.value);
     if (!silent) {
       this.output.flush();

@@ -1,12 +1,15 @@
 /**
  * The comm target `streamlab.streams`, through which the JupyterLab extension lists, watches and stops the
  * session's streams. Requests: {request: 'list'} | {request: 'watch', intervalMs} | {request: 'unwatch'} |
- * {request: 'stop' | 'pause' | 'resume', name}. Every answer carries the streams as they are now.
+ * {request: 'topics'} | {request: 'stop' | 'pause' | 'resume', name}. Every answer carries the streams as they are
+ * now (the message types are in protocol/messages.ts, shared with the extension).
  */
 import { Session } from '../src';
 import { CommManager, Comm, CommData } from './comms';
 
-export const STREAMS_TARGET = 'streamlab.streams';
+import { STREAMS_COMM_TARGET } from '../protocol/messages';
+
+export const STREAMS_TARGET = STREAMS_COMM_TARGET;
 const MIN_WATCH_MS = 250;
 
 export function registerStreamsComm(comms: CommManager, session: Session): void {
@@ -46,6 +49,8 @@ async function handle(
       case 'unwatch':
         setWatch(undefined);
         return snapshot({ reply: request });
+      case 'topics':
+        return snapshot({ reply: request, connected: session.connected, topics: await session.topicSummaries() });
       case 'stop':
       case 'pause':
       case 'resume': {
@@ -53,7 +58,7 @@ async function handle(
         return snapshot({ reply: request, names });
       }
       default:
-        comm.send({ reply: request, error: `unknown request '${request}': use list, watch, unwatch, stop, pause or resume` });
+        comm.send({ reply: request, error: `unknown request '${request}': use list, watch, unwatch, topics, stop, pause or resume` });
     }
   } catch (e) {
     comm.send({ reply: request, error: (e as Error).message });

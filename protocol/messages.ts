@@ -134,3 +134,64 @@ export interface ControlMessage {
 }
 
 export type ChartToKernel = HelloMessage | AckMessage | ViewMessage | ControlMessage;
+
+// The Streams panel <-> the kernel (STREAMS_COMM_TARGET): the panel asks, the kernel answers with the streams as
+// they are now; while watched it also sends them on its own about once a second.
+
+export type StreamsRequest =
+  | { request: 'list' }
+  | { request: 'watch'; intervalMs?: number }
+  | { request: 'unwatch' }
+  | { request: 'topics' }
+  | { request: 'stop' | 'pause' | 'resume'; name: string };
+
+export interface StreamRow {
+  name: string;
+  kind: 'consume' | 'window' | 'produce' | 'generate' | 'chart' | 'score';
+  topic: string;
+  state: string;
+  records: number;
+  recordsPerSecond: number;
+  lag: number;
+  deadLetters: number;
+  late: number;
+  errors: number;
+  lastError?: string;
+  memoryBytes: number;
+}
+
+export interface TopicRow {
+  topic: string;
+  partitions: number;
+  messages: number;
+  offsets: { partition: number; low: number; high: number }[];
+}
+
+export interface StreamsMessage {
+  /** The request answered, or absent for a watch tick / the first message. */
+  reply?: string;
+  event?: 'open' | 'tick';
+  streams: StreamRow[];
+  /** With reply 'topics': the cluster's topics ([] when the notebook has not connected yet). */
+  topics?: TopicRow[];
+  connected?: boolean;
+  /** Names stopped, paused or resumed. */
+  names?: string[];
+  error?: string;
+}
+
+// Tables (a DataFrame, the newest windows, a ticking show()): the raw values and which columns are instants, for the
+// extension's sortable grid; the same output carries HTML and text for every other frontend.
+
+export const TABLE_MIME = 'application/vnd.streamlab.table+json';
+
+export interface TableJson {
+  columns: string[];
+  rows: unknown[][];
+  /** Columns of epoch milliseconds, shown as ISO-8601. */
+  timeColumns: string[];
+  /** Rows there are in all (rows may hold only the newest). */
+  total: number;
+  caption?: string;
+  note?: string;
+}

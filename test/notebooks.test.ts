@@ -35,6 +35,8 @@ for (const file of files) {
     try {
       const cells = notebook.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
       for (const [i, code] of cells.entries()) {
+        // Waiting is caughtUp() / until(), never a hand-written polling loop.
+        assert.doesNotMatch(code, /\b(for|while)\s*\(.*\n?.*setTimeout/, `code cell ${i + 1} of ${file} waits with a polling loop`);
         const r = await kernel.execute(code, { timeoutMs: 120_000 });
         const errors = messagesOfType(r.iopub, 'error').map((m) => `${m.content.ename}: ${m.content.evalue}`);
         assert.equal(r.reply.content.status, 'ok', `code cell ${i + 1} of ${file}:\n${code}\n${errors.join('\n')}`);

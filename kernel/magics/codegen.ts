@@ -45,3 +45,12 @@ export function call(callee: string, args: (string | undefined)[]): string {
 export function statement(expression: string, bindTo?: string): string {
   return bindTo === undefined ? `${expression};` : `const ${bindTo} = ${expression};`;
 }
+
+/**
+ * A magic's statement followed, on the same line (so line numbers stay the user's), by `.show()` of what it made:
+ * a ticking table below the cell. Without a name the made thing is shown through a temporary expression.
+ */
+export function statementThenShow(expression: string, bindTo: string | undefined, show: boolean | undefined): string {
+  if (!show) return statement(expression, bindTo);
+  return bindTo === undefined ? `void (${expression}).show();` : `${statement(expression, bindTo)} void ${bindTo}.show();`;
+}

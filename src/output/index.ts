@@ -1,5 +1,5 @@
 /** Notebook output below everything else: the output interface, live displays, and how values read for a person. */
-export { MimeBundle, CommData, MIME_BUNDLE, OutputComm, NotebookOutput, attachNotebookOutput, notebookOutput } from './notebookOutput';
+export { MimeBundle, CommData, MIME_BUNDLE, SHOWN_ABOVE, isShownAbove, OutputComm, NotebookOutput, attachNotebookOutput, notebookOutput } from './notebookOutput';
 export { LiveDisplay } from './liveDisplay';
 export { StatusLine, StatusParts, StatusState, statusText, statusBundle } from './statusLine';
 export { Progress, ProgressState, progressText } from './progress';

@@ -4,7 +4,7 @@
  * progress bars are each one of these with their own render function.
  */
 import { randomUUID } from 'node:crypto';
-import { MimeBundle, NotebookOutput, notebookOutput } from './notebookOutput';
+import { MIME_BUNDLE, MimeBundle, NotebookOutput, SHOWN_ABOVE, notebookOutput } from './notebookOutput';
 
 export class LiveDisplay {
   private output: NotebookOutput | undefined;
@@ -20,6 +20,15 @@ export class LiveDisplay {
 
   get shown(): boolean {
     return this.id !== undefined;
+  }
+
+  get [SHOWN_ABOVE](): boolean {
+    return this.shown;
+  }
+
+  /** As a value outside a notebook (nothing to show it in): one line, not its internals. */
+  [MIME_BUNDLE](): MimeBundle {
+    return { 'text/plain': this.shown ? `(shown above, refreshed every ${this.everyMs} ms${this.endedValue ? '; ended' : ''})` : '(a live display: nothing to show it in outside a notebook)' };
   }
 
   get ended(): boolean {

@@ -12,6 +12,16 @@ export type CommData = Record<string, unknown>;
 /** Objects may offer their own rich display under this symbol (or a `toMimeBundle()` method). */
 export const MIME_BUNDLE = Symbol.for('streamlab.mimeBundle');
 
+/**
+ * Set (true) on a value that has already shown itself below the cell (a live display, a ticking table): the kernel
+ * then gives the cell no result of its own, so `w.show()` as a cell's last line shows the table once, not twice.
+ */
+export const SHOWN_ABOVE = Symbol.for('streamlab.shownAbove');
+
+export function isShownAbove(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && (value as { [SHOWN_ABOVE]?: unknown })[SHOWN_ABOVE] === true;
+}
+
 /** A channel to one frontend object (a chart's renderer, the Streams panel). */
 export interface OutputComm {
   readonly id: string;

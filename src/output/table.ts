@@ -6,8 +6,9 @@
 import { MimeBundle } from './notebookOutput';
 import { escapeHtml } from './html';
 import { formatNumber, formatTime, isTimeColumn } from './format';
+import { TABLE_MIME, TableJson } from '../../protocol/messages';
 
-export const TABLE_MIME = 'application/vnd.streamlab.table+json';
+export { TABLE_MIME, TableJson };
 
 /** Set on a DataFrame (or array) that may come out empty: the sentence that says why, shown instead of nothing. */
 export const EMPTY_REASON = Symbol.for('streamlab.emptyReason');
@@ -29,15 +30,6 @@ export interface TableData {
   note?: string;
   /** Where the rows are cut: a row index after which "…" is shown (head and tail views). */
   gapAfter?: number;
-}
-
-export interface TableJson {
-  columns: string[];
-  rows: unknown[][];
-  timeColumns: string[];
-  total: number;
-  caption?: string;
-  note?: string;
 }
 
 /** How a cell reads: a time column as ISO-8601, numbers rounded, null/undefined/NaN empty, objects as JSON. */

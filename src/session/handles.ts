@@ -83,12 +83,14 @@ export function windowHandle(p: WindowHandleParts): StreamHandle {
   const m0 = p.stream.metrics();
   const keyed = p.stream.keyBy.length ? ` by ${p.stream.keyBy.join(', ')}` : '';
   const reads = p.ownFeed ? `topic '${p.feed.topic}' ${describeStart(p.from)}` : `stream '${p.feedName}' (its next records)`;
+  // A window on another stream has no consumer of its own whose state says it stopped: it is told.
+  let stopped = false;
   const status = (): StreamStatus => {
     const m = p.stream.metrics();
     const f = sourceStatus(p.feed);
     return {
       topic: f.topic,
-      state: m.lastError && m.subscriberErrors === 0 ? 'failed' : p.ownFeed ? f.state : 'running',
+      state: stopped ? 'stopped' : m.lastError && m.subscriberErrors === 0 ? 'failed' : p.ownFeed ? f.state : 'running',
       records: m.received,
       recordsPerSecond: Math.round(rate.perSecond()),
       lag: p.ownFeed ? f.lag : 0,
@@ -119,7 +121,10 @@ export function windowHandle(p: WindowHandleParts): StreamHandle {
       if (m.closedWindows === 0) out.push(p.stream.whyEmpty());
       return out;
     },
-    stop: p.stop,
+    stop: async () => {
+      stopped = true;
+      await p.stop();
+    },
     ...(p.ownFeed ? { pause: () => p.feed.pause(), resume: () => p.feed.resume() } : {}),
   };
 }

@@ -6,7 +6,7 @@
 import { StreamlabError } from '../errors';
 import { EmbeddedBroker } from '../broker/embeddedBroker';
 import { ConnectionOptions, ConnectionSettings, describeConnection, resolveConnection } from '../kafka/connection';
-import { TopicAdmin } from '../kafka/topicAdmin';
+import { TopicAdmin, TopicSummary } from '../kafka/topicAdmin';
 import { TopicSource, TopicSourceOptions } from '../kafka/topicSource';
 import { StreamRecord, JsonValue } from '../record';
 import { TopicSink, TopicSinkOptions, SinkMetrics, FrameLike } from '../kafka/topicSink';
@@ -137,6 +137,19 @@ export class Session {
         rows.offsets.push(s.offsets.map((o) => `${o.partition}:${o.low}-${o.high}`).join(' '));
       }
       return frameFromColumns(rows);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Every topic with its partitions, messages held and offsets (what the Streams panel lists); [] before connect(). */
+  async topicSummaries(): Promise<TopicSummary[]> {
+    if (!this.connected) return [];
+    const admin = new TopicAdmin(await this.settings());
+    try {
+      const out: TopicSummary[] = [];
+      for (const topic of await admin.listTopics()) out.push(await admin.summary(topic));
+      return out;
     } finally {
       await admin.disconnect();
     }

@@ -269,7 +269,7 @@ test("a record older than the topic's time retention is refused with one line, n
     await assert.rejects(sink.write({ n: 2, time: '2014-03-07T00:00:00Z' }), (e: Error) => {
       assert.equal(
         e.message,
-        "producing to 'retained': a record's timestamp 2014-03-07T00:00:00.000Z is older than the topic's retention (1 day), so Kafka would delete it within minutes: create the topic with retention.ms=-1 (createTopic: { retentionMs: -1 }, `streamlab produce csv` does) or write current timestamps",
+        "producing to 'retained': row 0: timestamp 2014-03-07T00:00:00.000Z is older than the topic's retention (1 day), so Kafka would delete it within minutes: create the topic with retention.ms=-1 (createTopic: { retentionMs: -1 }; `streamlab produce csv` does) or write current timestamps: nothing of this call was sent; fix the row(s), or pass onInvalid: 'dead-letter' to send the others",
       );
       return true;
     });

@@ -1,6 +1,6 @@
 /** %consume: start a background stream on a topic, optionally bound to a variable. */
 import { START_POSITION_FORMS, StartFrom, parseStartText } from '../../../src';
-import { LIBRARY, SESSION, lit, litIf, object, statement } from '../codegen';
+import { LIBRARY, SESSION, lit, litIf, object, statementThenShow } from '../codegen';
 import { ValueType, defineMagic, flag, option } from '../spec';
 import { ValueError, identifier, integer, text, topic } from '../values';
 import { checkDecoding, decodingFields, decodingOptions, valueTypeOf } from './decoding';
@@ -39,6 +39,7 @@ export const consume = defineMagic({
     group: option(text('ID'), 'join this consumer group instead of a private one'),
     commit: flag('commit consumed offsets to the group (needs --group)'),
     recent: option(integer('N', 1), 'how many recent records the stream keeps for latest(n) (default 1000)'),
+    show: flag('show the newest records as a table below the cell, refreshed about once a second (same as .show())'),
   },
   examples: [
     '%consume sensors --as readings --from earliest',
@@ -61,6 +62,6 @@ export const consume = defineMagic({
     })!;
     // string and number decoders need the type argument: TypeScript cannot infer it from the decoder's name.
     const type = valueTypeOf(o.decoder);
-    return statement(`await ${SESSION}.consume${type ? `<${type}>` : ''}(${settings})`, o.as);
+    return statementThenShow(`await ${SESSION}.consume${type ? `<${type}>` : ''}(${settings})`, o.as, o.show);
   },
 });

@@ -1,7 +1,7 @@
 /** %window: aggregate a running stream in event-time windows, bound to a variable. */
 import { StreamlabError, parseDuration, parseAggregates } from '../../../src';
-import { LIBRARY, SESSION, lit, litIf, object, statement } from '../codegen';
-import { ValueType, defineMagic, option } from '../spec';
+import { LIBRARY, SESSION, lit, litIf, object, statementThenShow } from '../codegen';
+import { ValueType, defineMagic, flag, option } from '../spec';
 import { ValueError, choice, commaList, identifier, integer, text } from '../values';
 import { checkDecoding, decodingFields, decodingOptions } from './decoding';
 import { startCode, startPosition } from './consume';
@@ -77,6 +77,7 @@ export const window = defineMagic({
     grace: option(duration('grace'), 'how late records may arrive and still count (default 0)'),
     emit: option(choice(['final', 'update'] as const), 'final: each window once, when it closes (default); update: every change, throttled'),
     retain: option(integer('N', 1), 'closed windows kept for .closed() (default 10000)'),
+    show: flag('show the newest closed windows as a table below the cell, refreshed about once a second (same as .show())'),
     'max-keys': option(integer('N', 1), 'most keys held at once; records of new keys beyond are set aside and counted (default 100000)'),
     'future-limit': option(futureLimit, 'how far ahead of the clock and the stream an event time may be; later records are set aside (default 1d; off: no bound)'),
     from: option(startPosition, 'for a TOPIC: where its consumer starts (default latest)'),
@@ -115,6 +116,6 @@ export const window = defineMagic({
       futureLimit: o['future-limit'] === undefined ? undefined : o['future-limit'] === 'off' ? 'false' : lit(o['future-limit']),
       consume: object({ from: o.from === undefined ? undefined : startCode(o.from), ...decodingFields(o) }),
     })!;
-    return statement(`await ${SESSION}.window(${lit(stream!)}, ${settings})`, o.as);
+    return statementThenShow(`await ${SESSION}.window(${lit(stream!)}, ${settings})`, o.as, o.show);
   },
 });
