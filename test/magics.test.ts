@@ -31,7 +31,7 @@ const USAGE = {
     '%connect [BROKERS] [--client-id ID] [--ssl] [--ssl-ca FILE] [--sasl-mechanism plain|scram-sha-256|scram-sha-512] [--sasl-username USER] [--sasl-password-env VAR] [--config FILE]',
   peek: '%peek TOPIC [-n N] [--decoder json|string|number|csv] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--as NAME]',
   consume:
-    '%consume TOPIC [--as NAME] [--from POSITION] [--decoder json|string|number|csv] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--group ID] [--commit] [--recent N]',
+    '%consume TOPIC [--as NAME] [--from POSITION] [--decoder json|string|number|csv] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--group ID] [--commit] [--recent N] [--show]',
   produce: '%produce TOPIC --from EXPR [--key FIELD] [--time-field FIELD] [--create] [--partitions N]',
   produceCell:
     '%%produce TOPIC [--key FIELD] [--time-field FIELD] [--create] [--partitions N] + body: a TypeScript expression giving rows, a DataFrame or a running stream',
