@@ -5,6 +5,7 @@ import { StreamlabError, didYouMean } from '../src';
 export interface OptionSpec {
   type: 'string' | 'boolean';
   multiple?: boolean;
+  short?: string;
 }
 export type Options = Record<string, OptionSpec>;
 export interface Parsed<T extends Options> {

@@ -38,7 +38,7 @@ export class TypeScriptRunner {
     // The converter as tslab's executor sees it, keeping each cell's emitted JavaScript for error positions.
     const node: Converter = Object.create(converter) as Converter;
     node.convert = (prevDecl, src) => {
-      const out = converter.convert(prevDecl, src);
+      const out = converter.convert(prevDecl, expandShorthandProperties(src));
       ran.js = out.output;
       // tslab's executor wraps the output as `(async function(exports, require) { ` + output (or without async).
       ran.prefix = (out.hasToplevelAwait ? '(async function(exports, require) { ' : '(function(exports, require) { ').length;
@@ -154,4 +154,23 @@ function userFrames(stack: string | undefined): string[] {
     .split('\n')
     .filter((l) => /^\s+at /.test(l))
     .filter((l) => /evalmachine|<anonymous>/.test(l) && !/node:internal|tslab|streamlab\/dist\/kernel/.test(l));
+}
+
+/**
+ * `{ count }` as `{ count: count }`. tslab 1.0.22 leaves a shorthand property naming an earlier cell's variable
+ * unrewritten, so `{ count }` fails with "count is not defined" where `{ n: count }` works; the expanded form means
+ * the same in every position a shorthand may stand (object literals and destructuring assignments).
+ */
+export function expandShorthandProperties(src: string): string {
+  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return src;
+  const file = ts.createSourceFile('cell.ts', src, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const at: { pos: number; name: string }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isShorthandPropertyAssignment(node)) at.push({ pos: node.name.getEnd(), name: node.name.text });
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  let out = src;
+  for (const { pos, name } of at.sort((a, b) => b.pos - a.pos)) out = `${out.slice(0, pos)}: ${name}${out.slice(pos)}`;
+  return out;
 }

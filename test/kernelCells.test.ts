@@ -222,3 +222,9 @@ test('%streams counts match each stream\'s own metrics, one row per name', async
   ok(await kernel.execute('%stop countedWindows'));
   ok(await kernel.execute('%stop counted'));
 });
+
+test('a shorthand property names an earlier cell\'s variable (tslab alone says "not defined")', async () => {
+  ok(await kernel.execute('const shorthandCount = 7;\nlet shorthandName = "a";'));
+  assert.equal(resultData(ok(await kernel.execute('const made = { shorthandCount, shorthandName };\nJSON.stringify(made)')))['text/plain'], `'{"shorthandCount":7,"shorthandName":"a"}'`);
+  assert.equal(resultData(ok(await kernel.execute('({ shorthandName } = { shorthandName: "b" });\nshorthandName')))['text/plain'], "'b'");
+});

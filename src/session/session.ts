@@ -382,10 +382,15 @@ export class Session {
     if (target instanceof WindowedStream) {
       const keyed = target.keyBy.length > 0 ? { by: chartOptions.by ?? [...target.keyBy] } : {};
       chart = new LiveChart({ x: 'windowStart', ...keyed, ...chartOptions, source: `window '${label}'` });
+      // It starts with the windows already closed (as a table would show them), then follows the new ones.
+      chart.push(target.closedRows());
       // Final results only: an update of an open window would draw a second point at the same window start.
       detach = target.subscribe((results) => chart.push(results.filter((r) => r.final).map(windowRow)));
     } else if (target instanceof TopicSource) {
       chart = new LiveChart({ ...chartOptions, source: `stream '${label}'` });
+      // It starts with the records the stream holds (its recent buffer), then follows: a chart of a stream that
+      // has caught up is not empty. Same tick, so no record falls between the two.
+      void chart.push(target.latest(Number.MAX_SAFE_INTEGER));
       detach = target.subscribe((records) => void chart.push(records));
     } else if (target !== undefined) {
       throw new StreamlabError(`'${label}' is a ${this.registry.get(label)?.kind ?? 'kind of'} stream, which cannot be plotted`, 'plot a consume stream, a window or a topic');
