@@ -69,6 +69,8 @@ function startProducer(sink: TopicSink) {
   let next = 0;
   let acked = 0;
   let failures = 0;
+  /** Ids of records whose flush failed and was resent: the only ones that may be in the log twice. */
+  const resent = new Set<number>();
   let running = true;
   const done = (async () => {
     while (running) {
@@ -86,6 +88,7 @@ function startProducer(sink: TopicSink) {
           break;
         } catch {
           failures++;
+          for (let k = 0; k < batch.length; k++) resent.add(next - batch.length + k);
           await sleep(200);
         }
       }
@@ -100,6 +103,7 @@ function startProducer(sink: TopicSink) {
     get failures() {
       return failures;
     },
+    resent,
     async stop() {
       running = false;
       await done;
@@ -107,7 +111,7 @@ function startProducer(sink: TopicSink) {
   };
 }
 
-test('kill -9 a leader, then the controller; restart a broker; SIGSTOP one: nothing lost, nothing twice, windows exact, the notebook told', async () => {
+test('kill -9 a leader, then the controller; restart a broker; SIGSTOP one: nothing lost, twice only what was resent, windows exact, the notebook told', async () => {
   const session = new Session();
   const notices: string[] = [];
   session.onProblem((m) => {
@@ -214,7 +218,13 @@ test('kill -9 a leader, then the controller; restart a broker; SIGSTOP one: noth
     const stored: StreamRecord<JsonValue>[] = [];
     for await (const r of reader) stored.push(r);
     const ids = (rs: StreamRecord<JsonValue>[]) => rs.map((r) => r.value.i as number).sort((a, b) => a - b);
-    assert.deepEqual(ids(stored), Array.from({ length: acked }, (_, i) => i), `every acknowledged record once in the log (${producer.failures} failed sends were retried)`);
+    // At least once: a send whose acknowledgement was lost with a broker is resent with new sequence numbers, which
+    // the idempotent producer cannot match to the first (exactly once needs transactions). So every acknowledged
+    // record is in the log, and a record is there twice only if its batch was resent.
+    const seen = ids(stored);
+    assert.deepEqual([...new Set(seen)], Array.from({ length: acked }, (_, i) => i), `every acknowledged record in the log (${producer.failures} failed sends were resent)`);
+    const twice = seen.filter((id, k) => k > 0 && seen[k - 1] === id);
+    assert.deepEqual(twice.filter((id) => !producer.resent.has(id)), [], `records twice in the log that were never resent (${twice.length} duplicates in all)`);
 
     // The stream delivered exactly the log: each partition/offset once, in order, no gap.
     const at = (rs: StreamRecord<JsonValue>[]) => rs.map((r) => `${r.partition}@${r.offset}=${r.value.i as number}`).sort();
