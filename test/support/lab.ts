@@ -38,7 +38,8 @@ export interface Lab {
   notebooks: string;
   stateDir: string;
   log: () => string;
-  stop(): Promise<void>;
+  /** Ctrl-C, as a user stops it; resolves with what was still running after that (then killed), [] when clean. */
+  stop(): Promise<number[]>;
 }
 
 /** `streamlab lab` on a free port, serving `notebooks`, with its own state directory (broker record, Jupyter dirs). */
@@ -82,7 +83,7 @@ export async function startLab(options: { notebooks: string; rate?: number; seed
   };
 }
 
-async function stopLab(child: ChildProcess, marker: string, stateDir: string): Promise<void> {
+async function stopLab(child: ChildProcess, marker: string, stateDir: string): Promise<number[]> {
   if (child.exitCode === null && child.pid !== undefined) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     process.kill(child.pid, 'SIGINT');
@@ -96,7 +97,8 @@ async function stopLab(child: ChildProcess, marker: string, stateDir: string): P
     }
   }
   // Kernels run in sessions of their own; anything left with our marker goes.
-  for (const pid of processesWithMarker(marker)) {
+  const leftover = processesWithMarker(marker);
+  for (const pid of leftover) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -104,6 +106,7 @@ async function stopLab(child: ChildProcess, marker: string, stateDir: string): P
     }
   }
   fs.rmSync(stateDir, { recursive: true, force: true });
+  return leftover;
 }
 
 /** Resident memory of a lab's processes together, bytes. */
