@@ -228,3 +228,25 @@ test('a shorthand property names an earlier cell\'s variable (tslab alone says "
   assert.equal(resultData(ok(await kernel.execute('const made = { shorthandCount, shorthandName };\nJSON.stringify(made)')))['text/plain'], `'{"shorthandCount":7,"shorthandName":"a"}'`);
   assert.equal(resultData(ok(await kernel.execute('({ shorthandName } = { shorthandName: "b" });\nshorthandName')))['text/plain'], "'b'");
 });
+
+test('a window\'s ticking table ends when the window is stopped', async () => {
+  const topic = uniqueTopic('winshow');
+  await broker.createTopic(topic, 1);
+  const displays = watchDisplays(kernel);
+  try {
+    ok(await kernel.execute(`%window ${topic} --time-field time --tumbling 1s --agg count --as shownWindows --show`));
+    const table = await waitFor('the window table', () => {
+      for (const [id, list] of displays.byId) if (list[0]!.data[TABLE_MIME] && /tumbling 1s/.test(String(list[0]!.data['text/plain']))) return { id, list };
+      return undefined;
+    });
+    await produceRaw(connection, topic, readings(30, 0).map((r) => ({ ...r, timestamp: Date.now() })));
+    ok(await kernel.execute('%stop shownWindows'));
+    await waitFor('the last refresh, saying stopped', () => /· stopped$/m.test(String(table.list[table.list.length - 1]!.data['text/plain']).split('\n')[0]!));
+    const count = table.list.length;
+    await produceRaw(connection, topic, readings(30, 30));
+    await sleep(2500);
+    assert.equal(table.list.length, count, 'no refresh after the stop');
+  } finally {
+    displays.stop();
+  }
+});

@@ -345,6 +345,7 @@ export class Session {
       stop: async () => {
         detach();
         clearInterval(clock);
+        stream.endDisplays();
         await own?.stop();
       },
     });

@@ -156,6 +156,7 @@ export function windowed(options: WindowedOptions): WindowedStream {
 }
 
 export class WindowedStream {
+  private readonly shownDisplays = new Map<LiveDisplay, () => void>();
   readonly window: WindowSpec;
   readonly keyBy: readonly string[];
   private readonly feeds = new Set<BatchSourceLike>();
@@ -387,13 +388,14 @@ export class WindowedStream {
    */
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
     const rows = options.rows ?? 20;
-    const display = new LiveDisplay(() => {
+    let stopped = false;
+    const display: LiveDisplay = new LiveDisplay(() => {
       const closed = this.retained.rows();
       const newest = closed.slice(-rows).reverse();
       const m = this.metrics();
       const watermark = Number.isFinite(m.watermark) ? `watermark ${formatTime(m.watermark)}` : 'no watermark yet';
       return tableBundle({
-        caption: `${m.window}: the newest ${formatCount(newest.length)} of ${formatCount(m.closedWindows)} closed windows · ${formatCount(m.openWindows)} open · ${watermark}`,
+        caption: `${m.window}: the newest ${formatCount(newest.length)} of ${formatCount(m.closedWindows)} closed windows · ${formatCount(m.openWindows)} open · ${watermark}${stopped ? ' · stopped' : ''}`,
         columns: [...this.columns],
         rows: newest.map((r) => this.columns.map((c) => r[c])),
         total: newest.length,
@@ -401,7 +403,17 @@ export class WindowedStream {
       });
     }, options.everyMs ?? 1000);
     display.show();
+    this.shownDisplays.set(display, () => (stopped = true));
     return display;
+  }
+
+  /** Ends every show() table after a last refresh: the engine has no consumer of its own to end with, so its owner (the session, on stop) says when. */
+  endDisplays(): void {
+    for (const [d, markStopped] of this.shownDisplays) {
+      markStopped();
+      d.end();
+    }
+    this.shownDisplays.clear();
   }
 
   /** Why no window has closed (or no record counted) yet, and what to do; '' when windows have closed. */
