@@ -1,0 +1,2 @@
+/** Models: anomaly detection and its benchmark (NAB). */
+export * from './nab';
