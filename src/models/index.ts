@@ -1,2 +1,3 @@
-/** Models: anomaly detection and its benchmark (NAB). */
+/** Models: online anomaly detectors and their benchmark (NAB). */
 export * from './nab';
+export * from './detectors';

@@ -2,3 +2,4 @@
 export * from './sweep';
 export * from './nabFiles';
 export * from './nabScore';
+export * from './nabDetect';

@@ -125,3 +125,16 @@ export function findResults(dir: string, windows: NabWindows): ResultsFile[] {
   if (out.length === 0) throw new StreamlabError(`no results files under ${dir}`, 'expected <category>/<detector>_<file>.csv (NAB results layout)');
   return out;
 }
+
+/**
+ * NAB's data next to the repository: `shared/data/nab` in the nearest directory above `from` that has one (the main
+ * checkout's `../shared`, a worktree's `../../shared`), or $STREAMLAB_NAB_DIR.
+ */
+export function defaultNabDir(from: string): string {
+  if (process.env.STREAMLAB_NAB_DIR) return process.env.STREAMLAB_NAB_DIR;
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'data', 'nab');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.join(path.resolve(from), '..', 'shared', 'data', 'nab');
+  }
+}
