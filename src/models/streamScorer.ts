@@ -1,0 +1,147 @@
+/**
+ * Live scoring: a trained model applied to each batch a stream delivers (records of a consumer, or the windows of
+ * a windowed stream), as one tensor per batch so it keeps up. Each row gains `score` and `isAnomaly`; flagged rows
+ * go to a topic (when given), to a chart's marker trace (when given) and to a bounded buffer read as a DataFrame.
+ * Lags and windows reach back across batches: the scorer keeps the last rows it needs.
+ */
+import { StreamlabError } from '../errors';
+import { frameFromColumns, type DataFrame } from '../frames';
+import type { TopicSink } from '../kafka';
+import type { LiveChart } from '../plot';
+import { RingBuffer } from '../util/ringBuffer';
+import { buildFeatures, featureReach } from './features';
+import { scoreFeatures, type TrainedModel } from './trainedModel';
+
+export interface StreamScorerOptions {
+  model: TrainedModel;
+  /** Where flagged rows are written (e.g. the seed's anomaly-stream). */
+  sink?: TopicSink;
+  /** A chart whose marker trace gets the flagged rows. */
+  chart?: LiveChart;
+  /** Flagged rows kept for flagged(). Default 1000. */
+  keep?: number;
+  /** A fixed threshold instead of the model's. */
+  threshold?: number;
+}
+
+export interface ScorerMetrics {
+  records: number;
+  scored: number;
+  flagged: number;
+  /** Rows the NaN rule left out (missing or non-numeric features). */
+  dropped: number;
+  batches: number;
+  /** Time spent scoring, ms. */
+  busyMs: number;
+  errors: number;
+  lastError?: string;
+}
+
+type Row = Record<string, unknown>;
+
+/** A batch item as a row: a record's value (with its time), a window's key and values, or a plain object. */
+export function rowOf(item: unknown): Row {
+  if (typeof item !== 'object' || item === null) return { value: item };
+  const o = item as Row;
+  if ('windowStart' in o && 'values' in o && typeof o.values === 'object') return { ...(o.key as Row), windowStart: o.windowStart, windowEnd: o.windowEnd, time: o.windowEnd, ...(o.values as Row) };
+  if ('offset' in o && 'partition' in o && 'value' in o) {
+    const v = o.value;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? { time: o.time, ...(v as Row) } : { time: o.time, value: v };
+  }
+  return o;
+}
+
+export class StreamScorer {
+  private readonly tail: Row[] = [];
+  private readonly reach: number;
+  private readonly horizon: number;
+  /** Absolute index (rows since the scorer started) of the first row in `tail`, and of the next row not yet decided. */
+  private tailStart = 0;
+  private nextRow = 0;
+  private readonly kept: RingBuffer<Row>;
+  private readonly m: ScorerMetrics = { records: 0, scored: 0, flagged: 0, dropped: 0, batches: 0, busyMs: 0, errors: 0 };
+  private detach: (() => void) | undefined;
+  private pending: Promise<void> = Promise.resolve();
+  stopped = false;
+
+  constructor(readonly options: StreamScorerOptions) {
+    this.reach = featureReach(options.model.spec);
+    this.horizon = options.model.spec.target ? options.model.spec.horizon ?? 1 : 0;
+    this.kept = new RingBuffer<Row>(options.keep ?? 1000);
+  }
+
+  get threshold(): number {
+    return this.options.threshold ?? this.options.model.threshold;
+  }
+
+  /** Scores every batch `source` delivers from now on. */
+  attach(source: { subscribe(fn: (batch: any[]) => void | Promise<void>): () => void }): this {
+    if (this.detach) throw new StreamlabError('this scorer is already attached to a stream', 'create another scorer for another stream');
+    this.detach = source.subscribe((batch) => {
+      this.pending = this.pending.then(() => this.scoreBatch(batch.map(rowOf)).then(() => undefined)).catch((e: unknown) => {
+        this.m.errors++;
+        this.m.lastError = (e as Error).message;
+      });
+      return this.pending;
+    });
+    return this;
+  }
+
+  /**
+   * Scores rows (in time order) and returns those decided now with score and isAnomaly. A forecaster's row waits
+   * for its target (`horizon` rows later); rows the NaN rule drops, or that come before the stream's first full
+   * lag or window, are counted in `dropped`.
+   */
+  async scoreBatch(rows: Row[]): Promise<Row[]> {
+    const started = Date.now();
+    this.m.records += rows.length;
+    this.m.batches++;
+    const all = [...this.tail, ...rows];
+    const f = buildFeatures(all, this.options.model.spec);
+    const decidedUpTo = this.tailStart + all.length - this.horizon; // rows before this absolute index are decided now
+    const fresh = f.source.map((s, i) => ({ s, i })).filter(({ s }) => this.tailStart + s >= this.nextRow);
+    const scores = scoreFeatures(this.options.model, fresh.map(({ i }) => f.x[i]!), f.y ? fresh.map(({ i }) => f.y![i]!) : undefined);
+    const out: Row[] = fresh.map(({ s }, k) => ({ ...all[s]!, score: scores[k]!, isAnomaly: scores[k]! >= this.threshold }));
+    this.m.dropped += Math.max(0, decidedUpTo - this.nextRow) - out.length;
+    this.nextRow = Math.max(this.nextRow, decidedUpTo);
+    const keep = Math.min(all.length, this.reach + this.horizon);
+    this.tailStart += all.length - keep;
+    this.tail.splice(0, this.tail.length, ...all.slice(all.length - keep));
+    const flagged = out.filter((r) => r.isAnomaly);
+    this.m.scored += out.length;
+    this.m.flagged += flagged.length;
+    for (const r of flagged) this.kept.push(r);
+    if (flagged.length > 0) {
+      this.options.chart?.mark(flagged, 'anomaly');
+      if (this.options.sink) {
+        await this.options.sink.write(flagged);
+        await this.options.sink.flush();
+      }
+    }
+    this.m.busyMs += Date.now() - started;
+    return out;
+  }
+
+  /** The flagged rows kept (the newest `keep`), as a DataFrame. */
+  flagged(): DataFrame {
+    const rows = this.kept.toArray();
+    const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    return frameFromColumns(Object.fromEntries(names.map((n) => [n, rows.map((r) => r[n] ?? null)])));
+  }
+
+  metrics(): ScorerMetrics {
+    return { ...this.m };
+  }
+
+  /** Waits for the batches already delivered to be scored. */
+  async idle(): Promise<void> {
+    await this.pending;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.detach?.();
+    this.detach = undefined;
+    await this.pending;
+  }
+}
