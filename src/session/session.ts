@@ -18,8 +18,9 @@ import { windowed, WindowedOptions, WindowedStream } from '../window/windowedStr
 import { StreamHandle, StreamKind, StreamRegistry, StreamStatus } from './streamRegistry';
 import { Forward, chartStatus, consumeHandle, forwardHandle, scoreHandle, windowHandle } from './handles';
 import { loadHistory, type History, type HistoryOptions } from '../models/history';
-import { trainModel, type TrainModelOptions, type TrainResult, type TrainedModel } from '../models/trainedModel';
-import { loadModel } from '../models/persist';
+import { describeDropped, trainModel, type TrainModelOptions, type TrainResult, type TrainedModel } from '../models/trainedModel';
+import { loadModel, saveModel } from '../models/persist';
+import { summaryRows } from '../models/train';
 import { StreamScorer } from '../models/streamScorer';
 import { isDataFrame } from '../frames/danfo';
 import { StatusLine } from '../output/statusLine';
@@ -464,10 +465,20 @@ export class Session {
    * Trains a model (autoencoder, forecaster, classifier, or your own tf.LayersModel) on a topic's history, or on
    * rows or a DataFrame you give, with live loss curves in the notebook; returns the model, a summary and the backend.
    */
-  async train(data: string | readonly Record<string, unknown>[] | DataFrame, options: TrainModelOptions & { history?: Omit<HistoryOptions, 'topic' | 'connection'> }): Promise<TrainResult> {
-    const { history, ...trainOptions } = options;
+  async train(data: string | readonly Record<string, unknown>[] | DataFrame, options: TrainModelOptions & { history?: Omit<HistoryOptions, 'topic' | 'connection'>; save?: string }): Promise<TrainResult> {
+    const { history, save, ...trainOptions } = options;
     const rows = typeof data === 'string' ? (await this.history(data, history)).rows : isDataFrame(data) ? frameRows(data) : data;
-    return trainModel(rows, trainOptions);
+    const result = await trainModel(rows, trainOptions);
+    if (save !== undefined) await saveModel(save, result.model);
+    // Shown as a cell's value: the summary table, the backend and why, the NaN rule's counts.
+    const lines = [
+      ...summaryRows(result.summary).map(([k, v]) => `${k.padEnd(16)} ${v}`),
+      `${'backend choice'.padEnd(16)} ${result.backend.name} (${result.backend.note})`,
+      `${'features'.padEnd(16)} ${result.features.names.join(', ')}; ${describeDropped({ dropped: result.features })}`,
+      `${'threshold'.padEnd(16)} ${result.model.threshold.toPrecision(4)}${save !== undefined ? `; saved to ${save}` : ''}`,
+    ];
+    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': lines.join('\n') }), enumerable: false });
+    return result;
   }
 
   /**
