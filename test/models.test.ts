@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
 import { StreamScorer, StandardScaler, buildFeatures, loadModel, saveModel, scoreFeatures, summaryRows, trainModel, useBackend } from '../src/models';
 
 const SPEC = { columns: ['value'], lags: 3, deltas: true };
@@ -39,6 +40,19 @@ test('training lowers the loss, keeps the best weights, and the same seed gives 
   assert.deepEqual(scoreFeatures(b.model, x), scoreFeatures(a.model, x), 'same seed, same data: same scores');
   const f = await trainModel(rows, { kind: 'forecaster', spec: { columns: ['value'], lags: 8, target: 'value' }, epochs: 10, seed: 3 });
   assert.ok(f.summary.loss < 0.2, `forecaster loss ${f.summary.loss} (standardised target)`);
+});
+
+test('scoring uses a JavaScript forward pass for dense stacks that agrees with tfjs predict, and follows new weights', async () => {
+  const rows = sensorRows(1000, 6);
+  const { model } = await trainModel(rows, { kind: 'autoencoder', spec: SPEC, epochs: 2, seed: 2 });
+  const x = buildFeatures(rows, SPEC).x;
+  const scaled = model.scaler.transform(x);
+  const viaTf = (model.model.predict(tf.tensor2d(scaled)) as tf.Tensor).arraySync() as number[][];
+  const tfScores = viaTf.map((p, i) => p.reduce((a, v, j) => a + (v - scaled[i]![j]!) ** 2, 0) / p.length);
+  const ours = scoreFeatures(model, x);
+  ours.forEach((s, i) => assert.ok(Math.abs(s - tfScores[i]!) < 1e-4 * Math.max(1, tfScores[i]!), `row ${i}: ${s} vs ${tfScores[i]}`));
+  model.model.setWeights(model.model.getWeights().map((w) => tf.zerosLike(w)));
+  assert.ok(scoreFeatures(model, x.slice(0, 5)).every((s, i) => Math.abs(s - scaled[i]!.reduce((a, v) => a + v * v, 0) / scaled[i]!.length) < 1e-5), 'zeroed weights predict 0');
 });
 
 test('a saved model loaded in a fresh process predicts exactly the same', async () => {

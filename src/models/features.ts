@@ -49,7 +49,8 @@ export function featureNames(spec: FeatureSpec): string[] {
 /** Rows (in time order) to feature rows, with the NaN rule above. Throws one line for a column the rows lack. */
 export function buildFeatures(rows: readonly Record<string, unknown>[], spec: FeatureSpec): FeatureRows {
   checkSpec(spec);
-  const present = new Set(rows.flatMap((r) => Object.keys(r)).slice(0, 10_000));
+  // Columns are looked for in the first rows only: a stream's batch must not pay for a scan of every row's keys.
+  const present = new Set(rows.slice(0, 100).flatMap((r) => Object.keys(r)));
   for (const c of [...spec.columns, ...(spec.target ? [spec.target] : [])]) {
     if (rows.length > 0 && !present.has(c)) {
       const guess = didYouMean(c, present);

@@ -1,6 +1,6 @@
 /**
  * Live scoring: a trained model applied to each batch a stream delivers (records of a consumer, or the windows of
- * a windowed stream), as one tensor per batch so it keeps up. Each row gains `score` and `isAnomaly`; flagged rows
+ * a windowed stream), in one pass per batch so it keeps up. Each row gains `score` and `isAnomaly`; flagged rows
  * go to a topic (when given), to a chart's marker trace (when given) and to a bounded buffer read as a DataFrame.
  * Lags and windows reach back across batches: the scorer keeps the last rows it needs.
  */
@@ -99,9 +99,20 @@ export class StreamScorer {
     const all = [...this.tail, ...rows];
     const f = buildFeatures(all, this.options.model.spec);
     const decidedUpTo = this.tailStart + all.length - this.horizon; // rows before this absolute index are decided now
-    const fresh = f.source.map((s, i) => ({ s, i })).filter(({ s }) => this.tailStart + s >= this.nextRow);
-    const scores = scoreFeatures(this.options.model, fresh.map(({ i }) => f.x[i]!), f.y ? fresh.map(({ i }) => f.y![i]!) : undefined);
-    const out: Row[] = fresh.map(({ s }, k) => ({ ...all[s]!, score: scores[k]!, isAnomaly: scores[k]! >= this.threshold }));
+    // Feature rows of rows not decided before (the tail's rows were scored with the batch before).
+    let first = 0;
+    while (first < f.source.length && this.tailStart + f.source[first]! < this.nextRow) first++;
+    const x = first === 0 ? f.x : f.x.slice(first);
+    const scores = scoreFeatures(this.options.model, x, f.y ? f.y.slice(first) : undefined);
+    const threshold = this.threshold;
+    const out: Row[] = new Array(scores.length);
+    for (let k = 0; k < scores.length; k++) {
+      // The row gains its verdict in place: rows are the scorer's own (rowOf copies record values) or the caller's to annotate.
+      const row = all[f.source[first + k]!]!;
+      row.score = scores[k]!;
+      row.isAnomaly = scores[k]! >= threshold;
+      out[k] = row;
+    }
     this.m.dropped += Math.max(0, decidedUpTo - this.nextRow) - out.length;
     this.nextRow = Math.max(this.nextRow, decidedUpTo);
     const keep = Math.min(all.length, this.reach + this.horizon);

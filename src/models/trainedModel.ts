@@ -8,6 +8,7 @@ import { useBackend, type BackendChoice, type BackendName } from './backend';
 import { buildFeatures, StandardScaler, timeSplit, type FeatureRows, type FeatureSpec } from './features';
 import { autoencoder, classifier, forecaster, type ModelKind } from './recipes';
 import { fit, type TrainOptions, type TrainSummary } from './train';
+import { denseForward, type DenseForward } from './denseForward';
 
 export interface TrainedModel {
   readonly kind: ModelKind;
@@ -80,17 +81,42 @@ export async function trainModel(rows: readonly Record<string, unknown>[], o: Tr
 /** Scores of unscaled feature rows: reconstruction error, absolute residual, or the positive class's probability. */
 export function scoreFeatures(m: TrainedModel, x: number[][], y?: readonly number[]): number[] {
   if (x.length === 0) return [];
-  const scaled = m.scaler.transform(x);
-  return tf.tidy(() => {
-    const out = m.model.predict(tf.tensor2d(scaled)) as tf.Tensor;
-    const pred = out.arraySync() as number[][];
-    if (m.kind === 'autoencoder') return pred.map((p, i) => p.reduce((a, v, j) => a + (v - scaled[i]![j]!) ** 2, 0) / p.length);
-    if (m.kind === 'forecaster') {
-      if (!y) throw new StreamlabError('a forecaster scores rows with their target values', 'build features with the model\'s spec (it names the target)');
-      return pred.map((p, i) => Math.abs(p[0]! * m.target!.std + m.target!.mean - y[i]!));
-    }
-    return pred.map((p) => (p.length === 1 ? p[0]! : Math.max(...p.slice(1))));
+  const width = m.scaler.mean.length;
+  // One flat buffer in, one flat buffer out: nested arrays cost more than the network on a stream's batches.
+  const flat = new Float32Array(x.length * width);
+  x.forEach((row, i) => {
+    if (row.length !== width) throw new StreamlabError(`row ${i} has ${row.length} features where the model was trained on ${width}`, "build features with the model's own spec");
+    for (let j = 0; j < width; j++) flat[i * width + j] = (row[j]! - m.scaler.mean[j]!) / m.scaler.std[j]!;
   });
+  const pred = forwardOf(m.model)?.(flat, x.length) ?? tf.tidy(() => (m.model.predict(tf.tensor2d(flat, [x.length, width])) as tf.Tensor).dataSync());
+  const outWidth = pred.length / x.length;
+  const scores = new Array<number>(x.length);
+  if (m.kind === 'autoencoder') {
+    for (let i = 0; i < x.length; i++) {
+      let sum = 0;
+      for (let j = 0; j < width; j++) sum += (pred[i * width + j]! - flat[i * width + j]!) ** 2;
+      scores[i] = sum / width;
+    }
+  } else if (m.kind === 'forecaster') {
+    if (!y) throw new StreamlabError('a forecaster scores rows with their target values', "build features with the model's spec (it names the target)");
+    for (let i = 0; i < x.length; i++) scores[i] = Math.abs(pred[i * outWidth]! * m.target!.std + m.target!.mean - y[i]!);
+  } else {
+    for (let i = 0; i < x.length; i++) scores[i] = outWidth === 1 ? pred[i]! : Math.max(...pred.slice(i * outWidth + 1, (i + 1) * outWidth));
+  }
+  return scores;
+}
+
+const forwards = new WeakMap<tf.LayersModel, { weights: object[]; forward: DenseForward | undefined }>();
+
+/** The model's JavaScript forward pass, rebuilt when its weights were replaced (training, setWeights). */
+function forwardOf(model: tf.LayersModel): DenseForward | undefined {
+  // A variable keeps its identity when training assigns it; its data id is what changes.
+  const weights = model.weights.map((w) => (w.read() as unknown as { dataId: object }).dataId);
+  const cached = forwards.get(model);
+  if (cached && cached.weights.length === weights.length && cached.weights.every((w, i) => w === weights[i])) return cached.forward;
+  const forward = denseForward(model);
+  forwards.set(model, { weights, forward });
+  return forward;
 }
 
 export function percentile(values: readonly number[], p: number): number {
