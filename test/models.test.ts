@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { StreamScorer, StandardScaler, buildFeatures, loadModel, saveModel, scoreFeatures, summaryRows, trainModel, useBackend } from '../src/models';
+import { StreamScorer, StandardScaler, buildFeatures, rowOf, loadModel, saveModel, scoreFeatures, summaryRows, trainModel, useBackend } from '../src/models';
 
 const SPEC = { columns: ['value'], lags: 3, deltas: true };
 
@@ -99,6 +99,42 @@ test('a scorer trained on normal readings flags injected spikes in a stream: rec
   assert.ok(precision >= 0.8, `precision ${precision}`);
   assert.equal(scorer.metrics().flagged, flaggedTimes.length);
   assert.equal(scorer.flagged().shape[0], Math.min(500, flaggedTimes.length));
+});
+
+test('an interrupt stops training and keeps the best weights; a classifier learns labels; backends are chosen by name', async () => {
+  const rows = sensorRows(3000, 8);
+  const abort = new AbortController();
+  const r = await trainModel(rows, { kind: 'autoencoder', spec: SPEC, epochs: 50, patience: 0, seed: 1, onEpoch: (e) => e.epoch === 3 && abort.abort(), signal: abort.signal });
+  assert.equal(r.summary.interrupted, true);
+  assert.ok(r.summary.epochs <= 4, `stopped after ${r.summary.epochs} epochs`);
+  assert.ok(r.summary.bestEpoch >= 1 && r.summary.bestEpoch <= r.summary.epochs);
+  // Labelled data: the label is whether the reading is above its cycle's mean.
+  const labelled = rows.map((row) => ({ ...row, high: Number(row.value) > 20 ? 1 : 0 }));
+  const c = await trainModel(labelled, { kind: 'classifier', spec: { columns: ['value'], target: 'high' }, epochs: 30, seed: 1 });
+  const probe = buildFeatures(labelled.slice(-500), c.model.spec);
+  const p = scoreFeatures(c.model, probe.x);
+  const accuracy = p.filter((v, i) => (v >= 0.5 ? 1 : 0) === probe.y![i]).length / p.length;
+  assert.ok(accuracy > 0.95, `logistic regression accuracy ${accuracy}`);
+  assert.equal(c.model.threshold, 0.5);
+  assert.equal((await useBackend('cpu')).name, 'cpu');
+  await assert.rejects(useBackend('gpu' as 'cpu'), /^StreamlabError: unknown backend 'gpu': choose auto, tensorflow, wasm, cpu$/);
+  // tfjs-node is no dependency (danfo's import of it is aliased to plain tfjs); where a user installed it, auto takes it.
+  const native = await useBackend('tensorflow').then(
+    () => true,
+    (e: Error) => {
+      assert.equal(e.message, "backend tensorflow cannot run here: tfjs-node is not installed (npm install @tensorflow/tfjs-node): use backend: 'auto' to take the fastest that works");
+      return false;
+    },
+  );
+  const auto = await useBackend();
+  assert.equal(auto.name, native ? 'tensorflow' : 'wasm');
+  if (!native) assert.match(auto.note, /tfjs-node is not installed/);
+});
+
+test('windowed results and records become rows for scoring', () => {
+  assert.deepEqual(rowOf({ key: { sensor: 's1' }, windowStart: 0, windowEnd: 10_000, final: true, values: { mean_value: 3, count: 4 } }), { sensor: 's1', windowStart: 0, windowEnd: 10_000, time: 10_000, mean_value: 3, count: 4 });
+  assert.deepEqual(rowOf({ topic: 't', partition: 0, offset: 5, key: null, timestamp: 1, time: 2, value: { value: 7 } }), { time: 2, value: 7 });
+  assert.deepEqual(rowOf({ topic: 't', partition: 0, offset: 5, key: null, timestamp: 1, time: 2, value: 7 }), { time: 2, value: 7 });
 });
 
 test('NaN, a missing column, empty history and a model/feature mismatch each give one line', async () => {
