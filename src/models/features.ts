@@ -63,6 +63,8 @@ export function buildFeatures(rows: readonly Record<string, unknown>[], spec: Fe
   const reach = Math.max(lags, spec.deltas ? 1 : 0, window > 0 ? window - 1 : 0);
   const horizon = spec.target ? spec.horizon ?? 1 : 0;
   const values = spec.columns.map((c) => rows.map((r) => toNumber(r[c])));
+  const deltas = spec.deltas === true;
+  const width = spec.columns.length * (1 + lags + (deltas ? 1 : 0) + stats.length);
   const targets = spec.target ? rows.map((r) => toNumber(r[spec.target!])) : undefined;
   const x: number[][] = [];
   const y: number[] = [];
@@ -79,18 +81,21 @@ export function buildFeatures(rows: readonly Record<string, unknown>[], spec: Fe
       noTarget++;
       continue;
     }
-    const row: number[] = [];
-    values.forEach((v) => {
-      row.push(v[i]!);
-      for (let k = 1; k <= lags; k++) row.push(v[i - k]!);
-      if (spec.deltas) row.push(v[i]! - v[i - 1]!);
+    const row = new Array<number>(width);
+    let at = 0;
+    let finite = true;
+    for (const v of values) {
+      row[at++] = v[i]!;
+      for (let k = 1; k <= lags; k++) row[at++] = v[i - k]!;
+      if (deltas) row[at++] = v[i]! - v[i - 1]!;
       if (window > 0) {
         const w = v.slice(i - window + 1, i + 1);
-        for (const s of stats) row.push(stat(w, s));
+        for (const s of stats) row[at++] = stat(w, s);
       }
-    });
+    }
+    for (let j = 0; j < width && finite; j++) finite = Number.isFinite(row[j]!);
     const t = targets ? targets[i + horizon]! : 0;
-    if (!row.every(Number.isFinite) || !Number.isFinite(t)) {
+    if (!finite || !Number.isFinite(t)) {
       notFinite++;
       continue;
     }

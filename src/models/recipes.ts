@@ -17,7 +17,10 @@ interface Common {
 }
 
 export interface AutoencoderOptions extends Common {
-  /** Widths of the hidden layers, encoder to decoder; the middle one is the bottleneck. Default [16, 8, 16]. */
+  /**
+   * Widths of the hidden layers, encoder to decoder; the middle one is the bottleneck. Default [2n, n/2, 2n] for n
+   * inputs (at least [4, 2, 4]): a bottleneck narrower than the input, so the network cannot learn the identity.
+   */
   layers?: number[];
 }
 
@@ -56,7 +59,8 @@ function stack(o: Common, hidden: number[], outputs: number, outActivation: stri
 
 /** Reconstructs its input through a bottleneck; its anomaly score is the reconstruction error. */
 export function autoencoder(o: AutoencoderOptions): tf.Sequential {
-  const model = stack(o, o.layers ?? [16, 8, 16], o.inputs, undefined);
+  const wide = Math.max(4, 2 * o.inputs);
+  const model = stack(o, o.layers ?? [wide, Math.max(2, Math.ceil(o.inputs / 2)), wide], o.inputs, undefined);
   model.compile({ optimizer: tf.train.adam(o.learningRate ?? 0.01), loss: 'meanSquaredError' });
   return model;
 }
