@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { LiveChart, Session, attachNotebookOutput, frameFromColumns } from '../src';
 import { StreamScorer, StandardScaler, buildFeatures, rowOf, loadModel, saveModel, scoreFeatures, summaryRows, trainModel, useBackend } from '../src/models';
 
 const SPEC = { columns: ['value'], lags: 3, deltas: true };
@@ -129,6 +130,34 @@ test('an interrupt stops training and keeps the best weights; a classifier learn
   const auto = await useBackend();
   assert.equal(auto.name, native ? 'tensorflow' : 'wasm');
   if (!native) assert.match(auto.note, /tfjs-node is not installed/);
+});
+
+test('in a notebook, training draws its loss curves live; flagged rows reach a chart\'s markers; a DataFrame trains too', async () => {
+  const shown: { bundle: Record<string, unknown>; update: boolean }[] = [];
+  attachNotebookOutput({
+    display: (bundle, _id, update) => shown.push({ bundle, update }),
+    clear: () => undefined,
+    openComm: (_target, _data) => ({ id: 'c', send: () => undefined, close: () => undefined, onMessage: () => undefined, onClose: () => undefined, closed: false }),
+    registerCommTarget: () => undefined,
+  });
+  try {
+    const epochs: number[] = [];
+    const r = await trainModel(sensorRows(1500, 9), { kind: 'autoencoder', spec: SPEC, epochs: 4, patience: 0, onEpoch: (e) => epochs.push(e.epoch) });
+    assert.deepEqual(epochs, [1, 2, 3, 4]);
+    assert.ok(shown.length >= 1, 'the loss chart was shown below the cell');
+    assert.ok(shown.some((d) => Object.keys(d.bundle).some((k) => /chart|plotly/.test(k))), `a chart bundle (${Object.keys(shown[0]!.bundle).join(', ')})`);
+    const chart = new LiveChart({ kind: 'line', y: 'value' });
+    const scorer = new StreamScorer({ model: r.model, chart });
+    await scorer.scoreBatch(sensorRows(400, 10, [100, 200, 300]));
+    assert.ok(scorer.metrics().flagged > 0);
+    assert.equal(chart.metrics().markers, scorer.metrics().flagged);
+    chart.stop();
+  } finally {
+    attachNotebookOutput(undefined);
+  }
+  const frame = frameFromColumns({ time: sensorRows(800, 11).map((r) => r.time), value: sensorRows(800, 11).map((r) => r.value) });
+  const viaFrame = await new Session().train(frame, { kind: 'autoencoder', spec: SPEC, epochs: 2 });
+  assert.equal(viaFrame.summary.trainRows + viaFrame.summary.validationRows, 797);
 });
 
 test('windowed results and records become rows for scoring', () => {
