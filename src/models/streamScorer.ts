@@ -11,6 +11,21 @@ import type { LiveChart } from '../plot';
 import { RingBuffer } from '../util/ringBuffer';
 import { buildFeatures, featureReach } from './features';
 import { scoreFeatures, type TrainedModel } from './trainedModel';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { modelToData } from './modelTransfer';
+
+/** Batches a worker may hold before the stream waits for it (bounded memory, and backpressure to the consumer). */
+const MAX_IN_FLIGHT = 8;
+
+interface WorkerReply {
+  type: 'done' | 'error' | 'ready';
+  id: number;
+  scored?: number;
+  flagged?: Row[];
+  dropped?: number;
+  message?: string;
+}
 
 export interface StreamScorerOptions {
   model: TrainedModel;
@@ -22,6 +37,11 @@ export interface StreamScorerOptions {
   keep?: number;
   /** A fixed threshold instead of the model's. */
   threshold?: number;
+  /**
+   * Score an attached stream's batches on a worker thread (default true), so scoring overlaps consuming on a second
+   * core; false scores them on the main thread. scoreBatch() always scores where it is called.
+   */
+  thread?: boolean;
 }
 
 export interface ScorerMetrics {
@@ -61,6 +81,13 @@ export class StreamScorer {
   private readonly kept: RingBuffer<Row>;
   private readonly m: ScorerMetrics = { records: 0, scored: 0, flagged: 0, dropped: 0, batches: 0, busyMs: 0, errors: 0 };
   private detach: (() => void) | undefined;
+  private worker: Promise<Worker> | undefined;
+  private readonly inflight = new Map<number, () => void>();
+  private readonly drained: (() => void)[] = [];
+  private nextId = 0;
+  private workerError: Error | undefined;
+  private workerReady: Promise<void> = Promise.resolve();
+  private onWorkerReady: () => void = () => {};
   private pending: Promise<void> = Promise.resolve();
   stopped = false;
 
@@ -77,14 +104,90 @@ export class StreamScorer {
   /** Scores every batch `source` delivers from now on. */
   attach(source: { subscribe(fn: (batch: any[]) => void | Promise<void>): () => void }): this {
     if (this.detach) throw new StreamlabError('this scorer is already attached to a stream', 'create another scorer for another stream');
+    const threaded = this.options.thread !== false;
+    if (threaded) this.worker ??= this.startWorker();
     this.detach = source.subscribe((batch) => {
-      this.pending = this.pending.then(() => this.scoreBatch(batch.map(rowOf)).then(() => undefined)).catch((e: unknown) => {
-        this.m.errors++;
-        this.m.lastError = (e as Error).message;
-      });
+      const rows = batch.map(rowOf);
+      if (threaded) return this.post(rows);
+      this.pending = this.pending.then(() => this.scoreBatch(rows).then(() => undefined)).catch((e: unknown) => this.failed(e));
       return this.pending;
     });
     return this;
+  }
+
+  /** Starts the worker thread and waits until it holds the model, so the first batches do not wait for it. */
+  async prepare(): Promise<this> {
+    if (this.options.thread === false) return this;
+    this.worker ??= this.startWorker();
+    await this.worker;
+    await this.workerReady;
+    return this;
+  }
+
+  private failed(e: unknown): void {
+    this.m.errors++;
+    this.m.lastError = (e as Error).message;
+  }
+
+  private startWorker(): Promise<Worker> {
+    return modelToData(this.options.model).then((model) => {
+      const worker = new Worker(path.join(__dirname, 'scoreWorker.js'));
+      worker.unref();
+      this.workerReady = new Promise<void>((resolve) => (this.onWorkerReady = resolve));
+      worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+      worker.on('error', (e) => {
+        // A dead worker answers nothing more: its batches and every later one count as failed instead of waiting.
+        this.workerError = e;
+        this.failed(e);
+        for (const [, done] of this.inflight) done();
+        this.inflight.clear();
+        for (const w of this.drained.splice(0)) w();
+      });
+      worker.postMessage({ type: 'init', model, threshold: this.options.threshold }, [model.weights]);
+      return worker;
+    });
+  }
+
+  /** Hands a batch to the worker; resolves at once unless MAX_IN_FLIGHT batches are still being scored. */
+  private async post(rows: Row[]): Promise<void> {
+    this.m.records += rows.length;
+    this.m.batches++;
+    const worker = await this.worker!;
+    if (this.workerError) {
+      this.failed(this.workerError);
+      return;
+    }
+    const id = this.nextId++;
+    const done = new Promise<void>((resolve) => this.inflight.set(id, resolve));
+    worker.postMessage({ type: 'batch', id, rows });
+    if (this.inflight.size >= MAX_IN_FLIGHT) await done;
+  }
+
+  private onReply(reply: WorkerReply): void {
+    if (reply.type === 'ready') {
+      this.onWorkerReady();
+      return;
+    }
+    const done = this.inflight.get(reply.id);
+    this.inflight.delete(reply.id);
+    if (reply.type === 'error') this.failed(new Error(reply.message));
+    else {
+      const flagged = reply.flagged ?? [];
+      this.m.scored += reply.scored ?? 0;
+      this.m.dropped = reply.dropped ?? this.m.dropped;
+      this.m.flagged += flagged.length;
+      for (const r of flagged) this.kept.push(r);
+      if (flagged.length > 0) {
+        this.options.chart?.mark(flagged, 'anomaly');
+        const sink = this.options.sink;
+        if (sink) this.pending = this.pending.then(async () => {
+          await sink.write(flagged);
+          await sink.flush();
+        }).catch((e: unknown) => this.failed(e));
+      }
+    }
+    done?.();
+    if (this.inflight.size === 0) for (const w of this.drained.splice(0)) w();
   }
 
   /**
@@ -144,8 +247,9 @@ export class StreamScorer {
     return { ...this.m };
   }
 
-  /** Waits for the batches already delivered to be scored. */
+  /** Waits for the batches already delivered to be scored (and their flagged rows written). */
   async idle(): Promise<void> {
+    if (this.inflight.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     await this.pending;
   }
 
@@ -153,6 +257,9 @@ export class StreamScorer {
     this.stopped = true;
     this.detach?.();
     this.detach = undefined;
-    await this.pending;
+    await this.idle();
+    const worker = await this.worker;
+    await worker?.terminate();
+    this.worker = undefined;
   }
 }
