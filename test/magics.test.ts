@@ -150,6 +150,19 @@ describe('expansion', () => {
       '%plot sensors --kind hist --y value --points 5000 --from earliest --time-field time --as spread',
       'const spread = await streamlab.session.plot("sensors", { name: "spread", kind: "hist", y: ["value"], points: 5000, consume: { from: "earliest", timeField: "time" } });',
     ],
+    [
+      '%train sensors --columns value --lags 4 --deltas --epochs 30 --percentile 99.5 --save models/s --as det',
+      'const det = await streamlab.session.train("sensors", { kind: "autoencoder", spec: { columns: ["value"], lags: 4, deltas: true }, epochs: 30, percentile: 99.5, save: "models/s" });',
+    ],
+    [
+      '%train sales --kind forecaster --columns units --target units --rolling 24 --last 5000 --time-field time --backend wasm',
+      'await streamlab.session.train("sales", { kind: "forecaster", spec: { columns: ["units"], rolling: { window: 24 }, target: "units" }, backend: "wasm", history: { last: 5000, timeField: "time" } });',
+    ],
+    [
+      '%score sensors --model det --to anomaly-stream --from earliest --time-field time --as scorer',
+      'const scorer = await streamlab.session.score("sensors", det.model, { name: "scorer", toTopic: "anomaly-stream", consume: { from: "earliest", timeField: "time" } });',
+    ],
+    ['%score readings --load models/s --threshold 0.05', 'void (await streamlab.session.score("readings", "models/s", { threshold: 0.05 }));'],
     ['%streams', 'streamlab.session.streamsFrame();'],
     ['%stop readings', 'await streamlab.session.stop("readings");'],
     ['%stop all', 'await streamlab.session.stop("all");'],
@@ -163,6 +176,24 @@ describe('expansion', () => {
       assert.deepEqual(checker.check(expanded.code), [], 'the expansion type-checks against the library');
     });
   }
+});
+
+test('%train and %score: the columns, a target for a forecaster, exactly one model, a number for a threshold', () => {
+  const line = (cell: string): string => {
+    try {
+      expandCell(cell);
+    } catch (e) {
+      return (e as Error).message.split('; usage:')[0]!;
+    }
+    return 'expanded';
+  };
+  assert.equal(line('%train sensors'), '%train: give the input columns: --columns FIELD,...');
+  assert.equal(line('%train sales --kind forecaster --columns units'), '%train: a forecaster needs --target FIELD');
+  assert.equal(line('%train sensors --colums value'), '%train: unknown option --colums (did you mean --columns?)');
+  assert.equal(line('%score sensors'), '%score: give the model: --model VAR or --load DIR (one of them)');
+  assert.equal(line('%score sensors --model det --load d'), '%score: give the model: --model VAR or --load DIR (one of them)');
+  assert.equal(line("%score sensors --model det --threshold abc"), "%score: bad --threshold 'abc': must be a number");
+  assert.equal(line('%train sensors --columns value --percentile 0'), "%train: bad --percentile '0': must be a number >= 0.001 and <= 100");
 });
 
 test('the type checker does catch a wrong method or option name, so the checks above can fail', () => {
@@ -353,7 +384,7 @@ describe('help', () => {
     assert.equal(code, '');
     const lines = help!.split('\n');
     assert.match(lines[0]!, /^streamlab magics:/);
-    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
+    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%train', '%score', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
       assert.ok(lines.some((l) => l.trimStart().startsWith(`${name} `)), `${name} listed`);
     }
     assert.ok(help!.includes('start a background stream on a topic (bound to a variable with --as)'));
@@ -381,7 +412,7 @@ describe('help', () => {
   });
 
   test('magicNames lists each form as written', () => {
-    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
+    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%train', '%score', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
   });
 });
 

@@ -15,8 +15,9 @@ import { stop, pause, resume } from './specs/control';
 import { help } from './specs/help';
 import { window } from './specs/window';
 import { plot } from './specs/plot';
+import { train, score } from './specs/models';
 
-export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, plot, produce, streams, stop, pause, resume, help];
+export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, plot, train, score, produce, streams, stop, pause, resume, help];
 
 export const HELP = help;
 

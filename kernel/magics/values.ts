@@ -100,3 +100,15 @@ export function envVarName(): ValueType<string> {
     },
   };
 }
+
+/** A finite decimal number within [min, max]. */
+export function decimal(metavar: string, min = -Infinity, max = Infinity): ValueType<number> {
+  return {
+    metavar,
+    parse(raw) {
+      const n = /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw) ? Number(raw) : NaN;
+      if (!Number.isFinite(n) || n < min || n > max) throw new ValueError(`must be a number${Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}`);
+      return n;
+    },
+  };
+}

@@ -9,6 +9,7 @@ import type { StartFrom } from '../kafka/startPosition';
 import type { WindowedStream } from '../window/windowedStream';
 import type { LiveChart } from '../plot/liveChart';
 import { CounterRate } from '../util/counterRate';
+import type { StreamScorer } from '../models/streamScorer';
 import { formatCount, formatRate, formatTime } from '../output/format';
 import { StreamHandle, StreamStatus } from './streamRegistry';
 
@@ -201,5 +202,45 @@ export function chartStatus(chart: LiveChart, own: TopicSource<unknown> | undefi
     lastError: m.lastError ?? f?.lastError,
     memoryBytes: m.memoryBytes + (f?.memoryBytes ?? 0),
     groupId: f?.groupId,
+  };
+}
+
+/** A scorer applying a model to a stream: scored and flagged rows, its source's lag when it reads a topic itself. */
+export function scoreHandle(scorer: StreamScorer, parts: { sourceName: string; own?: TopicSource<unknown>; sink?: TopicSink; doing: string }): StreamHandle {
+  const rate = new CounterRate(() => scorer.metrics().scored);
+  return {
+    kind: 'score',
+    target: scorer,
+    doing: parts.doing,
+    watched: parts.own,
+    status: () => {
+      const m = scorer.metrics();
+      const f = parts.own ? sourceStatus(parts.own) : undefined;
+      return {
+        topic: parts.sourceName,
+        state: scorer.stopped ? 'stopped' : (f?.state ?? 'running'),
+        records: m.scored,
+        recordsPerSecond: Math.round(rate.perSecond()),
+        lag: f?.lag ?? 0,
+        deadLetters: m.dropped,
+        late: 0,
+        errors: m.errors + (f?.errors ?? 0),
+        lastError: m.lastError ?? f?.lastError,
+        memoryBytes: f?.memoryBytes ?? 0,
+        groupId: f?.groupId,
+      };
+    },
+    counters: () => {
+      const m = scorer.metrics();
+      const out = [`${formatCount(m.scored)} scored`, `${formatCount(m.flagged)} flagged`, formatRate(rate.perSecond())];
+      if (m.dropped > 0) out.push(`${formatCount(m.dropped)} left out by the NaN rule`);
+      if (m.errors > 0) out.push(`${formatCount(m.errors)} failed batches (${m.lastError})`);
+      return out;
+    },
+    stop: async () => {
+      await scorer.stop();
+      await parts.own?.stop();
+      await parts.sink?.close();
+    },
   };
 }

@@ -16,7 +16,13 @@ import { SensorGenerator, SensorGeneratorOptions, GeneratorStats } from '../demo
 import { producePaced } from '../demo/pacedProducer';
 import { windowed, WindowedOptions, WindowedStream } from '../window/windowedStream';
 import { StreamHandle, StreamKind, StreamRegistry, StreamStatus } from './streamRegistry';
-import { Forward, chartStatus, consumeHandle, forwardHandle, windowHandle } from './handles';
+import { Forward, chartStatus, consumeHandle, forwardHandle, scoreHandle, windowHandle } from './handles';
+import { loadHistory, type History, type HistoryOptions } from '../models/history';
+import { describeDropped, trainModel, type TrainModelOptions, type TrainResult, type TrainedModel } from '../models/trainedModel';
+import { loadModel, saveModel } from '../models/persist';
+import { summaryRows } from '../models/train';
+import { StreamScorer } from '../models/streamScorer';
+import { isDataFrame } from '../frames/danfo';
 import { StatusLine } from '../output/statusLine';
 import { explainEmpty } from '../output/table';
 import { MIME_BUNDLE } from '../output/notebookOutput';
@@ -469,6 +475,69 @@ export class Session {
     return handle.target as TopicSource<T>;
   }
 
+  /** A topic's history (the last N records, a time range, or all it holds) as rows and a DataFrame, with progress and a memory bound. */
+  async history(topic: string, options: Omit<HistoryOptions, 'topic' | 'connection'> = {}): Promise<History> {
+    return loadHistory({ ...options, topic, connection: await this.settings() });
+  }
+
+  /**
+   * Trains a model (autoencoder, forecaster, classifier, or your own tf.LayersModel) on a topic's history, or on
+   * rows or a DataFrame you give, with live loss curves in the notebook; returns the model, a summary and the backend.
+   */
+  async train(data: string | readonly Record<string, unknown>[] | DataFrame, options: TrainModelOptions & { history?: Omit<HistoryOptions, 'topic' | 'connection'>; save?: string }): Promise<TrainResult> {
+    const { history, save, ...trainOptions } = options;
+    const rows = typeof data === 'string' ? (await this.history(data, history)).rows : isDataFrame(data) ? frameRows(data) : data;
+    const result = await trainModel(rows, trainOptions);
+    if (save !== undefined) await saveModel(save, result.model);
+    // Shown as a cell's value: the summary table, the backend and why, the NaN rule's counts.
+    const lines = [
+      ...summaryRows(result.summary).map(([k, v]) => `${k.padEnd(16)} ${v}`),
+      `${'backend choice'.padEnd(16)} ${result.backend.name} (${result.backend.note})`,
+      `${'features'.padEnd(16)} ${result.features.names.join(', ')}; ${describeDropped({ dropped: result.features })}`,
+      `${'threshold'.padEnd(16)} ${result.model.threshold.toPrecision(4)}${save !== undefined ? `; saved to ${save}` : ''}`,
+    ];
+    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': lines.join('\n') }), enumerable: false });
+    return result;
+  }
+
+  /**
+   * Scores a running stream (by name or object: a consumer or a windowed stream) or a topic (read by a consumer of
+   * the scorer's own, from `consume.from`, default latest) with a trained model (or a directory saveModel wrote).
+   * Flagged rows go to `toTopic` when given. The scorer is registered like a stream: streams() shows it, stop() ends it.
+   */
+  async score(
+    source: string | TopicSource<unknown> | WindowedStream,
+    model: TrainedModel | string,
+    options: { toTopic?: string; name?: string; chart?: LiveChart; keep?: number; threshold?: number; consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'> } = {},
+  ): Promise<StreamScorer> {
+    const trained = typeof model === 'string' ? await loadModel(model) : model;
+    const byName = typeof source === 'string' ? this.registry.get(source)?.target : source;
+    const running = byName instanceof TopicSource || byName instanceof WindowedStream ? byName : undefined;
+    const sourceName = typeof source === 'string' ? source : (this.registry.nameOf(source) ?? (source instanceof TopicSource ? source.topic : 'window'));
+    const name = this.registry.freeName(options.name ?? `score:${sourceName}`, options.name !== undefined);
+    const sink = options.toTopic ? await TopicSink.open({ topic: options.toTopic, connection: await this.settings(), createTopic: true, onInvalid: 'dead-letter' }) : undefined;
+    const scorer = new StreamScorer({ model: trained, sink, chart: options.chart, keep: options.keep, threshold: options.threshold });
+    const own = running ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...options.consume, topic: sourceName, connection: await this.settings() });
+    scorer.attach((running ?? own)! as { subscribe(fn: (batch: unknown[]) => void): () => void });
+    const threshold = options.threshold ?? trained.threshold;
+    const doing = `scoring ${running ? `stream '${sourceName}'` : `topic '${sourceName}'`} with a${trained.kind === 'autoencoder' ? 'n' : ''} ${trained.kind} (anomaly at score >= ${threshold.toPrecision(4)})${options.toTopic ? `, flagged rows to '${options.toTopic}'` : ''}`;
+    const handle = scoreHandle(scorer, { sourceName, own, sink, doing });
+    this.registry.add(name, handle);
+    if (own) {
+      try {
+        await own.start();
+      } catch (e) {
+        this.registry.delete(name);
+        await scorer.stop();
+        await sink?.close();
+        throw e;
+      }
+    }
+    this.announce(name, handle);
+    this.watch();
+    return scorer;
+  }
+
   /**
    * Registers something long-running that a library module started (a chart, a scorer) under a free name, so
    * streams() shows it and stop() ends it. Returns the name given.
@@ -589,3 +658,9 @@ function windowRow(r: WindowResult): Record<string, unknown> {
 
 /** The session notebooks share by default. */
 export const session = new Session();
+
+/** A DataFrame's rows as objects (column -> value). */
+function frameRows(df: DataFrame): Record<string, unknown>[] {
+  const columns = df.columns as string[];
+  return (df.values as unknown[][]).map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
+}

@@ -1,0 +1,24 @@
+/** Online detectors for live streams and for NAB. */
+import { StreamlabError, didYouMean } from '../../errors';
+import type { OnlineDetector } from './detector';
+import { LikelihoodDetector } from './likelihood';
+import { WindowedGaussian } from './windowedGaussian';
+
+export * from './detector';
+export * from './windowedGaussian';
+export * from './likelihood';
+
+/** Detectors by name; the first is the default (the best on NAB). */
+export const DETECTORS: Record<string, () => OnlineDetector> = {
+  likelihood: () => new LikelihoodDetector(),
+  windowedGaussian: () => new WindowedGaussian(),
+};
+
+export function createDetector(name: string = Object.keys(DETECTORS)[0]!): OnlineDetector {
+  const make = DETECTORS[name];
+  if (!make) {
+    const guess = didYouMean(name, Object.keys(DETECTORS));
+    throw new StreamlabError(`unknown detector '${name}'`, guess ? `did you mean '${guess}'?` : `choose one of ${Object.keys(DETECTORS).join(', ')}`);
+  }
+  return make();
+}

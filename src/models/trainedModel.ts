@@ -1,0 +1,132 @@
+/**
+ * A trained model with everything scoring needs: the network, the feature spec, the scaler fitted on the training
+ * rows, and the anomaly threshold (a percentile of the training rows' scores, or a fixed value).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { StreamlabError } from '../errors';
+import { useBackend, type BackendChoice, type BackendName } from './backend';
+import { buildFeatures, StandardScaler, timeSplit, type FeatureRows, type FeatureSpec } from './features';
+import { autoencoder, classifier, forecaster, type ModelKind } from './recipes';
+import { fit, type TrainOptions, type TrainSummary } from './train';
+import { denseForward, type DenseForward } from './denseForward';
+
+export interface TrainedModel {
+  readonly kind: ModelKind;
+  readonly model: tf.LayersModel;
+  readonly spec: FeatureSpec;
+  readonly names: string[];
+  readonly scaler: StandardScaler;
+  /** Target scaling of a forecaster (residuals are reported in the target's units). */
+  readonly target?: { mean: number; std: number };
+  /** Scores at or above it are anomalies. */
+  threshold: number;
+}
+
+export interface TrainModelOptions extends TrainOptions {
+  kind: Exclude<ModelKind, 'custom'>;
+  spec: FeatureSpec;
+  /** Share of the latest rows kept for validation. Default 0.2. */
+  validation?: number;
+  /** Hidden layer widths of the recipe. */
+  layers?: number[];
+  seed?: number;
+  learningRate?: number;
+  /** The anomaly threshold: this percentile of the training rows' scores (default 99), or `threshold` as given. */
+  percentile?: number;
+  threshold?: number;
+  backend?: 'auto' | BackendName;
+  /** Your own compiled tf.LayersModel instead of the recipe (its input width must match the features). */
+  model?: tf.LayersModel;
+}
+
+export interface TrainResult {
+  readonly model: TrainedModel;
+  readonly summary: TrainSummary;
+  readonly backend: BackendChoice;
+  readonly features: FeatureRows['dropped'] & { rows: number; names: string[] };
+}
+
+/** Features -> time split -> scaler on the training rows -> recipe -> fit -> threshold from training scores. */
+export async function trainModel(rows: readonly Record<string, unknown>[], o: TrainModelOptions): Promise<TrainResult> {
+  if (rows.length === 0) throw new StreamlabError('the history is empty: nothing to train on', 'produce data to the topic first, or widen the time range');
+  const backend = await useBackend(o.backend ?? 'auto');
+  const spec: FeatureSpec = o.kind === 'classifier' ? { ...o.spec, horizon: o.spec.horizon ?? 0 } : o.spec;
+  if (o.kind !== 'autoencoder' && !spec.target) throw new StreamlabError(`a ${o.kind} needs spec.target, the column it predicts`, "e.g. spec: { columns: ['value'], lags: 8, target: 'value' }");
+  const f = buildFeatures(rows, spec);
+  if (f.x.length < 2) throw new StreamlabError(`only ${f.x.length} usable rows after features (${describeDropped(f)})`, 'load more history or use fewer lags');
+  const split = timeSplit(f.x.map((x, i) => ({ x, y: f.y?.[i] ?? 0 })), o.validation ?? 0.2);
+  const scaler = StandardScaler.fit(split.train.map((r) => r.x));
+  const sx = (part: { x: number[] }[]) => scaler.transform(part.map((r) => r.x));
+  let target: { mean: number; std: number } | undefined;
+  let ty = (part: { x: number[]; y: number }[]): number[][] => sx(part);
+  if (o.kind === 'forecaster') {
+    const ys = split.train.map((r) => r.y);
+    const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const std = Math.sqrt(ys.reduce((a, b) => a + (b - mean) ** 2, 0) / ys.length) || 1;
+    target = { mean, std };
+    ty = (part) => part.map((r) => [(r.y - mean) / std]);
+  } else if (o.kind === 'classifier') {
+    ty = (part) => part.map((r) => [r.y]);
+  }
+  const inputs = f.names.length;
+  const recipe = { inputs, seed: o.seed, learningRate: o.learningRate, ...(o.layers ? { layers: o.layers } : {}) };
+  const model = o.model ?? (o.kind === 'autoencoder' ? autoencoder(recipe) : o.kind === 'forecaster' ? forecaster(recipe) : classifier(recipe));
+  const summary = await fit(model, sx(split.train), ty(split.train), split.validation.length > 0 ? { x: sx(split.validation), y: ty(split.validation) } : undefined, o);
+  const trained: TrainedModel = { kind: o.kind, model, spec, names: f.names, scaler, ...(target ? { target } : {}), threshold: Infinity };
+  const trainScores = scoreFeatures(trained, split.train.map((r) => r.x), split.train.map((r) => r.y));
+  trained.threshold = o.threshold ?? (o.kind === 'classifier' ? 0.5 : percentile(trainScores, o.percentile ?? 99));
+  return { model: trained, summary, backend, features: { ...f.dropped, rows: f.x.length, names: f.names } };
+}
+
+/** Scores of unscaled feature rows: reconstruction error, absolute residual, or the positive class's probability. */
+export function scoreFeatures(m: TrainedModel, x: number[][], y?: readonly number[]): number[] {
+  if (x.length === 0) return [];
+  const width = m.scaler.mean.length;
+  // One flat buffer in, one flat buffer out: nested arrays cost more than the network on a stream's batches.
+  const flat = new Float32Array(x.length * width);
+  x.forEach((row, i) => {
+    if (row.length !== width) throw new StreamlabError(`row ${i} has ${row.length} features where the model was trained on ${width}`, "build features with the model's own spec");
+    for (let j = 0; j < width; j++) flat[i * width + j] = (row[j]! - m.scaler.mean[j]!) / m.scaler.std[j]!;
+  });
+  const pred = forwardOf(m.model)?.(flat, x.length) ?? tf.tidy(() => (m.model.predict(tf.tensor2d(flat, [x.length, width])) as tf.Tensor).dataSync());
+  const outWidth = pred.length / x.length;
+  const scores = new Array<number>(x.length);
+  if (m.kind === 'autoencoder') {
+    for (let i = 0; i < x.length; i++) {
+      let sum = 0;
+      for (let j = 0; j < width; j++) sum += (pred[i * width + j]! - flat[i * width + j]!) ** 2;
+      scores[i] = sum / width;
+    }
+  } else if (m.kind === 'forecaster') {
+    if (!y) throw new StreamlabError('a forecaster scores rows with their target values', "build features with the model's spec (it names the target)");
+    for (let i = 0; i < x.length; i++) scores[i] = Math.abs(pred[i * outWidth]! * m.target!.std + m.target!.mean - y[i]!);
+  } else {
+    for (let i = 0; i < x.length; i++) scores[i] = outWidth === 1 ? pred[i]! : Math.max(...pred.slice(i * outWidth + 1, (i + 1) * outWidth));
+  }
+  return scores;
+}
+
+const forwards = new WeakMap<tf.LayersModel, { weights: object[]; forward: DenseForward | undefined }>();
+
+/** The model's JavaScript forward pass, rebuilt when its weights were replaced (training, setWeights). */
+function forwardOf(model: tf.LayersModel): DenseForward | undefined {
+  // A variable keeps its identity when training assigns it; its data id is what changes.
+  const weights = model.weights.map((w) => (w.read() as unknown as { dataId: object }).dataId);
+  const cached = forwards.get(model);
+  if (cached && cached.weights.length === weights.length && cached.weights.every((w, i) => w === weights[i])) return cached.forward;
+  const forward = denseForward(model);
+  forwards.set(model, { weights, forward });
+  return forward;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (!(p > 0 && p <= 100)) throw new StreamlabError(`percentile must be in (0, 100], got ${p}`);
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Infinity;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function describeDropped(f: Pick<FeatureRows, 'dropped'>): string {
+  const d = f.dropped;
+  return `dropped: ${d.notFinite} not finite (NaN or missing), ${d.warmup} before the first full lag/window, ${d.noTarget} without a target`;
+}
