@@ -9,7 +9,7 @@ import { StreamlabError, defaultNabDir, scoreResultsDir, type CorpusScore } from
 
 const USAGE = 'streamlab nab score RESULTS_DIR [--windows FILE] [--threshold T | --optimize] [--json] | streamlab nab detect DATA_DIR [--detector NAME] --out RESULTS_DIR';
 
-/** NAB's labels next to the repository: ../shared/data/nab/combined_windows.json (see defaultNabDir). */
+/** NAB's labels: data/nab/combined_windows.json in the repository (see defaultNabDir). */
 export const DEFAULT_WINDOWS = path.join(defaultNabDir(path.join(__dirname, '..', '..')), 'combined_windows.json');
 
 export async function nabCommand(argv: string[]): Promise<void> {

@@ -127,11 +127,13 @@ export function findResults(dir: string, windows: NabWindows): ResultsFile[] {
 }
 
 /**
- * NAB's data next to the repository: `shared/data/nab` in the nearest directory above `from` that has one (the main
- * checkout's `../shared`, a worktree's `../../shared`), or $STREAMLAB_NAB_DIR.
+ * NAB's data: $STREAMLAB_NAB_DIR, else the copy in the repository (`data/nab`), else `shared/data/nab` in the
+ * nearest directory above `from` that has one (the main checkout's `../shared`, a worktree's `../../shared`).
  */
 export function defaultNabDir(from: string): string {
   if (process.env.STREAMLAB_NAB_DIR) return process.env.STREAMLAB_NAB_DIR;
+  const inRepo = path.join(path.resolve(from), 'data', 'nab');
+  if (fs.existsSync(path.join(inRepo, 'combined_windows.json'))) return inRepo;
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'shared', 'data', 'nab');
     if (fs.existsSync(candidate)) return candidate;
