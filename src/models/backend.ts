@@ -7,6 +7,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { StreamlabError } from '../errors';
 
+/**
+ * Production mode: no debug checks, and no console banner from the cpu backend asking for tfjs-node in the middle of
+ * a notebook's output (the backend choice already says, in the training summary, why tfjs-node is not used).
+ */
+export function quietTensorflow(): void {
+  if (!tf.env().getBool('PROD')) tf.env().set('PROD', true);
+}
+quietTensorflow();
+
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 

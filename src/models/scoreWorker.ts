@@ -4,11 +4,13 @@
  * with its flagged rows and the counts.
  */
 import { parentPort } from 'node:worker_threads';
+import { quietTensorflow } from './backend';
 import { modelFromData, type ModelData } from './modelTransfer';
 import { StreamScorer } from './streamScorer';
 
 type Message = { type: 'init'; model: ModelData; threshold?: number } | { type: 'batch'; id: number; rows: Record<string, unknown>[] };
 
+quietTensorflow();
 let scorer: StreamScorer | undefined;
 let ready: Promise<void> | undefined;
 

@@ -236,6 +236,11 @@ export class StreamScorer {
     return out;
   }
 
+  /** The flagged rows kept (the newest `keep`), as plain rows for code (flagged() is the same as a DataFrame). */
+  flaggedRows(): Record<string, unknown>[] {
+    return this.kept.toArray().map((r) => ({ ...r }));
+  }
+
   /** The flagged rows kept (the newest `keep`), as a DataFrame. */
   flagged(): DataFrame {
     const rows = this.kept.toArray();
