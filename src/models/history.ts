@@ -55,7 +55,11 @@ export async function loadHistory(o: HistoryOptions): Promise<History> {
   try {
     await admin.requireTopic(o.topic, `loading the history of '${o.topic}'`);
     offsets = await admin.offsets(o.topic);
-    const byTime = from !== undefined ? await admin.offsetsForTimestamp(o.topic, from) : undefined;
+    // Kafka's time index knows record timestamps, not a field's event time: with a timeField it cannot seek, and
+    // the read filters instead. Without one it seeks, unless it answers "nothing at or after that time" for every
+    // partition of a topic that holds records: the embedded broker answers so for any time, so then it reads all.
+    let byTime = from !== undefined && o.timeField === undefined ? await admin.offsetsForTimestamp(o.topic, from) : undefined;
+    if (byTime && offsets.some((p) => p.high > p.low) && offsets.every((p) => (byTime!.get(p.partition) ?? p.high) >= p.high)) byTime = undefined;
     // The newest N overall are among the newest N of each partition.
     start = Object.fromEntries(offsets.map((p) => [p.partition, Math.max(p.low, o.last !== undefined ? p.high - o.last : p.low, byTime?.get(p.partition) ?? p.low)]));
   } finally {

@@ -9,6 +9,8 @@ import { frameFromColumns, type DataFrame } from '../frames';
 import type { TopicSink } from '../kafka';
 import type { LiveChart } from '../plot';
 import { RingBuffer } from '../util/ringBuffer';
+import { waitFor } from '../util/waitFor';
+import { formatCount } from '../output/format';
 import { buildFeatures, featureReach } from './features';
 import { scoreFeatures, type TrainedModel } from './trainedModel';
 import path from 'node:path';
@@ -250,6 +252,22 @@ export class StreamScorer {
 
   metrics(): ScorerMetrics {
     return { ...this.m };
+  }
+
+  /**
+   * Resolves (with the metrics) once `records` rows have reached the scorer and been scored (or left out by the NaN
+   * rule); for notebooks, instead of a polling loop. Rejects with one line after `timeoutMs` (default 2 minutes).
+   */
+  async until(records: number, options: { timeoutMs?: number } = {}): Promise<ScorerMetrics> {
+    if (!Number.isInteger(records) || records < 0) throw new StreamlabError(`until() needs a whole number of records, got ${records}`);
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    await waitFor({
+      check: () => (this.m.records >= records ? true : undefined),
+      timeoutMs,
+      timeout: () => new StreamlabError(`the scorer has had ${formatCount(this.m.records)} of ${formatCount(records)} records after ${Math.round(timeoutMs / 1000)} s`, 'wait longer (until(n, { timeoutMs })), or check that its stream gets records (%streams)'),
+    });
+    await this.idle();
+    return this.metrics();
   }
 
   /** Waits for the batches already delivered to be scored (and their flagged rows written). */
