@@ -10,8 +10,42 @@ import path from 'node:path';
 import { parse, intOption } from './args';
 import { EmbeddedBroker, SensorGenerator, StreamlabError, TopicSink, producePaced, resolveConnection, stateDir } from '../src';
 import { installKernel, installLabExtension } from '../kernel/install';
+import { readNotebook, runNotebook } from '../kernel/notebookRunner';
+import { notebookHtml } from '../kernel/notebookHtml';
 
-const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN] [--no-demo] [--rate 200] [--seed N]';
+const HEADLESS_NOTEBOOK = '02-anomaly-detection.ipynb';
+
+/**
+ * `--headless`: the anomaly-detection notebook through the runner instead of a browser, then what it found: the
+ * text of its cells tagged `summary` (windows scored, anomalies flagged against the generator's labels, precision
+ * and recall). The executed notebook and its HTML go to --out (default: the state directory).
+ */
+async function headlessRun(notebooks: string, outDir: string | undefined): Promise<void> {
+  const file = path.join(notebooks, HEADLESS_NOTEBOOK);
+  if (!fs.existsSync(file)) throw new StreamlabError(`no ${HEADLESS_NOTEBOOK} in ${notebooks}`, 'pass --notebooks DIR (the repository\'s notebooks/)');
+  const out = path.resolve(outDir ?? path.join(stateDir(), 'executed'));
+  process.stdout.write(`running ${HEADLESS_NOTEBOOK} headless on the streamlab kernel (embedded broker unless one is configured)\n`);
+  const result = await runNotebook(readNotebook(fs.readFileSync(file, 'utf8'), file), {
+    cwd: notebooks,
+    onCell: (e) => {
+      if (e.state !== 'running') process.stdout.write(`  [${e.index}/${e.of}] ${e.state === 'ok' ? '✓' : '✗'} ${e.firstLine.slice(0, 70)}\n`);
+    },
+  });
+  fs.mkdirSync(out, { recursive: true });
+  const executed = path.join(out, HEADLESS_NOTEBOOK);
+  fs.writeFileSync(executed, `${JSON.stringify(result.notebook, null, 1)}\n`);
+  fs.writeFileSync(executed.replace(/\.ipynb$/, '.html'), notebookHtml(result.notebook, HEADLESS_NOTEBOOK));
+  for (const cell of result.notebook.cells.filter((c) => (c.metadata.tags ?? []).includes('summary'))) {
+    for (const o of cell.outputs ?? []) {
+      const text = (o.data as Record<string, unknown> | undefined)?.['text/plain'];
+      if (typeof text === 'string') process.stdout.write(`\n${text}\n`);
+    }
+  }
+  process.stdout.write(`\n${result.ok ? 'done' : 'stopped'} in ${Math.round(result.seconds)} s; the executed notebook: ${executed} (and .html)\n`);
+  if (!result.ok) throw new StreamlabError(`${HEADLESS_NOTEBOOK}: ${result.failure}`);
+}
+
+const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN] [--no-demo] [--rate 200] [--seed N] | streamlab lab --headless [--out DIR]';
 const REPO = path.join(__dirname, '..', '..');
 
 /** $STREAMLAB_JUPYTER, else the JupyterLab the project installed (scripts/install.sh makes .venv), else one on PATH. */
@@ -58,9 +92,12 @@ export async function labCommand(argv: string[]): Promise<void> {
       'no-demo': { type: 'boolean' },
       rate: { type: 'string' },
       seed: { type: 'string' },
+      headless: { type: 'boolean' },
+      out: { type: 'string' },
     },
     USAGE,
   );
+  if (values.headless) return headlessRun(path.resolve(values.notebooks ?? path.join(REPO, 'notebooks')), values.out);
   const port = intOption(values.port, 'port', 8888, 1);
   const rate = intOption(values.rate, 'rate', 200, 1);
   const notebooks = path.resolve(values.notebooks ?? path.join(REPO, 'notebooks'));

@@ -71,6 +71,6 @@ const recall = truePositives / Math.max(1, anomalousCount);
 const verdict = { windowsScored: scored.length, labelledAnomalous: anomalousCount, flagged: flaggedCount, truePositives, precision: Number(precision.toFixed(3)), recall: Number(recall.toFixed(3)) };
 // The notebook checks itself: CI runs it, and a detector that got worse fails here.
 if (scored.length < 500 || precision < 0.7 || recall < 0.55) throw new Error(`the detector fell short: ${JSON.stringify(verdict)}`);
-verdict"""),
+verdict""", ['summary']),
 code("%stop all"),
 ])
