@@ -8,3 +8,4 @@ export { StartFrom, parseStartFrom, parseStartText, START_POSITION_FORMS } from 
 export * from './topicSource';
 export * from './topicSink';
 export { checkTopicName, checkWritableTopic } from './topicNames';
+export * from './readProcessWrite';

@@ -117,6 +117,19 @@ export class TopicAdmin {
     }
   }
 
+  /** Committed offsets of a group with the metadata committed with each (partitions without a commit left out). */
+  async committedWithMetadata(groupId: string, topic: string): Promise<Map<number, { offset: number; metadata: string | null }>> {
+    const admin = await this.client(`reading offsets of group '${groupId}'`);
+    try {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const out = new Map<number, { offset: number; metadata: string | null }>();
+      for (const p of entry?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, { offset: Number(p.offset), metadata: p.metadata ?? null });
+      return out;
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: `reading offsets of group '${groupId}'`, topic });
+    }
+  }
+
   async summary(topic: string): Promise<TopicSummary> {
     const offsets = await this.offsets(topic);
     return { topic, partitions: offsets.length, messages: offsets.reduce((n, p) => n + p.high - p.low, 0), offsets };
