@@ -11,3 +11,4 @@ export * from './window';
 export * from './output';
 export * from './display';
 export * from './plot';
+export * from './pipeline';

@@ -107,5 +107,5 @@ test('read-process-write killed with SIGKILL mid-stream and restarted: each outp
   // The records of the transaction the kill cut short are in the log, hidden from read_committed readers.
   const raw = await readTopic(brokers, 'eo-out', { readCommitted: false, expected: N, quietMs: 2000 });
   t.diagnostic(`read_uncommitted sees ${raw.length} records (${raw.length - N} aborted by the kill), read_committed ${out.length}`);
-  assert.ok(Number(atKill.rowsOut) + Number(afterRestart.rowsOut) >= N, 'the restart re-did what the kill cut short');
+  assert.ok(Number(afterRestart.rowsOut) > 0 && Number(afterRestart.rowsOut) < N, 'the restart resumed from the committed positions, not from the start');
 });
