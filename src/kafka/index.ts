@@ -3,7 +3,7 @@ export { Secret } from './secret';
 export { clientLog, ClientLogEntry } from './clientLog';
 export * from './decoders';
 export { DeadLetter, DeadLetters } from './deadLetters';
-export { TopicAdmin, TopicSummary, PartitionOffsets } from './topicAdmin';
+export { TopicAdmin, TopicSummary, PartitionOffsets, GroupStatus } from './topicAdmin';
 export { StartFrom, parseStartFrom, parseStartText, START_POSITION_FORMS } from './startPosition';
 export * from './topicSource';
 export * from './topicSink';

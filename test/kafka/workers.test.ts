@@ -12,6 +12,7 @@ import path from 'node:path';
 import { KafkaCluster } from '../../src/broker';
 import { TopicAdmin } from '../../src/kafka';
 import { PipelineDefinition } from '../../src/pipeline';
+import { Session } from '../../src/session';
 import { produceRaw, sleep } from '../support/broker';
 import { RunningProcess, readTopic, startProcess } from '../support/pipelineProcess';
 
@@ -132,6 +133,22 @@ test('2 workers, one killed with SIGKILL, a third joining: the output windows eq
     const statuses = survivors.map((w) => w.last()!);
     say(`worker 2: ${statuses[0]!.transactions} transactions, ${statuses[0]!.rebalances} rebalances; worker 3: ${statuses[1]!.transactions} transactions`);
     assert.ok(Number(statuses[1]!.windowsWritten) > 0, 'the late joiner wrote windows of its own');
+
+    // The group from a notebook: two members holding the six partitions between them; the committed positions wait
+    // at the closers, the only records in open windows, so the lag is exactly the closers.
+    const session = new Session();
+    try {
+      await session.connect({ brokers, embeddedFallback: false });
+      const watch = await session.workerGroup('wg', 'w-in');
+      const group = watch.status()!;
+      await watch.stop();
+      say(`group from the notebook: ${group.state}, ${group.members.length} members, lag ${group.lag}`);
+      assert.equal(group.members.length, 2);
+      assert.deepEqual(group.members.flatMap((m) => m.partitions).sort(), [0, 1, 2, 3, 4, 5]);
+      assert.equal(group.lag, SENSORS);
+    } finally {
+      await session.close();
+    }
     for (const w of survivors) w.child.kill('SIGTERM');
     const codes = await Promise.all(survivors.map((w) => w.exited));
     assert.deepEqual(codes, [0, 0], `SIGTERM stops workers cleanly: ${survivors.map((w) => w.stderr()).join(' | ')}`);
