@@ -4,6 +4,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ChildProcess, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ReadProcessWrite, TopicSink, ConnectionOptions } from '../src/kafka';
 import { StreamlabError } from '../src/errors';
 import { TestBroker, startBroker } from './support/broker';
@@ -52,4 +56,27 @@ test('transactional options are checked before connecting', () => {
   assert.throws(() => new TopicSink({ topic: 't', transactionalId: 'x' }), oneLine(/transactionalId but not exactlyOnce/));
   assert.throws(() => new TopicSink({ topic: 't', exactlyOnce: true, idempotent: false }), oneLine(/cannot be exactlyOnce without idempotence/));
   assert.throws(() => new ReadProcessWrite({ input: '', output: 'o', groupId: 'g', task: () => ({ process: () => ({ rows: [] }) }) }), oneLine(/needs input/));
+});
+
+test('`streamlab worker` on the mock exits 1 with one line; a bad pipeline file is named before connecting', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-worker-'));
+  const cli = path.join(__dirname, '..', 'cli', 'main.js');
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child: ChildProcess = execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (_e, _out, stderr) => resolve({ code: child.exitCode, stderr }));
+    });
+  try {
+    const file = path.join(dir, 'p.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 'p', input: { topic: 'eo-mock-in' }, window: { kind: 'tumbling', size: '1s' }, output: { topic: 'eo-mock-out' } }));
+    const mock = await run(['worker', file, '--brokers', broker.bootstrapServers]);
+    assert.equal(mock.code, 1);
+    assert.match(mock.stderr, /^streamlab: running 'eo-mock-in' -> 'eo-mock-out' exactly once: the broker at .* is librdkafka's mock .* no transactions: use a real Kafka/);
+    assert.equal(mock.stderr.trim().split('\n').length, 1, mock.stderr);
+    fs.writeFileSync(file, JSON.stringify({ name: 'p', input: { topic: 'a' }, window: { kind: 'session', size: '1s' }, output: { topic: 'b' } }));
+    const bad = await run(['worker', file, '--brokers', '127.0.0.1:1']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^streamlab: .*p.json: window.kind 'session' cannot run as workers/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
