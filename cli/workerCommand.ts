@@ -7,7 +7,7 @@
 import { parse, intOption } from './args';
 import { StreamlabError, Worker, readPipelineFile } from '../src';
 
-const USAGE = 'streamlab worker PIPELINE.json [--group NAME] [--brokers HOST:PORT] [--status text|json] [--every MS] [--session-timeout MS] [--fetch-max-bytes N]';
+const USAGE = 'streamlab worker PIPELINE.json [--group NAME] [--brokers HOST:PORT] [--status text|json] [--every MS] [--session-timeout MS] [--fetch-max-bytes N] [--at-least-once]';
 
 export async function workerCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -19,6 +19,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       every: { type: 'string' },
       'session-timeout': { type: 'string' },
       'fetch-max-bytes': { type: 'string' },
+      'at-least-once': { type: 'boolean' },
     },
     USAGE,
   );
@@ -32,6 +33,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     group: values.group,
     connection: values.brokers ? { brokers: values.brokers } : undefined,
     sessionTimeoutMs: values['session-timeout'] === undefined ? undefined : intOption(values['session-timeout'], 'session-timeout', 10_000, 1000),
+    exactlyOnce: values['at-least-once'] !== true,
     fetchMaxBytes: values['fetch-max-bytes'] === undefined ? undefined : intOption(values['fetch-max-bytes'], 'fetch-max-bytes', 1 << 20, 1024),
   });
   const report = () => process.stdout.write(`${status === 'json' ? JSON.stringify(worker.metrics()) : worker.statusLine()}\n`);

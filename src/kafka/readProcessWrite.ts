@@ -61,6 +61,12 @@ export interface ReadProcessWriteOptions {
   sessionTimeoutMs?: number;
   /** Upper bound of one fetch (smaller: more, smaller transactions). */
   fetchMaxBytes?: number;
+  /**
+   * true (default): output and position in one transaction. false: at least once, for brokers without transactions
+   * (the embedded broker) and to measure what exactly-once costs: the output is flushed, then the position is
+   * committed, so a crash between the two writes that output again on restart (never loses it).
+   */
+  exactlyOnce?: boolean;
 }
 
 export interface PartitionProgressInfo {
@@ -116,24 +122,27 @@ export class ReadProcessWrite {
   private stopping = false;
   private readonly closing = new Set<Promise<void>>();
 
+  private readonly exactlyOnce: boolean;
+
   constructor(private readonly options: ReadProcessWriteOptions) {
     for (const name of ['input', 'output', 'groupId'] as const) {
       if (typeof options[name] !== 'string' || options[name] === '') throw new StreamlabError(`read-process-write needs ${name} (a non-empty string)`);
     }
     if (typeof options.task !== 'function') throw new StreamlabError('read-process-write needs task(partition), a function returning the processing of one partition');
     this.options = { ...options, connection: protectSecrets(options.connection) };
+    this.exactlyOnce = options.exactlyOnce !== false;
   }
 
   async start(): Promise<this> {
     const { input, output, groupId } = this.options;
-    const action = `running '${input}' -> '${output}' exactly once`;
+    const action = `running '${input}' -> '${output}' ${this.exactlyOnce ? 'exactly' : 'at least'} once`;
     const connection = this.options.connection ?? {};
     this.settings = 'origin' in connection ? (connection as ConnectionSettings) : resolveConnection(connection as ConnectionOptions);
     const admin = new TopicAdmin(this.settings);
     this.admin = admin;
     try {
       await admin.requireTopic(input, action);
-      if (await admin.isMockCluster()) {
+      if (this.exactlyOnce && (await admin.isMockCluster())) {
         throw new StreamlabError(
           `${action}: the broker at ${this.settings.brokers.join(',')} is librdkafka's mock (the embedded broker), which has no transactions`,
           'use a real Kafka (`streamlab broker --kafka`)',
@@ -206,8 +215,7 @@ export class ReadProcessWrite {
       connection: this.settings,
       keyField: this.options.keyField,
       timeField: this.options.outputTimeField,
-      exactlyOnce: true,
-      transactionalId: `streamlab-${groupId}-${input}-${partition}`,
+      ...(this.exactlyOnce ? { exactlyOnce: true, transactionalId: `streamlab-${groupId}-${input}-${partition}` } : {}),
       // A task's rows are its own results; one that JSON cannot hold is a bug to report, not to skip.
       onInvalid: 'reject',
       batchSize: 1000,
@@ -253,11 +261,13 @@ export class ReadProcessWrite {
     try {
       const out = state.task.process(records, next);
       if (out.rows.length > 0) await state.sink.write(out.rows);
-      await state.sink.commit({
-        groupId: this.options.groupId,
-        topic: this.options.input,
-        partitions: [{ partition, offset: out.commitOffset ?? next, metadata: out.metadata }],
-      });
+      const position = { partition, offset: out.commitOffset ?? next, metadata: out.metadata };
+      if (this.exactlyOnce) {
+        await state.sink.commit({ groupId: this.options.groupId, topic: this.options.input, partitions: [position] });
+      } else {
+        await state.sink.flush();
+        await this.consumer!.commitOffsets([{ topic: this.options.input, partition, offset: String(position.offset), metadata: position.metadata ?? null }]);
+      }
       this.transactions++;
       this.recordsIn += records.length;
       this.rowsOut += out.rows.length;

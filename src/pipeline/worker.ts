@@ -16,6 +16,8 @@ export interface WorkerOptions {
   sessionTimeoutMs?: number;
   /** Upper bound of one fetch, and so of one transaction's input. */
   fetchMaxBytes?: number;
+  /** false: at least once (no transactions; a crash may write a window twice, never lose one). Default true. */
+  exactlyOnce?: boolean;
 }
 
 export interface WorkerMetrics extends ReadProcessWriteMetrics {
@@ -47,6 +49,7 @@ export class Worker {
       createOutput: { partitions: def.output.partitions },
       sessionTimeoutMs: options.sessionTimeoutMs,
       fetchMaxBytes: options.fetchMaxBytes,
+      exactlyOnce: options.exactlyOnce,
       task: (partition) => {
         const task = new WindowTask(pipeline);
         this.tasks.set(partition, task);

@@ -13,6 +13,7 @@ import { KafkaCluster } from '../../src/broker';
 import { TopicAdmin } from '../../src/kafka';
 import { PipelineDefinition } from '../../src/pipeline';
 import { Session } from '../../src/session';
+import { tumbling, windowed } from '../../src/window';
 import { produceRaw, sleep } from '../support/broker';
 import { RunningProcess, readTopic, startProcess } from '../support/pipelineProcess';
 
@@ -114,6 +115,10 @@ test('2 workers, one killed with SIGKILL, a third joining: the output windows eq
     say(`produced ${input.length} records (+${SENSORS} closers); worker 3 holds ${JSON.stringify((c3.last()!.partitions as { partition: number }[]).map((p) => p.partition))}`);
 
     const expected = bruteForce(input);
+    // The library in one process over the whole input gives the same windows as the brute force.
+    const single = windowed({ window: tumbling('2s'), grace: '500ms', keyBy: 'sensor', time: 'time', aggregates: ['count', 'sum(v)', 'min(v)', 'max(v)'] });
+    single.addBatch(input).flush();
+    assert.deepEqual(new Map(single.closedRows().map((r) => [`${r.sensor}@${r.windowStart}`, r])), expected, 'one process agrees with the brute force');
     const out = await readTopic(brokers, 'w-out', { readCommitted: true, expected: expected.size, quietMs: 4000, timeoutMs: 120_000 });
     say(`read ${out.length} windows (expected ${expected.size})`);
     const seen = new Map<string, number>();
