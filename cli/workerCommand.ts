@@ -2,7 +2,8 @@
  * `streamlab worker PIPELINE.json [--group NAME]`: runs a pipeline as one member of its consumer group until SIGTERM
  * or Ctrl-C. A status line every second (--status json: one JSON object a line, for tools that follow the log);
  * a stop lets the batch in progress commit or abort, leaves the group (the other workers take its partitions at
- * once), prints a last line and exits 0.
+ * once), prints a last line and exits 0. --at-least-once runs without transactions (a broker without them, or to
+ * measure their cost): a crash may then write a window twice, never lose one.
  */
 import { parse, intOption } from './args';
 import { StreamlabError, Worker, readPipelineFile } from '../src';
