@@ -1,8 +1,8 @@
 /**
- * A pipeline file run as workers of one consumer group on a real Kafka (one KRaft node), while records arrive: two
- * workers share six partitions, one is killed with SIGKILL mid-stream, a third joins later. The windows a
- * read_committed reader sees in the output topic equal a brute-force computation over the input: every window once,
- * none missing, every aggregate exact.
+ * A pipeline file run as workers of one consumer group on a real Kafka (one KRaft node), while records arrive: three
+ * workers share six partitions, one is killed with SIGKILL mid-stream, a fourth joins later, one leaves with SIGTERM.
+ * The windows a read_committed reader sees in the output topic equal a brute-force computation over the input and the
+ * library run in one process: every window once, none missing, every aggregate exact.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,7 +59,7 @@ function bruteForce(records: ReturnType<typeof record>[]): Map<string, Row> {
   return out;
 }
 
-test('2 workers, one killed with SIGKILL, a third joining: the output windows equal a brute-force computation, each once', async (t) => {
+test('3 workers, one killed with SIGKILL, one joining late, one leaving: the output windows equal a brute-force computation and one process, each once', async (t) => {
   const admin = await TopicAdmin.connect({ brokers });
   await admin.createTopic('w-in', 6);
   await admin.disconnect();
@@ -90,29 +90,42 @@ test('2 workers, one killed with SIGKILL, a third joining: the output windows eq
     await produceRaw({ brokers }, 'w-in', chunk.map((r) => ({ key: r.sensor, value: JSON.stringify(r) })));
   };
   try {
-    const [a, b] = [startWorker(), startWorker()];
-    let victimAt: Record<string, unknown> | undefined;
-    for (let c = 0; c < CHUNKS; c++) {
-      await produceChunk(c);
-      if (c === 8) {
-        victimAt = await a.waitFor((s) => (s.partitions as unknown[]).length > 0 && Number(s.windowsWritten) > 0, 'the first worker writing windows', 60_000);
+    // Three workers share the six partitions; then one is killed, one joins late and one leaves with SIGTERM.
+    const [a, b, c] = [startWorker(), startWorker(), startWorker()];
+    const held = (w: RunningProcess) => ((w.last()?.partitions ?? []) as { partition: number }[]).map((p) => p.partition);
+    const holdAll = async (ws: RunningProcess[], what: string) => {
+      const deadline = Date.now() + 60_000;
+      while (!(ws.every((w) => held(w).length > 0) && new Set(ws.flatMap(held)).size === 6 && ws.flatMap(held).length === 6)) {
+        if (Date.now() > deadline) throw new Error(`no ${what} within 60 s: ${JSON.stringify(ws.map(held))}`);
+        await sleep(100);
+      }
+      return JSON.stringify(ws.map(held));
+    };
+    let d: RunningProcess | undefined;
+    for (let chunk = 0; chunk < CHUNKS; chunk++) {
+      await produceChunk(chunk);
+      if (chunk === 6) {
+        const shares = await holdAll([a, b, c], 'three workers sharing the partitions');
+        const victimAt = await a.waitFor((s) => Number(s.windowsWritten) > 0, 'worker 1 writing windows');
         a.child.kill('SIGKILL');
         await a.exited;
-        say(`kill -9 worker 1 holding partitions ${JSON.stringify((victimAt.partitions as { partition: number }[]).map((p) => p.partition))} after ${victimAt.windowsWritten} windows`);
+        say(`workers 1, 2, 3 hold ${shares}; kill -9 worker 1 after ${victimAt.windowsWritten} windows`);
       }
-      if (c === 15) {
-        await b.waitFor((s) => (s.partitions as unknown[]).length === 6, 'worker 2 taking all six partitions over', 60_000);
-        say('worker 2 holds all six partitions; worker 3 joins');
-        startWorker();
+      if (chunk === 12) {
+        say(`workers 2, 3 hold ${await holdAll([b, c], "workers 2 and 3 taking worker 1's partitions over")}; worker 4 joins`);
+        d = startWorker();
+      }
+      if (chunk === 18) {
+        say(`workers 2, 3, 4 hold ${await holdAll([b, c, d!], 'worker 4 getting partitions')}; worker 2 leaves (SIGTERM)`);
+        b.child.kill('SIGTERM');
+        assert.equal(await b.exited, 0, `a SIGTERM stops a worker cleanly: ${b.stderr()}`);
       }
       await sleep(700);
     }
     // One record per sensor far enough ahead to close every window of the others (its own stays open).
     const closers = Array.from({ length: SENSORS }, (_, s) => ({ sensor: `s${s}`, time: T0 + 3_600_000, v: 0 }));
     await produceRaw({ brokers }, 'w-in', closers.map((r) => ({ key: r.sensor, value: JSON.stringify(r) })));
-    const c3 = workers[2]!;
-    await c3.waitFor((s) => (s.partitions as unknown[]).length > 0, 'worker 3 getting partitions', 60_000);
-    say(`produced ${input.length} records (+${SENSORS} closers); worker 3 holds ${JSON.stringify((c3.last()!.partitions as { partition: number }[]).map((p) => p.partition))}`);
+    say(`produced ${input.length} records (+${SENSORS} closers); workers 3, 4 hold ${await holdAll([c, d!], 'workers 3 and 4 taking worker 2\'s partitions over')}`);
 
     const expected = bruteForce(input);
     // The library in one process over the whole input gives the same windows as the brute force.
@@ -134,9 +147,9 @@ test('2 workers, one killed with SIGKILL, a third joining: the output windows eq
     assert.deepEqual({ twice: twice.slice(0, 10), missing: missing.slice(0, 10) }, { twice: [], missing: [] });
     assert.equal(out.length, expected.size);
 
-    const survivors = workers.slice(1);
+    const survivors = [c, d!];
     const statuses = survivors.map((w) => w.last()!);
-    say(`worker 2: ${statuses[0]!.transactions} transactions, ${statuses[0]!.rebalances} rebalances; worker 3: ${statuses[1]!.transactions} transactions`);
+    say(`worker 3: ${statuses[0]!.transactions} transactions, ${statuses[0]!.rebalances} rebalances; worker 4: ${statuses[1]!.transactions} transactions, ${statuses[1]!.rebalances} rebalances`);
     assert.ok(Number(statuses[1]!.windowsWritten) > 0, 'the late joiner wrote windows of its own');
 
     // The group from a notebook: two members holding the six partitions between them; the committed positions wait
