@@ -121,6 +121,8 @@ export class ReadProcessWrite {
   private lastError: string | undefined;
   private stopping = false;
   private readonly closing = new Set<Promise<void>>();
+  /** Failed transactions in a row per partition: the next take-over waits longer (a broken task must not spin). */
+  private readonly failuresInARow = new Map<number, number>();
 
   private readonly exactlyOnce: boolean;
 
@@ -239,9 +241,13 @@ export class ReadProcessWrite {
     const partition = batch.partition;
     let state = this.states.get(partition);
     if (!state) {
+      const failures = this.failuresInARow.get(partition) ?? 0;
+      if (failures > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** failures)));
+      if (this.stopping) return;
       try {
         state = await this.setUp(partition);
       } catch (e) {
+        this.failuresInARow.set(partition, failures + 1);
         this.lastError = kafkaError(e, { settings: this.settings, action: `taking over partition ${partition} of '${this.options.input}'` }).message;
         return;
       }
@@ -272,11 +278,13 @@ export class ReadProcessWrite {
       this.recordsIn += records.length;
       this.rowsOut += out.rows.length;
       state.position = next;
+      this.failuresInARow.delete(partition);
       resolveOffset(batch.lastOffset());
     } catch (e) {
       // Aborted: nothing of the batch is visible. The task's state may hold the batch, so it goes too; the next batch
       // sets the partition up again from what is committed (or finds it fenced by its new owner).
       this.failedTransactions++;
+      this.failuresInARow.set(partition, (this.failuresInARow.get(partition) ?? 0) + 1);
       this.lastError = e instanceof Error ? e.message : String(e);
       this.release(partition);
       return;
