@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   consume: { summary: 'consume a topic with a live summary', run: (a) => import('./consumeCommand').then((m) => m.consumeCommand(a)) },
   nab: { summary: 'NAB benchmark: `nab score RESULTS_DIR` (standard profile), `nab detect DATA_DIR --out DIR`', run: (a) => import('./nabCommand').then((m) => m.nabCommand(a)) },
   lab: { summary: 'JupyterLab on the example notebooks with the kernel, the extension, a broker and demo data', run: (a) => import('./labCommand').then((m) => m.labCommand(a)) },
+  worker: { summary: 'run a pipeline file as one worker of its consumer group, exactly once (--group NAME), until SIGTERM', run: (a) => import('./workerCommand').then((m) => m.workerCommand(a)) },
   run: { summary: 'run a notebook headless on the streamlab kernel and save it with its outputs (--html, -p NAME=VALUE)', run: (a) => import('./runCommand').then((m) => m.runCommand(a)) },
   install: { summary: 'install the "TypeScript (streamlab)" Jupyter kernel and the JupyterLab extension (--user, --sys-prefix, --prefix DIR)', run: (a) => import('./kernelCommands').then((m) => m.installCommand(a)) },
   uninstall: { summary: 'remove the Jupyter kernel', run: (a) => import('./kernelCommands').then((m) => m.uninstallCommand(a)) },

@@ -12,3 +12,4 @@ export * from './output';
 export * from './display';
 export * from './plot';
 export * from './models';
+export * from './pipeline';

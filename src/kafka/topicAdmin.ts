@@ -2,7 +2,7 @@
  * Topic metadata and creation. Creation goes through the embedded broker's control API when that is the
  * cluster (its mock does not implement CreateTopics), and through Kafka's CreateTopics otherwise.
  */
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, AssignerProtocol, Kafka } from 'kafkajs';
 import { checkTopicName } from './topicNames';
 import { StreamlabError, didYouMean } from '../errors';
 import { BrokerControl } from '../config';
@@ -44,6 +44,21 @@ async function whileLeadersMove<T>(call: () => Promise<T>, forMs = 5_000, newTop
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** A consumer group seen from outside (a worker group watched from a notebook): its members and its lag. */
+export interface GroupStatus {
+  groupId: string;
+  topic: string;
+  /** Kafka's group state: Stable, PreparingRebalance, CompletingRebalance, Empty, Dead. */
+  state: string;
+  members: { memberId: string; clientId: string; host: string; partitions: number[] }[];
+  /**
+   * Per partition: the committed position, the end offset and the records between them. For a window pipeline the
+   * committed position is the first record its open windows still need, so lag includes that span.
+   */
+  partitions: { partition: number; committed: number | null; end: number; lag: number }[];
+  lag: number;
 }
 
 export class TopicAdmin {
@@ -114,6 +129,40 @@ export class TopicAdmin {
       return out;
     } catch (e) {
       throw kafkaError(e, { settings: this.settings, action: `reading offsets of group '${groupId}'`, topic });
+    }
+  }
+
+  /** Committed offsets of a group with the metadata committed with each (partitions without a commit left out). */
+  async committedWithMetadata(groupId: string, topic: string): Promise<Map<number, { offset: number; metadata: string | null }>> {
+    const admin = await this.client(`reading offsets of group '${groupId}'`);
+    try {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const out = new Map<number, { offset: number; metadata: string | null }>();
+      for (const p of entry?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, { offset: Number(p.offset), metadata: p.metadata ?? null });
+      return out;
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action: `reading offsets of group '${groupId}'`, topic });
+    }
+  }
+
+  async groupStatus(groupId: string, topic: string): Promise<GroupStatus> {
+    const action = `describing group '${groupId}'`;
+    const admin = await this.client(action);
+    try {
+      const [{ groups }, committed, offsets] = await Promise.all([admin.describeGroups([groupId]), this.committedOffsets(groupId, topic), this.offsets(topic)]);
+      const group = groups[0];
+      const members = (group?.members ?? []).map((m) => {
+        // A member that has not finished joining has no assignment yet.
+        const assignment = m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+        return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, partitions: [...(assignment?.assignment[topic] ?? [])].sort((a, b) => a - b) };
+      });
+      const partitions = offsets.map((o) => {
+        const position = committed.get(o.partition);
+        return { partition: o.partition, committed: position ?? null, end: o.high, lag: o.high - (position ?? o.low) };
+      });
+      return { groupId, topic, state: group?.state ?? 'Unknown', members, partitions, lag: partitions.reduce((n, p) => n + p.lag, 0) };
+    } catch (e) {
+      throw kafkaError(e, { settings: this.settings, action, topic });
     }
   }
 

@@ -2,6 +2,11 @@
  * Writes records (objects, or the rows of a Danfo DataFrame) to a topic as JSON, in batches. Idempotent where
  * the cluster supports it, so a retried batch is not written twice.
  *
+ * At-least-once is the default. With exactlyOnce the sink writes in Kafka transactions: what a commit() (or
+ * flush(), close()) covers becomes visible to read_committed readers at once or not at all, together with any
+ * consumer positions passed to commit() (read-process-write: see readProcessWrite.ts). A broker without transactions
+ * is refused at connect, never served at-least-once behind the user's back.
+ *
  * A call is validated and encoded whole before anything is sent, so it is sent whole or reported whole: with
  * onInvalid 'reject' (the default) one bad row fails the call, naming the row, and nothing of it is sent; with
  * 'dead-letter' the good rows are sent and the bad ones kept aside (bounded) and counted, each with its row number.
@@ -14,7 +19,8 @@
  * null are Danfo's missing value and are written as null, as pandas' to_json does. Keys: strings as they are,
  * finite numbers, booleans and BigInts as their text, Buffers as bytes; anything else is refused.
  */
-import { Kafka, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { Kafka, Message, PartitionMetadata, Partitioners, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import { StreamlabError } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { checkWritableTopic } from './topicNames';
@@ -48,6 +54,25 @@ export interface TopicSinkOptions {
   onInvalid?: 'reject' | 'dead-letter';
   /** Rejected rows kept for inspection with onInvalid 'dead-letter' (all are counted). Default 1000. */
   rejectedLimit?: number;
+  /**
+   * Write in Kafka transactions (needs a real Kafka; the embedded broker has none): records sent since the last
+   * commit() are visible to read_committed readers only once it succeeds, with the consumer positions it was given.
+   */
+  exactlyOnce?: boolean;
+  /**
+   * The transactional id (exactlyOnce only). A producer that starts with an id fences the older one with the same id
+   * and aborts its open transaction, so a process that restarts after a crash must reuse its id; default: a random
+   * one, which makes each commit atomic but fences nothing.
+   */
+  transactionalId?: string;
+}
+
+/** Consumer positions committed with a transaction: the next offset to read of each partition, for a group. */
+export interface TransactionOffsets {
+  groupId: string;
+  topic: string;
+  /** `metadata` is kept by Kafka with the offset (at most a few KB): state a restart needs, read back with it. */
+  partitions: { partition: number; offset: number; metadata?: string }[];
 }
 
 /** A row the sink did not send: its place in the call that gave it, why, and the row itself. */
@@ -80,6 +105,10 @@ export interface SinkMetrics {
   idempotent: boolean;
   /** Rows refused by the encoding rule and not sent (onInvalid 'dead-letter'; with 'reject' the call fails). */
   rejected: number;
+  exactlyOnce: boolean;
+  /** Transactions committed and aborted (exactlyOnce). */
+  transactions: number;
+  aborted: number;
 }
 
 export class TopicSink {
@@ -100,6 +129,14 @@ export class TopicSink {
   private readonly batchSize: number;
   private readonly rejectedRing: RingBuffer<SinkRejection>;
   private rejectedTotal = 0;
+  readonly exactlyOnce: boolean;
+  readonly transactionalId: string | undefined;
+  /** The open transaction (exactlyOnce), begun by the first send after a commit. */
+  private transaction: Transaction | undefined;
+  /** Records sent in the open transaction: put back to pending when it aborts, so a later commit resends them. */
+  private inTransaction: Message[] = [];
+  private transactions = 0;
+  private abortedTotal = 0;
 
   constructor(private readonly options: TopicSinkOptions) {
     checkWritableTopic(options.topic);
@@ -116,6 +153,17 @@ export class TopicSink {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new StreamlabError(`batchSize must be a positive integer, got ${options.batchSize}`);
     }
+    this.exactlyOnce = options.exactlyOnce === true;
+    if (options.transactionalId !== undefined && !this.exactlyOnce) {
+      throw new StreamlabError(`the sink of '${this.topic}' has a transactionalId but not exactlyOnce`, 'pass exactlyOnce: true as well, or drop transactionalId');
+    }
+    if (this.exactlyOnce && options.idempotent === false) {
+      throw new StreamlabError(`the sink of '${this.topic}' cannot be exactlyOnce without idempotence`, 'drop idempotent: false');
+    }
+    if (options.transactionalId !== undefined && (typeof options.transactionalId !== 'string' || options.transactionalId === '')) {
+      throw new StreamlabError(`transactionalId must be a non-empty string, got ${String(options.transactionalId)}`);
+    }
+    this.transactionalId = this.exactlyOnce ? (options.transactionalId ?? `streamlab-${this.topic}-${randomBytes(6).toString('hex')}`) : undefined;
   }
 
   static async open(options: TopicSinkOptions): Promise<TopicSink> {
@@ -143,17 +191,26 @@ export class TopicSink {
       this.partitionMetadata = (await admin.offsets(this.topic)).map((o) => ({ partitionId: o.partition, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
       const retention = await admin.retentionMs(this.topic);
       this.retentionMs = retention !== undefined && retention >= 0 ? retention : undefined;
-      const wanted = this.options.idempotent ?? 'auto';
+      if (this.exactlyOnce && (await admin.isMockCluster())) {
+        throw new StreamlabError(
+          `${action} exactly once: the broker at ${settings.brokers.join(',')} is librdkafka's mock (the embedded broker), which has no transactions`,
+          'use a real Kafka (`streamlab broker --kafka`), or drop exactlyOnce for at-least-once',
+        );
+      }
+      const wanted = this.exactlyOnce ? true : (this.options.idempotent ?? 'auto');
       const supported = wanted === false ? false : await admin.supportsIdempotence();
       if (wanted === true && !supported) {
         throw new StreamlabError(`${action}: this cluster cannot serve idempotent producers`, "pass idempotent: 'auto' or false");
       }
       this.idempotentValue = supported;
       this.kafka = createKafka(settings, 5);
+      // kafkajs needs all three for transactions; connect() then runs InitProducerId, which fences an older producer
+      // with the same transactionalId and aborts its open transaction.
       this.producer = this.kafka.producer({
         allowAutoTopicCreation: false,
         idempotent: supported,
         maxInFlightRequests: supported ? 1 : undefined,
+        ...(this.exactlyOnce ? { transactionalId: this.transactionalId, transactionTimeout: 60_000 } : {}),
       });
       await this.producer.connect();
       return this;
@@ -225,12 +282,88 @@ export class TopicSink {
   private async enqueue(messages: Message[]): Promise<void> {
     for (const m of messages) {
       this.pending.push(m);
-      if (this.pending.length >= this.batchSize) await this.flush();
+      if (this.pending.length >= this.batchSize) await this.sendPending();
     }
   }
 
-  /** Sends everything queued. */
+  /**
+   * Sends everything queued. With exactlyOnce it also commits: what was written since the last commit becomes
+   * visible at once (the same as commit() with no positions).
+   */
   async flush(): Promise<void> {
+    if (this.exactlyOnce) return this.commit();
+    await this.sendPending();
+  }
+
+  /**
+   * exactlyOnce: sends what is queued in the open transaction, adds the consumer positions (`offsets`) to it and
+   * commits, so that the records and the positions are written together or not at all. On a failure the transaction
+   * is aborted, its records are queued again (a later commit resends them) and the call fails in one line.
+   */
+  async commit(offsets?: TransactionOffsets): Promise<void> {
+    if (!this.exactlyOnce) throw new StreamlabError(`the sink of '${this.topic}' is not exactlyOnce, so it has no transactions to commit`, 'open it with exactlyOnce: true, or call flush()');
+    if (this.pending.length === 0 && !this.transaction && !offsets) return;
+    try {
+      await this.sendPending();
+      const transaction = await this.openTransaction();
+      if (offsets) {
+        await transaction.sendOffsets({
+          consumerGroupId: offsets.groupId,
+          topics: [{ topic: offsets.topic, partitions: offsets.partitions.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? null })) as { partition: number; offset: string }[] }],
+        });
+      }
+      await transaction.commit();
+    } catch (e) {
+      await this.abortOpen();
+      throw this.transactionError(e, 'committing');
+    }
+    this.transaction = undefined;
+    this.count(this.inTransaction.length, this.inTransaction);
+    this.inTransaction = [];
+    this.transactions++;
+  }
+
+  /** exactlyOnce: aborts the open transaction and drops what is queued; nothing of it becomes visible. */
+  async abort(): Promise<void> {
+    if (!this.exactlyOnce) throw new StreamlabError(`the sink of '${this.topic}' is not exactlyOnce, so it has no transaction to abort`);
+    await this.abortOpen();
+    this.pending = [];
+    this.inTransaction = [];
+  }
+
+  private async abortOpen(): Promise<void> {
+    const transaction = this.transaction;
+    this.transaction = undefined;
+    if (!transaction) return;
+    this.abortedTotal++;
+    this.pending = this.inTransaction.concat(this.pending);
+    this.inTransaction = [];
+    // An abort that fails (a fenced producer, a lost coordinator) leaves the transaction to Kafka, which aborts it
+    // when it times out or when the next producer with this id starts.
+    if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+  }
+
+  private async openTransaction(): Promise<Transaction> {
+    if (!this.transaction) this.transaction = await this.requireProducer().transaction();
+    return this.transaction;
+  }
+
+  /** A failed transaction as one line: fencing (another producer took the id over) says so. */
+  private transactionError(e: unknown, what: string): StreamlabError {
+    const types = [e, (e as { cause?: unknown }).cause].map((c) => (c as { type?: string } | undefined)?.type ?? '');
+    const text = [e, (e as { cause?: unknown }).cause].map((c) => (c as { message?: string } | undefined)?.message ?? '').join(' ');
+    if (types.some((t) => t === 'INVALID_PRODUCER_EPOCH' || t === 'PRODUCER_FENCED') || /fenced|epoch/i.test(text)) {
+      return new StreamlabError(
+        `${what} a transaction to '${this.topic}': another producer with transactionalId '${this.transactionalId}' has started, so this one is fenced and its transaction aborted`,
+        'open a new sink (the newer producer owns the id now)',
+        { cause: e },
+      );
+    }
+    return kafkaError(e, { settings: this.settings!, action: `${what} a transaction to '${this.topic}'`, topic: this.topic });
+  }
+
+  /** Sends everything queued (exactlyOnce: inside the open transaction, not yet committed). */
+  private async sendPending(): Promise<void> {
     if (this.pending.length === 0) return;
     const producer = this.requireProducer();
     const messages = this.pending;
@@ -240,6 +373,11 @@ export class TopicSink {
         m.partition = this.partitioner({ topic: this.topic, partitionMetadata: this.partitionMetadata, message: m });
       }
     }
+    let sender: { send(r: { topic: string; messages: Message[]; acks: number }): Promise<RecordMetadata[]> } = producer;
+    if (this.exactlyOnce) {
+      sender = await this.openTransaction();
+      this.inTransaction.push(...messages);
+    }
     let unacknowledged = messages;
     try {
       // kafkajs 2.2.4 answers a send as done when, on a retry, a failed partition's new leader is a broker that
@@ -247,7 +385,7 @@ export class TopicSink {
       // real cluster when a leader is paused past its session). So every partition must be in the answer, and
       // messages of one that is not are sent again.
       for (let attempt = 1; unacknowledged.length > 0; attempt++) {
-        const answer = await producer.send({ topic: this.topic, messages: unacknowledged, acks: -1 });
+        const answer = await sender.send({ topic: this.topic, messages: unacknowledged, acks: -1 });
         const written = new Set(answer.filter((r) => r.errorCode === 0).map((r) => r.partition));
         unacknowledged = unacknowledged.filter((m) => !written.has(m.partition!));
         if (unacknowledged.length > 0 && attempt >= 5) {
@@ -256,12 +394,18 @@ export class TopicSink {
         }
       }
     } catch (e) {
+      if (this.exactlyOnce) {
+        // The whole transaction goes: abortOpen() queues its records again, in order.
+        await this.abortOpen();
+        throw this.transactionError(e, 'sending');
+      }
       // Put back what was not acknowledged so a later flush can retry it: nothing is dropped silently.
       this.pending = unacknowledged.concat(this.pending);
       this.count(messages.length - unacknowledged.length, messages.filter((m) => !unacknowledged.includes(m)));
       throw kafkaError(e, { settings: this.settings!, action: `producing to '${this.topic}'`, topic: this.topic });
     }
-    this.count(messages.length, messages);
+    // Records of a transaction count once it commits.
+    if (!this.exactlyOnce) this.count(messages.length, messages);
   }
 
   private count(records: number, messages: Message[]): void {
@@ -272,10 +416,20 @@ export class TopicSink {
   }
 
   metrics(): SinkMetrics {
-    return { topic: this.topic, records: this.records, bytes: this.bytes, batches: this.batches, idempotent: this.idempotentValue, rejected: this.rejectedTotal };
+    return {
+      topic: this.topic,
+      records: this.records,
+      bytes: this.bytes,
+      batches: this.batches,
+      idempotent: this.idempotentValue,
+      rejected: this.rejectedTotal,
+      exactlyOnce: this.exactlyOnce,
+      transactions: this.transactions,
+      aborted: this.abortedTotal,
+    };
   }
 
-  /** Flushes and disconnects. */
+  /** Flushes (exactlyOnce: commits what is queued) and disconnects. */
   async close(): Promise<void> {
     try {
       if (this.producer) await this.flush();

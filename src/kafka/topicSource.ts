@@ -173,6 +173,11 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     return this.stateValue;
   }
 
+  /** The field event time is read from (undefined: the Kafka timestamp); a pipeline exported from it reads the same. */
+  get timeField(): string | undefined {
+    return this.options.timeField;
+  }
+
   /**
    * Connects, checks the topic, resolves the start offsets and begins consuming in the background. A stop() while
    * this runs makes it release what it made and resolve with the stream stopped; a stopped stream cannot start again

@@ -29,6 +29,9 @@ import { MIME_BUNDLE } from '../output/notebookOutput';
 import { formatBytes, formatCount } from '../output/format';
 import { LiveChart, ChartOptions } from '../plot/liveChart';
 import type { WindowResult } from '../window/windowedStream';
+import type { Pipeline } from '../pipeline';
+import { ExportOptions, WindowOrigin, pipelineOf, writePipelineFile } from './pipelineExport';
+import { GroupWatch } from './groupWatch';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Start a private embedded broker when no brokers are configured anywhere (default true). */
@@ -84,6 +87,8 @@ const NOTEBOOK_FETCH_BYTES = 2 << 20;
 const ENDED = new Set(['finished', 'stopped', 'failed', 'closed']);
 
 export class Session {
+  /** What export needs of each window this session made (weak: a window dropped by the notebook goes with it). */
+  private readonly windowOrigins = new WeakMap<WindowedStream, WindowOrigin>();
   private options: ConnectionOptions = {};
   private settingsValue: ConnectionSettings | undefined;
   private embedded: EmbeddedBroker | undefined;
@@ -355,6 +360,7 @@ export class Session {
         await own?.stop();
       },
     });
+    this.windowOrigins.set(stream, { name: windowName, topic: feed.topic, timeField: feed.timeField, options: windowOptions, stream });
     if (running) stream.feedHint = `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)`;
     this.registry.add(windowName, handle);
     if (own) {
@@ -439,6 +445,31 @@ export class Session {
     if (show) chart.show();
     this.watch();
     return chart;
+  }
+
+  /**
+   * Writes a window of this session (by name or object) as a pipeline file that `streamlab worker FILE` runs as one
+   * member of a consumer group, writing its final windows to `options.output` exactly once. Returns the pipeline.
+   */
+  exportPipeline(file: string, window: string | WindowedStream, options: ExportOptions): Pipeline {
+    const target = typeof window === 'string' ? this.registry.get(window)?.target : window;
+    const origin = target instanceof WindowedStream ? this.windowOrigins.get(target) : undefined;
+    if (!origin) {
+      throw new StreamlabError(`exporting a pipeline: '${typeof window === 'string' ? window : 'that window'}' is not a window of this session`, 'pass the name or the object that session.window() (%window) gave');
+    }
+    const pipeline = pipelineOf(origin, options);
+    writePipelineFile(file, pipeline);
+    return pipeline;
+  }
+
+  /**
+   * A worker group seen from the notebook (members, the partitions each holds, lag), read from outside the group:
+   * `(await session.workerGroup('sensor-windows', 'sensors')).show()`. Its refresh() reads it once.
+   */
+  async workerGroup(groupId: string, topic: string): Promise<GroupWatch> {
+    const watch = new GroupWatch(await this.settings(), groupId, topic);
+    await watch.refresh();
+    return watch;
   }
 
   /** The running (and ended, until stopped) streams, one row per name. */

@@ -1,0 +1,119 @@
+/**
+ * A pipeline as a value: consume a topic -> keyed event-time windows -> write the final windows to a topic, exactly
+ * once. Written as JSON rather than as a TypeScript module because it is data, not code: it is checked whole before
+ * anything runs (one line naming the field that is wrong), a notebook can write it from its streams, a reviewer can
+ * diff it, and a worker on another machine reads it without compiling anything or trusting code from a notebook.
+ * What JSON cannot hold (custom reducers, time functions) cannot be deployed this way and is refused by name.
+ *
+ *   {
+ *     "name": "sensor-windows",
+ *     "input":  { "topic": "sensors", "timeField": "time" },
+ *     "window": { "kind": "tumbling", "size": "10s", "grace": "2s", "keyBy": "sensor",
+ *                 "aggregates": ["count", "sum(value)", "max(value)"] },
+ *     "output": { "topic": "sensor-windows", "partitions": 6 },
+ *     "group":  "sensor-windows"
+ *   }
+ *
+ * The input must be keyed by the window key (records of one key in one partition), as Kafka Streams requires of an
+ * aggregation's input: each partition is windowed on its own, so a key spread over partitions would give one
+ * partial window per partition.
+ */
+import fs from 'node:fs';
+import { StreamlabError, didYouMean } from '../errors';
+import { AggregatesOption, Duration, FixedWindowSpec, hopping, parseAggregates, parseDuration, tumbling } from '../window';
+
+export interface PipelineDefinition {
+  name: string;
+  input: { topic: string; timeField?: string };
+  window: { kind: 'tumbling' | 'hopping'; size: Duration; advance?: Duration; grace?: Duration; keyBy?: string | string[]; aggregates?: AggregatesOption };
+  output: { topic: string; partitions?: number };
+  /** The consumer group of the workers; `streamlab worker --group` overrides it. Default: the name. */
+  group?: string;
+}
+
+/** A checked definition with its window in the engine's terms. */
+export interface Pipeline {
+  definition: PipelineDefinition;
+  name: string;
+  group: string;
+  window: FixedWindowSpec;
+  graceMs: number;
+  keyBy: string[];
+}
+
+const TOP_FIELDS = ['name', 'input', 'window', 'output', 'group'];
+const WINDOW_FIELDS = ['kind', 'size', 'advance', 'grace', 'keyBy', 'aggregates'];
+
+export function readPipelineFile(file: string): Pipeline {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StreamlabError(`cannot read the pipeline file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new StreamlabError(`the pipeline file ${file} is not JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return checkPipeline(parsed, file);
+}
+
+/** Checks a definition whole; the first problem is one line naming the field and the file. */
+export function checkPipeline(value: unknown, where = 'the pipeline'): Pipeline {
+  const fail = (what: string, hint?: string): never => {
+    throw new StreamlabError(`${where}: ${what}`, hint);
+  };
+  const object = (v: unknown, name: string): Record<string, unknown> => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(`${name} must be an object`);
+    return v as Record<string, unknown>;
+  };
+  const text = (v: unknown, name: string): string => {
+    if (typeof v !== 'string' || v === '') fail(`${name} must be a non-empty string`);
+    return v as string;
+  };
+  const known = (o: Record<string, unknown>, names: string[], name: string) => {
+    for (const k of Object.keys(o)) {
+      if (!names.includes(k)) {
+        const guess = didYouMean(k, names);
+        fail(`unknown field '${name}${k}'`, guess ? `did you mean '${name}${guess}'?` : `the fields are ${names.join(', ')}`);
+      }
+    }
+  };
+  const top = object(value, 'the definition');
+  known(top, TOP_FIELDS, '');
+  const name = text(top.name, 'name');
+  const input = object(top.input, 'input');
+  known(input, ['topic', 'timeField'], 'input.');
+  text(input.topic, 'input.topic');
+  if (input.timeField !== undefined) text(input.timeField, 'input.timeField');
+  const output = object(top.output, 'output');
+  known(output, ['topic', 'partitions'], 'output.');
+  text(output.topic, 'output.topic');
+  if (output.partitions !== undefined && !(Number.isInteger(output.partitions) && (output.partitions as number) > 0)) fail('output.partitions must be a positive integer');
+  if (output.topic === input.topic) fail('output.topic is the input topic', 'write the windows to a topic of their own');
+  const group = top.group === undefined ? name : text(top.group, 'group');
+
+  const w = object(top.window, 'window');
+  known(w, WINDOW_FIELDS, 'window.');
+  const kind = w.kind;
+  if (kind !== 'tumbling' && kind !== 'hopping') {
+    fail(
+      `window.kind '${String(kind)}' cannot run as workers`,
+      "use 'tumbling' or 'hopping': their windows close by the watermark alone, which a replay from a committed position reproduces exactly (sliding and session windows are not supported yet)",
+    );
+  }
+  let spec: FixedWindowSpec;
+  let graceMs: number;
+  try {
+    spec = kind === 'tumbling' ? tumbling(w.size as Duration) : hopping(w.size as Duration, w.advance as Duration);
+    graceMs = parseDuration((w.grace as Duration | undefined) ?? 0, 'window.grace');
+    if (w.aggregates !== undefined) parseAggregates(w.aggregates as AggregatesOption);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const keyBy = w.keyBy === undefined ? [] : Array.isArray(w.keyBy) ? w.keyBy : [w.keyBy];
+  keyBy.forEach((k, i) => text(k, `window.keyBy[${i}]`));
+  return { definition: top as unknown as PipelineDefinition, name, group, window: spec, graceMs, keyBy: keyBy as string[] };
+}

@@ -1,0 +1,95 @@
+/**
+ * One worker of a pipeline: a member of the pipeline's consumer group that windows the partitions it is given and
+ * writes their final windows exactly once (see windowTask.ts for why results stay exact when partitions move). Start
+ * it N times, on one machine or several, and Kafka spreads the input partitions over them.
+ */
+import { ConnectionOptions, ConnectionSettings, ReadProcessWrite, ReadProcessWriteMetrics } from '../kafka';
+import { formatCount } from '../output/format';
+import { Pipeline } from './pipelineFile';
+import { WindowTask } from './windowTask';
+
+export interface WorkerOptions {
+  /** Overrides the pipeline's group. */
+  group?: string;
+  connection?: ConnectionOptions | ConnectionSettings;
+  /** Group session timeout: how long a killed worker holds its partitions before the others take them. Default 10 s. */
+  sessionTimeoutMs?: number;
+  /** Upper bound of one fetch, and so of one transaction's input. */
+  fetchMaxBytes?: number;
+  /** false: at least once (no transactions; a crash may write a window twice, never lose one). Default true. */
+  exactlyOnce?: boolean;
+}
+
+export interface WorkerMetrics extends ReadProcessWriteMetrics {
+  pipeline: string;
+  openWindows: number;
+  windowsWritten: number;
+  lateRecords: number;
+}
+
+export class Worker {
+  private readonly tasks = new Map<number, WindowTask>();
+  private readonly loop: ReadProcessWrite;
+  readonly group: string;
+
+  constructor(
+    readonly pipeline: Pipeline,
+    options: WorkerOptions = {},
+  ) {
+    this.group = options.group ?? pipeline.group;
+    const def = pipeline.definition;
+    this.loop = new ReadProcessWrite({
+      input: def.input.topic,
+      output: def.output.topic,
+      groupId: this.group,
+      connection: options.connection,
+      timeField: def.input.timeField,
+      // Output records are keyed by the window key, so one key's windows stay in order in one partition.
+      keyField: pipeline.keyBy.length === 1 ? pipeline.keyBy[0] : undefined,
+      createOutput: { partitions: def.output.partitions },
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      fetchMaxBytes: options.fetchMaxBytes,
+      exactlyOnce: options.exactlyOnce,
+      task: (partition) => {
+        const task = new WindowTask(pipeline);
+        this.tasks.set(partition, task);
+        return task;
+      },
+    });
+  }
+
+  async start(): Promise<this> {
+    await this.loop.start();
+    return this;
+  }
+
+  metrics(): WorkerMetrics {
+    const m = this.loop.metrics();
+    let openWindows = 0;
+    let lateRecords = 0;
+    const held = new Set(m.partitions.map((p) => p.partition));
+    for (const [partition, task] of this.tasks) {
+      if (!held.has(partition)) continue;
+      const w = task.metrics();
+      openWindows += w.openWindows;
+      lateRecords += w.late;
+    }
+    return { ...m, pipeline: this.pipeline.name, openWindows, windowsWritten: m.rowsOut, lateRecords };
+  }
+
+  /** One line: partitions held, lag, records read, windows written and open, transactions. */
+  statusLine(): string {
+    const m = this.metrics();
+    const partitions = m.partitions.map((p) => p.partition).join(',') || 'none yet';
+    const problem = m.lastError ? ` · last error: ${m.lastError}` : '';
+    return (
+      `${m.pipeline} [${m.groupId}] ${m.state}: partitions ${partitions} · lag ${formatCount(m.lag)} · read ${formatCount(m.recordsIn)} · ` +
+      `windows written ${formatCount(m.windowsWritten)}, open ${formatCount(m.openWindows)} · ${formatCount(m.transactions)} transactions (${formatCount(m.failedTransactions)} failed) · ${m.rebalances} rebalances${problem}`
+    );
+  }
+
+  /** Leaves the group (the others take its partitions at once) after the batch in progress commits or aborts. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+}
