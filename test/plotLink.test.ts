@@ -106,18 +106,19 @@ test('a frontend that stops acknowledging gets one merged frame when it acks aga
   await sleep(30);
   gc();
   const afterPush = process.memoryUsage();
-  assert.equal(comm.frames().length, 1, 'no frame is sent (or queued) while the last is unacknowledged');
+  // Two may be unacknowledged (the next is on its way while the browser paints): the warm-up's, then nothing more.
+  assert.equal(comm.frames().length, 2, 'no frame is sent (or queued) past two unacknowledged');
   const grown = afterPush.heapUsed + afterPush.arrayBuffers - (before.heapUsed + before.arrayBuffers);
   assert.ok(grown < 8 * 1024 * 1024, `memory grew ${(grown / 1048576).toFixed(1)} MB over 480,000 points`);
   assert.ok(chart.metrics().coalesced >= 100, `pushes merged while waiting: ${chart.metrics().coalesced}`);
   assert.ok(chart.metrics().buffered <= 8 * 3000 + 8 * 200, `the span bounds what is held: ${chart.metrics().buffered}`);
 
-  const first = comm.frames()[0]!;
-  comm.receive({ type: 'ack', seq: first.seq, renderMs: 5, paintedAt: Date.now() });
+  const second = comm.frames()[1]!;
+  comm.receive({ type: 'ack', seq: second.seq, renderMs: 5, paintedAt: Date.now() });
   await sleep(40);
   const frames = comm.frames();
-  assert.equal(frames.length, 2, 'one frame carries everything since');
-  const next = frames[1]!;
+  assert.equal(frames.length, 3, 'one frame carries everything since');
+  const next = frames[2]!;
   const points = next.traces.reduce((n, u) => n + u.x.length, 0);
   assert.ok(points <= 8 * 4 * 2 * 400, `the merged frame is bounded by the decimation (${points} points)`);
   assert.ok(next.traces.every((u) => u.xMin !== undefined && u.xMin >= t - 60_000 - 1000), 'and tells the frontend what fell off the span');

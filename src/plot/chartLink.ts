@@ -19,6 +19,12 @@ import { chartSvg, pngOf } from './staticImage';
 const MIN_FRAME_MS = 1000 / 60;
 /** A renderer that has not acknowledged a frame for this long is taken to have missed it. */
 const ACK_TIMEOUT_MS = 5000;
+/**
+ * Frames a renderer may have unacknowledged: two, so the next frame is already in the browser while it paints
+ * this one (one in flight made every frame wait a full kernel-browser round trip after its paint). The browser
+ * merges frames that arrive while it paints, so this never queues more than one frame's worth of work.
+ */
+const MAX_IN_FLIGHT = 2;
 const FALLBACK_REFRESH_MS = 1000;
 const STATIC_BUCKETS = 200;
 const VIEW_REFRESH_MS = 1000;
@@ -27,8 +33,8 @@ interface Renderer {
   comm: OutputComm;
   keepsStaticFrame: boolean;
   attached: boolean;
-  inFlight?: number;
-  sentAt: number;
+  /** Frames sent and not yet acknowledged, oldest first. */
+  inFlight: { seq: number; sentAt: number }[];
   view?: [number, number];
   viewSentVersion: number;
 }
@@ -117,7 +123,7 @@ export class ChartLink {
 
   /** A renderer's comm. */
   attach(comm: OutputComm): void {
-    const r: Renderer = { comm, keepsStaticFrame: false, attached: false, sentAt: 0, viewSentVersion: -1 };
+    const r: Renderer = { comm, keepsStaticFrame: false, attached: false, inFlight: [], viewSentVersion: -1 };
     this.renderers.set(comm.id, r);
     comm.onMessage((data) => this.handle(r, data as unknown as ChartToKernel));
     comm.onClose(() => this.renderers.delete(comm.id));
@@ -155,19 +161,21 @@ export class ChartLink {
       case 'hello':
         r.attached = true;
         r.keepsStaticFrame = msg.keepsStaticFrame === true;
-        r.inFlight = undefined;
+        r.inFlight = [];
         if (Number.isFinite(msg.width) && msg.width > 0) this.chart.setPlotWidth(msg.width);
         this.chart.invalidate();
         this.lastSentState = '';
         this.schedule();
         break;
-      case 'ack':
-        if (r.inFlight !== undefined && msg.seq >= r.inFlight) {
-          r.inFlight = undefined;
-          if (Number.isFinite(msg.paintedAt)) this.recordLatency(msg.paintedAt - r.sentAt);
+      case 'ack': {
+        const acked = r.inFlight.filter((f) => f.seq <= msg.seq);
+        if (acked.length > 0) {
+          r.inFlight = r.inFlight.filter((f) => f.seq > msg.seq);
+          if (Number.isFinite(msg.paintedAt)) this.recordLatency(msg.paintedAt - acked[acked.length - 1]!.sentAt);
         }
         if (this.chart.hasChanges) this.schedule();
         break;
+      }
       case 'view':
         if (msg.xRange && msg.xRange.length === 2 && msg.xRange.every(Number.isFinite)) {
           r.view = [Math.min(...msg.xRange), Math.max(...msg.xRange)];
@@ -189,7 +197,7 @@ export class ChartLink {
   }
 
   private onChartChange(): void {
-    if (this.renderers.size > 0 && [...this.renderers.values()].some((r) => r.inFlight !== undefined)) this.chart.coalesced++;
+    if (this.renderers.size > 0 && [...this.renderers.values()].some((r) => r.inFlight.length > 0)) this.chart.coalesced++;
     this.schedule();
   }
 
@@ -207,7 +215,7 @@ export class ChartLink {
   private sendLive(force: boolean): void {
     const live = [...this.renderers.values()].filter((r) => r.attached && r.view === undefined && !r.comm.closed);
     if (live.length === 0) return;
-    if (!force && live.some((r) => r.inFlight !== undefined)) return;
+    if (!force && live.some((r) => r.inFlight.length >= MAX_IN_FLIGHT)) return;
     const state = this.chart.state;
     // Paused: one frame to say so, then nothing until resumed.
     if (state === 'paused' && this.lastSentState === 'paused' && !force) return;
@@ -217,8 +225,7 @@ export class ChartLink {
     this.lastSentState = state;
     for (const r of live) {
       r.comm.send(frame as unknown as Record<string, unknown>);
-      r.inFlight = frame.seq;
-      r.sentAt = frame.sentAt;
+      r.inFlight.push({ seq: frame.seq, sentAt: frame.sentAt });
     }
   }
 
@@ -239,8 +246,8 @@ export class ChartLink {
   private tick(): void {
     const now = Date.now();
     for (const r of this.renderers.values()) {
-      if (r.inFlight !== undefined && now - r.sentAt > ACK_TIMEOUT_MS) {
-        r.inFlight = undefined;
+      if (r.inFlight.length > 0 && now - r.inFlight[0]!.sentAt > ACK_TIMEOUT_MS) {
+        r.inFlight = [];
         this.stalls++;
         // It may have missed frames: everything again.
         this.chart.invalidate();
