@@ -66,7 +66,10 @@ for (const file of files) {
     for (const [i, c] of executed.cells.filter((x) => x.cell_type === 'code').entries()) {
       const code = source(c);
       assert.ok(typeof c.execution_count === 'number', `code cell ${i + 1} of ${file} ran`);
-      const quiet = /^\s*%(connect|stop)\b|^\s*%\w+ .*--as \w+|^%%produce/m.test(code) || (c.metadata.tags ?? []).some((t) => t === 'parameters' || t === 'injected-parameters');
+      // Quiet is fine for a cell that binds names (a magic with --as, declarations ending in ';' or '}'); a cell
+      // ending in an expression must show its value.
+      const lastLine = code.trimEnd().split('\n').pop() ?? '';
+      const quiet = /^\s*%(connect|stop)\b|^\s*%\w+ .*--as \w+|^%%produce/m.test(code) || /[;}]$/.test(lastLine) || (c.metadata.tags ?? []).some((t) => t === 'parameters' || t === 'injected-parameters');
       assert.ok((c.outputs ?? []).length > 0 || quiet, `code cell ${i + 1} of ${file} shows something:\n${code}`);
     }
   });
