@@ -1,7 +1,8 @@
 /**
  * A Jupyter client that talks to a real kernel process over real ZeroMQ sockets (wire protocol 5.3): what
  * `streamlab run` executes notebooks with, and what the tests and benchmarks drive the kernel with. Only 127.0.0.1
- * is ever connected to.
+ * is ever connected to. It keeps its own wire codec and socket code rather than using the kernel's (wire.ts,
+ * sockets.ts): a client that shares the kernel's code would share its bugs, and the tests would not see them.
  *
  *   const kernel = await KernelProcess.start({ argv: [..., '{connection_file}'] });
  *   const { reply, iopub } = await kernel.execute('1 + 1');

@@ -4,6 +4,7 @@
  * static form: a chart's last frame as its PNG (or SVG), tables and status lines as their HTML, errors as text.
  */
 import { marked } from 'marked';
+import { escapeHtml as escape } from '../src';
 import { NotebookJson, NotebookOutputJson, sourceOf } from './notebookRunner';
 
 const LIVE_MIMES = ['application/vnd.streamlab.chart+json', 'application/vnd.plotly.v1+json'];
@@ -64,8 +65,4 @@ function dataHtml(data: Record<string, unknown>): string {
   if ('text/markdown' in data) return `<div>${marked.parse(text('text/markdown'), { async: false })}</div>`;
   if ('text/plain' in data) return `<pre>${escape(text('text/plain'))}</pre>`;
   return '';
-}
-
-function escape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { JupyterMessage, KernelProcess } from './client';
 import { kernelSpec } from './install';
+import { StreamlabError } from '../src';
 
 export interface NotebookCell {
   cell_type: 'code' | 'markdown' | 'raw';
@@ -70,7 +71,7 @@ export function withParameters(notebook: NotebookJson, parameters: Record<string
   const cells = notebook.cells.filter((c) => !(c.metadata.tags ?? []).includes(INJECTED_TAG));
   if (names.length === 0) return { ...notebook, cells };
   for (const name of names) {
-    if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new RunnerError(`parameter '${name}' is not a TypeScript name`, 'use letters, digits and _ (-p count=10)');
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new StreamlabError(`parameter '${name}' is not a TypeScript name`, 'use letters, digits and _ (-p count=10)');
   }
   const source = names.map((n) => `const ${n} = ${JSON.stringify(parameters[n])};`).join('\n');
   const injected: NotebookCell = { cell_type: 'code', source, metadata: { tags: [INJECTED_TAG] }, outputs: [], execution_count: null };
@@ -83,7 +84,7 @@ export function withParameters(notebook: NotebookJson, parameters: Record<string
 /** `NAME=VALUE`: VALUE as JSON when it parses (numbers, booleans, quoted strings, arrays), else as a string. */
 export function parseParameter(text: string): [string, unknown] {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw new RunnerError(`parameter '${text}' is not NAME=VALUE`, 'write it as -p count=10 or -p topic=sensors');
+  if (eq <= 0) throw new StreamlabError(`parameter '${text}' is not NAME=VALUE`, 'write it as -p count=10 or -p topic=sensors');
   const name = text.slice(0, eq);
   const raw = text.slice(eq + 1);
   try {
@@ -93,25 +94,15 @@ export function parseParameter(text: string): [string, unknown] {
   }
 }
 
-export class RunnerError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(hint ? `${message}: ${hint}` : message);
-    this.name = 'RunnerError';
-  }
-}
-
 export function readNotebook(text: string, file: string): NotebookJson {
   let nb: NotebookJson;
   try {
     nb = JSON.parse(text) as NotebookJson;
   } catch (e) {
-    throw new RunnerError(`${file} is not a notebook: ${(e as Error).message}`, 'give an .ipynb file');
+    throw new StreamlabError(`${file} is not a notebook: ${(e as Error).message}`, 'give an .ipynb file');
   }
-  if (!Array.isArray(nb?.cells) || typeof nb.nbformat !== 'number') throw new RunnerError(`${file} is not a notebook (no cells or nbformat)`, 'give an .ipynb file in nbformat 4');
-  if (nb.nbformat !== 4) throw new RunnerError(`${file} is nbformat ${nb.nbformat}`, 'convert it to nbformat 4 (jupyter nbconvert --to notebook)');
+  if (!Array.isArray(nb?.cells) || typeof nb.nbformat !== 'number') throw new StreamlabError(`${file} is not a notebook (no cells or nbformat)`, 'give an .ipynb file in nbformat 4');
+  if (nb.nbformat !== 4) throw new StreamlabError(`${file} is nbformat ${nb.nbformat}`, 'convert it to nbformat 4 (jupyter nbconvert --to notebook)');
   for (const c of nb.cells) c.metadata ??= {};
   return nb;
 }

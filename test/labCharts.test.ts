@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { BrowserSession, Lab, REPO, cellErrors, menu, openBrowser, openNotebook, screenshot, startLab, waitForAllCellsRun, writeNotebook } from './support/lab';
+import { BrowserSession, Lab, REPO, cellErrors, menu, openBrowser, openNotebook, screenshot, startLab, waitFor, waitForAllCellsRun, writeNotebook } from './support/lab';
 
 const CHART_MIME = 'application/vnd.streamlab.chart+json';
 const NOTEBOOK = 'charts.ipynb';
@@ -78,15 +78,6 @@ async function chartTitled(page: Page, title: string): Promise<ChartView> {
   const found = (await charts(page)).find((c) => c.title === title);
   assert.ok(found, `a chart titled '${title}' is on the page`);
   return found;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const chartLocator = (page: Page, title: string) => page.locator('.streamlab-chart', { has: page.locator(`.gtitle:text-is("${title}")`) });

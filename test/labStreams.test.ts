@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { BrowserSession, Lab, REPO, cellErrors, menu, onFailureScreenshot, openBrowser, openNotebook, screenshot, startLab, waitForAllCellsRun, waitForKernelIdle, writeNotebook } from './support/lab';
+import { BrowserSession, Lab, REPO, cellErrors, menu, onFailureScreenshot, openBrowser, openNotebook, screenshot, startLab, waitFor, waitForAllCellsRun, waitForKernelIdle, writeNotebook } from './support/lab';
 
 const NOTEBOOK = 'streams.ipynb';
 
@@ -62,15 +62,6 @@ async function panelStreams(page: Page): Promise<PanelRow[]> {
 
 async function panelText(page: Page, selector: string): Promise<string> {
   return (await page.locator(`#streamlab-streams ${selector}`).first().textContent()) ?? '';
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function ratePerSecond(text: string): number {

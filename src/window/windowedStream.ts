@@ -156,7 +156,7 @@ export function windowed(options: WindowedOptions): WindowedStream {
 }
 
 export class WindowedStream {
-  private readonly shownDisplays = new Map<LiveDisplay, () => void>();
+  private readonly shownDisplays = new Set<LiveDisplay>();
   readonly window: WindowSpec;
   readonly keyBy: readonly string[];
   private readonly feeds = new Set<BatchSourceLike>();
@@ -388,8 +388,8 @@ export class WindowedStream {
    */
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
     const rows = options.rows ?? 20;
-    let stopped = false;
     const display: LiveDisplay = new LiveDisplay(() => {
+      const stopped = !this.shownDisplays.has(display);
       const closed = this.retained.rows();
       const newest = closed.slice(-rows).reverse();
       const m = this.metrics();
@@ -402,18 +402,16 @@ export class WindowedStream {
         note: newest.length === 0 ? this.whyEmpty() : undefined,
       });
     }, options.everyMs ?? 1000);
+    this.shownDisplays.add(display);
     display.show();
-    this.shownDisplays.set(display, () => (stopped = true));
     return display;
   }
 
   /** Ends every show() table after a last refresh: the engine has no consumer of its own to end with, so its owner (the session, on stop) says when. */
   endDisplays(): void {
-    for (const [d, markStopped] of this.shownDisplays) {
-      markStopped();
-      d.end();
-    }
+    const shown = [...this.shownDisplays];
     this.shownDisplays.clear();
+    for (const d of shown) d.end();
   }
 
   /** Why no window has closed (or no record counted) yet, and what to do; '' when windows have closed. */

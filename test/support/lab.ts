@@ -269,3 +269,13 @@ async function waitForAllCellsRunOrFail(page: Page, timeoutMs: number): Promise<
 export async function cellErrors(page: Page): Promise<string[]> {
   return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]').allTextContents();
 }
+
+/** Polls `check` (a page read) every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
