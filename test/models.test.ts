@@ -160,6 +160,42 @@ test('in a notebook, training draws its loss curves live; flagged rows reach a c
   assert.equal(viaFrame.summary.trainRows + viaFrame.summary.validationRows, 797);
 });
 
+test('on its worker thread, a scorer decides the same rows with the same scores as in the caller, across batch edges', async () => {
+  const rows = sensorRows(3000, 21, [700, 1500, 2200]);
+  const spec = { columns: ['value'], lags: 4, rolling: { window: 6, stats: ['mean', 'std', 'max'] as const }, target: 'value', horizon: 2 };
+  const { model } = await trainModel(rows.slice(0, 2000), { kind: 'forecaster', spec: { ...spec, rolling: { window: 6, stats: [...spec.rolling.stats] } }, epochs: 4, seed: 3, percentile: 99 });
+  // Records as a consumer delivers them, in uneven batches; one value missing (the NaN rule) and one not a number.
+  const records = rows.slice(2000).map((v, i) => ({ topic: 't', partition: 0, offset: i, key: null, timestamp: 0, time: v.time as number, value: i === 300 ? { time: v.time } : i === 301 ? { ...v, value: 'n/a' } : v }));
+  const batches: (typeof records)[] = [];
+  for (let i = 0, size = 1; i < records.length; i += size, size = (size * 7) % 193 + 1) batches.push(records.slice(i, i + size));
+  const here = new StreamScorer({ model, thread: false, keep: 1000 });
+  const decided: Record<string, unknown>[] = [];
+  for (const b of batches) decided.push(...(await here.scoreBatch(b.map(rowOf))));
+  let deliver: (batch: unknown[]) => void | Promise<void> = () => undefined;
+  const threaded = await new StreamScorer({ model, keep: 1000 }).prepare();
+  threaded.attach({ subscribe: (fn) => ((deliver = fn), () => undefined) });
+  for (const b of batches) await deliver(b);
+  await threaded.idle();
+  const a = here.metrics();
+  const b = threaded.metrics();
+  assert.equal(a.scored + a.dropped, 1000 - 2, 'every row but the last two (their targets are yet to come) is decided once');
+  assert.deepEqual([b.records, b.scored, b.dropped, b.flagged, b.errors], [a.records, a.scored, a.dropped, a.flagged, 0]);
+  assert.ok(a.flagged > 0 && a.dropped > 10, `flagged ${a.flagged}, dropped ${a.dropped}`);
+  const flaggedHere = decided.filter((r) => r.isAnomaly);
+  const flaggedThere = threaded.flaggedRows();
+  assert.deepEqual(flaggedThere.map((r) => r.time), flaggedHere.map((r) => r.time), 'the same rows, named by their own records');
+  flaggedThere.forEach((r, i) => assert.ok(Math.abs((r.score as number) - (flaggedHere[i]!.score as number)) < 1e-9, `row ${i}: ${r.score} vs ${flaggedHere[i]!.score}`));
+  await threaded.stop();
+  // A batch without the model's column fails in one line, counted; the stream goes on.
+  const lacking = await new StreamScorer({ model }).prepare();
+  lacking.attach({ subscribe: (fn) => ((deliver = fn), () => undefined) });
+  await deliver([{ topic: 't', partition: 0, offset: 0, key: null, timestamp: 0, time: 1, value: { temp: 3 } }]);
+  await lacking.idle();
+  assert.equal(lacking.metrics().errors, 1);
+  assert.match(lacking.metrics().lastError!, /^feature column 'value' is not in the data \(columns: time, temp\): fix the spec's columns$/);
+  await lacking.stop();
+});
+
 test('windowed results and records become rows for scoring', () => {
   assert.deepEqual(rowOf({ key: { sensor: 's1' }, windowStart: 0, windowEnd: 10_000, final: true, values: { mean_value: 3, count: 4 } }), { sensor: 's1', windowStart: 0, windowEnd: 10_000, time: 10_000, mean_value: 3, count: 4 });
   assert.deepEqual(rowOf({ topic: 't', partition: 0, offset: 5, key: null, timestamp: 1, time: 2, value: { value: 7 } }), { time: 2, value: 7 });

@@ -62,19 +62,22 @@ export async function plainKafkajs(brokers: string[], topic: string, records: nu
 
 /**
  * streamlab's source over the whole topic (consume + JSON decode + event time into records), with `attach`
- * hooking more work (windows) onto it before it starts.
+ * hooking more work (windows, a scorer) onto it before it starts. With `settle`, the clock stops when the work
+ * attached has finished the last record (e.g. a scorer's worker has scored it), not when the record arrived.
  */
 export async function streamlabSource(
   connection: ConnectionOptions,
   topic: string,
   records: number,
   attach?: (source: TopicSource) => void,
+  settle?: () => Promise<void>,
 ): Promise<Run> {
   const source = new TopicSource({ topic, from: 'earliest', connection, timeField: 'time', untilEnd: true });
   let count = 0;
   let first = 0;
   let last = 0;
   let checksum = 0;
+  let settled: Promise<void> = Promise.resolve();
   source.subscribe(() => {
     if (first === 0) first = performance.now();
   });
@@ -83,9 +86,11 @@ export async function streamlabSource(
     for (const r of batch) checksum += r.value.value as number;
     count += batch.length;
     last = performance.now();
+    if (count >= records && settle) settled = settle().then(() => void (last = performance.now()));
   });
   await source.start();
   await source.done();
+  await settled;
   if (count !== records || source.deadLetters.total !== 0) throw new Error(`streamlab read ${count} of ${records} records, ${source.deadLetters.total} dead`);
   if (!Number.isFinite(checksum)) throw new Error('bad checksum');
   return { seconds: (last - first) / 1000, records: count };

@@ -46,64 +46,110 @@ export function featureNames(spec: FeatureSpec): string[] {
   return names;
 }
 
+/**
+ * Feature rows as one flat matrix: what scoring works on. Columns are numeric arrays (one per spec column, and the
+ * target's), so a live stream's batches reach the network without an object per row.
+ */
+export interface FeatureMatrix {
+  readonly width: number;
+  /** Feature rows kept. */
+  readonly count: number;
+  /** count x width, row-major, unscaled. */
+  readonly x: Float64Array;
+  readonly y?: Float64Array;
+  /** Index in the input of the row each feature row describes. */
+  readonly source: Int32Array;
+  readonly dropped: FeatureRows['dropped'];
+}
+
 /** Rows (in time order) to feature rows, with the NaN rule above. Throws one line for a column the rows lack. */
 export function buildFeatures(rows: readonly Record<string, unknown>[], spec: FeatureSpec): FeatureRows {
   checkSpec(spec);
-  // Columns are looked for in the first rows only: a stream's batch must not pay for a scan of every row's keys.
-  const present = new Set(rows.slice(0, 100).flatMap((r) => Object.keys(r)));
+  const missing = missingColumn(rows, spec, (row, c) => c in row);
+  if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
+  const columns = spec.columns.map((c) => numbers(rows, (r) => r[c]));
+  const targets = spec.target ? numbers(rows, (r) => r[spec.target!]) : undefined;
+  const m = featureMatrix(columns, targets, rows.length, spec);
+  const x = new Array<number[]>(m.count);
+  for (let i = 0; i < m.count; i++) x[i] = Array.from(m.x.subarray(i * m.width, (i + 1) * m.width));
+  return { names: featureNames(spec), x, ...(m.y ? { y: Array.from(m.y) } : {}), source: Array.from(m.source), dropped: m.dropped };
+}
+
+/**
+ * The first spec column (or target) that none of the first 100 rows has, if any. Only the first rows are looked at:
+ * a stream's batch must not pay for a scan of every row's keys.
+ */
+export function missingColumn<R>(rows: readonly R[], spec: FeatureSpec, has: (row: R, column: string) => boolean): string | undefined {
+  if (rows.length === 0) return undefined;
+  const look = Math.min(rows.length, 100);
   for (const c of [...spec.columns, ...(spec.target ? [spec.target] : [])]) {
-    if (rows.length > 0 && !present.has(c)) {
-      const guess = didYouMean(c, present);
-      throw new StreamlabError(`feature column '${c}' is not in the data (columns: ${[...present].slice(0, 12).join(', ')})`, guess ? `did you mean '${guess}'?` : 'fix the spec\'s columns');
-    }
+    let found = false;
+    for (let i = 0; i < look && !found; i++) found = has(rows[i]!, c);
+    if (!found) return c;
   }
+  return undefined;
+}
+
+export function missingColumnError(column: string, keys: Iterable<string>): StreamlabError {
+  const present = [...new Set(keys)];
+  const guess = didYouMean(column, present);
+  return new StreamlabError(`feature column '${column}' is not in the data (columns: ${present.slice(0, 12).join(', ')})`, guess ? `did you mean '${guess}'?` : "fix the spec's columns");
+}
+
+/** One numeric column of `rows`, by the NaN rule's conversion (numbers, booleans, numeric strings; else NaN). */
+export function numbers<R>(rows: readonly R[], field: (row: R) => unknown): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = toNumber(field(rows[i]!));
+  return out;
+}
+
+/** Numeric columns (`n` rows each, time-ordered) to the feature matrix of `spec`, with the NaN rule. */
+export function featureMatrix(values: readonly ArrayLike<number>[], targets: ArrayLike<number> | undefined, n: number, spec: FeatureSpec): FeatureMatrix {
+  checkSpec(spec);
   const lags = spec.lags ?? 0;
   const window = spec.rolling?.window ?? 0;
   const stats = spec.rolling ? spec.rolling.stats ?? ['mean', 'std'] : [];
-  const reach = Math.max(lags, spec.deltas ? 1 : 0, window > 0 ? window - 1 : 0);
+  const reach = featureReach(spec);
   const horizon = spec.target ? spec.horizon ?? 1 : 0;
-  const values = spec.columns.map((c) => rows.map((r) => toNumber(r[c])));
   const deltas = spec.deltas === true;
-  const width = spec.columns.length * (1 + lags + (deltas ? 1 : 0) + stats.length);
-  const targets = spec.target ? rows.map((r) => toNumber(r[spec.target!])) : undefined;
-  const x: number[][] = [];
-  const y: number[] = [];
-  const source: number[] = [];
+  const width = values.length * (1 + lags + (deltas ? 1 : 0) + stats.length);
+  const x = new Float64Array(Math.max(0, n - reach) * width);
+  const y = targets ? new Float64Array(Math.max(0, n - reach)) : undefined;
+  const source = new Int32Array(Math.max(0, n - reach));
+  let count = 0;
   let notFinite = 0;
-  let warmup = 0;
   let noTarget = 0;
-  for (let i = 0; i < rows.length; i++) {
-    if (i < reach) {
-      warmup++;
-      continue;
-    }
-    if (targets && i + horizon >= rows.length) {
+  for (let i = reach; i < n; i++) {
+    if (targets && i + horizon >= n) {
       noTarget++;
       continue;
     }
-    const row = new Array<number>(width);
-    let at = 0;
-    let finite = true;
+    let at = count * width;
+    const rowStart = at;
     for (const v of values) {
-      row[at++] = v[i]!;
-      for (let k = 1; k <= lags; k++) row[at++] = v[i - k]!;
-      if (deltas) row[at++] = v[i]! - v[i - 1]!;
-      if (window > 0) {
-        const w = v.slice(i - window + 1, i + 1);
-        for (const s of stats) row[at++] = stat(w, s);
-      }
+      x[at++] = v[i]!;
+      for (let k = 1; k <= lags; k++) x[at++] = v[i - k]!;
+      if (deltas) x[at++] = v[i]! - v[i - 1]!;
+      for (const s of stats) x[at++] = stat(v, i - window + 1, i + 1, s);
     }
-    for (let j = 0; j < width && finite; j++) finite = Number.isFinite(row[j]!);
+    let finite = true;
+    for (let j = rowStart; j < at && finite; j++) finite = Number.isFinite(x[j]!);
     const t = targets ? targets[i + horizon]! : 0;
     if (!finite || !Number.isFinite(t)) {
       notFinite++;
       continue;
     }
-    x.push(row);
-    if (targets) y.push(t);
-    source.push(i);
+    if (y) y[count] = t;
+    source[count++] = i;
   }
-  return { names: featureNames(spec), x, ...(targets ? { y } : {}), source, dropped: { notFinite, warmup, noTarget } };
+  return {
+    width,
+    count,
+    x: x.subarray(0, count * width),
+    ...(y ? { y: y.subarray(0, count) } : {}),
+    source: source.subarray(0, count),
+    dropped: { notFinite, warmup: Math.min(n, reach), noTarget },
+  };
 }
 
 /** Rows a stream must keep from before a batch so its first row has all its lags and windows. */
@@ -125,12 +171,20 @@ function toNumber(v: unknown): number {
   return NaN;
 }
 
-function stat(w: number[], s: RollingStat): number {
-  if (s === 'min') return Math.min(...w);
-  if (s === 'max') return Math.max(...w);
-  const mean = w.reduce((a, b) => a + b, 0) / w.length;
+function stat(v: ArrayLike<number>, from: number, to: number, s: RollingStat): number {
+  const n = to - from;
+  if (s === 'min' || s === 'max') {
+    let best = v[from]!;
+    for (let i = from + 1; i < to; i++) best = s === 'min' ? Math.min(best, v[i]!) : Math.max(best, v[i]!);
+    return best;
+  }
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += v[i]!;
+  const mean = sum / n;
   if (s === 'mean') return mean;
-  return Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length);
+  let sq = 0;
+  for (let i = from; i < to; i++) sq += (v[i]! - mean) ** 2;
+  return Math.sqrt(sq / n);
 }
 
 /** Standardises features with the mean and spread of the rows it was fitted to (the training rows only). */

@@ -11,4 +11,5 @@ export * from './train';
 export * from './trainedModel';
 export * from './persist';
 export * from './streamScorer';
+export * from './columnScorer';
 export * from './history';

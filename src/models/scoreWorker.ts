@@ -1,31 +1,61 @@
 /**
  * A worker thread that scores batches for a StreamScorer, so a stream's scoring runs on a second core while the
- * main thread keeps consuming. It holds the model and the rows a batch's lags reach back to; it answers each batch
- * with its flagged rows and the counts.
+ * main thread keeps consuming. It holds the model and the rows a batch's lags reach back to; batches arrive as
+ * numeric columns (transferred buffers) and it answers each with the row numbers and scores of the flagged rows.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { quietTensorflow } from './backend';
+import { ColumnScorer } from './columnScorer';
 import { modelFromData, type ModelData } from './modelTransfer';
-import { StreamScorer } from './streamScorer';
+import type { WorkerBatch, WorkerReply } from './streamScorer';
 
-type Message = { type: 'init'; model: ModelData; threshold?: number } | { type: 'batch'; id: number; rows: Record<string, unknown>[] };
+type Message = { type: 'init'; model: ModelData; threshold?: number } | WorkerBatch;
 
 quietTensorflow();
-let scorer: StreamScorer | undefined;
+lowerPriority();
+
+/**
+ * The worker yields the CPU to the main thread, which consumes the stream and answers the notebook's cells: on a
+ * machine with few cores, scoring takes what the consumer leaves, and MAX_IN_FLIGHT_RECORDS bounds how far behind
+ * it may fall before the stream waits. Linux gives threads their own nice value; elsewhere this is a no-op.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, 10);
+  } catch {
+    // No /proc (not Linux), or not allowed: the worker keeps the process's priority.
+  }
+}
+let scorer: ColumnScorer | undefined;
+let threshold = Infinity;
 let ready: Promise<void> | undefined;
 
 parentPort!.on('message', (m: Message) => {
   if (m.type === 'init') {
     ready = modelFromData(m.model).then((model) => {
-      scorer = new StreamScorer({ model, threshold: m.threshold, keep: 1 });
-      parentPort!.postMessage({ type: 'ready', id: -1 });
+      scorer = new ColumnScorer(model);
+      threshold = m.threshold ?? model.threshold;
+      parentPort!.postMessage({ type: 'ready', id: -1 } satisfies WorkerReply);
     });
     return;
   }
   void ready!
-    .then(async () => {
-      const out = await scorer!.scoreBatch(m.rows);
-      parentPort!.postMessage({ type: 'done', id: m.id, scored: out.length, flagged: out.filter((r) => r.isAnomaly), dropped: scorer!.metrics().dropped });
+    .then(() => {
+      const { rows, scores } = scorer!.score(m.columns, m.target, m.n);
+      let flagged = 0;
+      for (let k = 0; k < scores.length; k++) if (scores[k]! >= threshold) flagged++;
+      const flaggedRows = new Float64Array(flagged);
+      const flaggedScores = new Float64Array(flagged);
+      for (let k = 0, at = 0; k < scores.length; k++) {
+        if (scores[k]! < threshold) continue;
+        flaggedRows[at] = rows[k]!;
+        flaggedScores[at++] = scores[k]!;
+      }
+      const reply: WorkerReply = { type: 'done', id: m.id, scored: rows.length, flaggedRows, flaggedScores, dropped: scorer!.dropped };
+      parentPort!.postMessage(reply, [flaggedRows.buffer, flaggedScores.buffer]);
     })
-    .catch((e: unknown) => parentPort!.postMessage({ type: 'error', id: m.id, message: (e as Error).message }));
+    .catch((e: unknown) => parentPort!.postMessage({ type: 'error', id: m.id, message: (e as Error).message } satisfies WorkerReply));
 });

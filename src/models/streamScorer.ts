@@ -11,22 +11,48 @@ import type { LiveChart } from '../plot';
 import { RingBuffer } from '../util/ringBuffer';
 import { waitFor } from '../util/waitFor';
 import { formatCount } from '../output/format';
-import { buildFeatures, featureReach } from './features';
-import { scoreFeatures, type TrainedModel } from './trainedModel';
+import { missingColumn, missingColumnError, numbers } from './features';
+import type { TrainedModel } from './trainedModel';
+import { ColumnScorer } from './columnScorer';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { modelToData } from './modelTransfer';
 
-/** Batches a worker may hold before the stream waits for it (bounded memory, and backpressure to the consumer). */
-const MAX_IN_FLIGHT = 8;
+/**
+ * Records the worker may hold unanswered before the stream waits for it (bounded memory, and backpressure to the
+ * consumer). Its replies are read only when the main thread's event loop comes round, which a busy consumer delays
+ * by many batches: a window of a few batches made the stream wait a quarter of its time on replies already sent.
+ */
+const MAX_IN_FLIGHT_RECORDS = 50_000;
 
-interface WorkerReply {
+/** What a batch sent to the worker thread is: numbers only, in buffers handed over (transferred), not copied. */
+export interface WorkerBatch {
+  type: 'batch';
+  id: number;
+  n: number;
+  columns: Float64Array[];
+  target?: Float64Array;
+}
+
+export interface WorkerReply {
   type: 'done' | 'error' | 'ready';
   id: number;
   scored?: number;
-  flagged?: Row[];
+  /** Row numbers and scores of the flagged rows. */
+  flaggedRows?: Float64Array;
+  flaggedScores?: Float64Array;
   dropped?: number;
   message?: string;
+}
+
+/** A batch the worker holds: its items (and the few before it a forecaster's horizon reaches), to build flagged rows. */
+interface InFlight {
+  items: readonly unknown[];
+  count: number;
+  /** Row number of items[0]. */
+  base: number;
+  done: () => void;
+  answered: Promise<void>;
 }
 
 export interface StreamScorerOptions {
@@ -55,6 +81,11 @@ export interface ScorerMetrics {
   batches: number;
   /** Time spent scoring, ms. */
   busyMs: number;
+  /** Times the stream waited for the worker thread (MAX_IN_FLIGHT_RECORDS unanswered), and the time it waited, ms: scoring not keeping up. */
+  waits: number;
+  waitedMs: number;
+  /** Records handed to the worker thread and not answered yet: how far scoring is behind the stream. */
+  behind: number;
   errors: number;
   lastError?: string;
 }
@@ -73,18 +104,32 @@ export function rowOf(item: unknown): Row {
   return o;
 }
 
+/**
+ * A field of a batch item, read the way rowOf would see it but without building the row: a consumer's records are
+ * read in place (the live scoring path must not allocate an object per record).
+ */
+export function fieldOf(item: unknown, column: string): unknown {
+  if (typeof item === 'object' && item !== null && 'offset' in item && 'partition' in item && 'value' in item) {
+    const o = item as Row;
+    const v = o.value;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return column in v ? (v as Row)[column] : column === 'time' ? o.time : undefined;
+    return column === 'time' ? o.time : column === 'value' ? v : undefined;
+  }
+  return rowOf(item)[column];
+}
+
 export class StreamScorer {
-  private readonly tail: Row[] = [];
-  private readonly reach: number;
+  private readonly core: ColumnScorer;
   private readonly horizon: number;
-  /** Absolute index (rows since the scorer started) of the first row in `tail`, and of the next row not yet decided. */
-  private tailStart = 0;
-  private nextRow = 0;
+  /** Row number of the next row to arrive, and the last `horizon` items before it (a forecaster decides them late). */
+  private arrived = 0;
+  private recent: unknown[] = [];
   private readonly kept: RingBuffer<Row>;
-  private readonly m: ScorerMetrics = { records: 0, scored: 0, flagged: 0, dropped: 0, batches: 0, busyMs: 0, errors: 0 };
+  private readonly m: ScorerMetrics = { records: 0, scored: 0, flagged: 0, dropped: 0, batches: 0, busyMs: 0, waits: 0, waitedMs: 0, behind: 0, errors: 0 };
   private detach: (() => void) | undefined;
   private worker: Promise<Worker> | undefined;
-  private readonly inflight = new Map<number, () => void>();
+  private readonly inflight = new Map<number, InFlight>();
+  private inflightRecords = 0;
   private readonly drained: (() => void)[] = [];
   private nextId = 0;
   private workerError: Error | undefined;
@@ -94,8 +139,8 @@ export class StreamScorer {
   stopped = false;
 
   constructor(readonly options: StreamScorerOptions) {
-    this.reach = featureReach(options.model.spec);
-    this.horizon = options.model.spec.target ? options.model.spec.horizon ?? 1 : 0;
+    this.core = new ColumnScorer(options.model);
+    this.horizon = this.core.horizon;
     this.kept = new RingBuffer<Row>(options.keep ?? 1000);
   }
 
@@ -109,8 +154,8 @@ export class StreamScorer {
     const threaded = this.options.thread !== false;
     if (threaded) this.worker ??= this.startWorker();
     this.detach = source.subscribe((batch) => {
+      if (threaded) return this.post(batch);
       const rows = batch.map(rowOf);
-      if (threaded) return this.post(rows);
       this.pending = this.pending.then(() => this.scoreBatch(rows).then(() => undefined)).catch((e: unknown) => this.failed(e));
       return this.pending;
     });
@@ -141,8 +186,9 @@ export class StreamScorer {
         // A dead worker answers nothing more: its batches and every later one count as failed instead of waiting.
         this.workerError = e;
         this.failed(e);
-        for (const [, done] of this.inflight) done();
+        for (const [, batch] of this.inflight) batch.done();
         this.inflight.clear();
+        this.inflightRecords = 0;
         for (const w of this.drained.splice(0)) w();
       });
       worker.postMessage({ type: 'init', model, threshold: this.options.threshold }, [model.weights]);
@@ -150,19 +196,46 @@ export class StreamScorer {
     });
   }
 
-  /** Hands a batch to the worker; resolves at once unless MAX_IN_FLIGHT batches are still being scored. */
-  private async post(rows: Row[]): Promise<void> {
-    this.m.records += rows.length;
+  /** Hands a batch to the worker; resolves at once unless MAX_IN_FLIGHT_RECORDS are still unanswered. */
+  private async post(batch: readonly unknown[]): Promise<void> {
+    this.m.records += batch.length;
     this.m.batches++;
     const worker = await this.worker!;
     if (this.workerError) {
       this.failed(this.workerError);
       return;
     }
+    const spec = this.options.model.spec;
+    const missing = missingColumn(batch, spec, (item, c) => fieldOf(item, c) !== undefined);
+    if (missing !== undefined) {
+      this.failed(missingColumnError(missing, batch.slice(0, 100).flatMap((item) => Object.keys(rowOf(item)))));
+      return;
+    }
+    const columns = spec.columns.map((c) => numbers(batch, (item) => fieldOf(item, c)));
+    const target = spec.target ? numbers(batch, (item) => fieldOf(item, spec.target!)) : undefined;
+    const items = this.horizon > 0 ? [...this.recent, ...batch] : batch;
+    const base = this.arrived - (items.length - batch.length);
+    this.arrive(batch);
     const id = this.nextId++;
-    const done = new Promise<void>((resolve) => this.inflight.set(id, resolve));
-    worker.postMessage({ type: 'batch', id, rows });
-    if (this.inflight.size >= MAX_IN_FLIGHT) await done;
+    let done = () => {};
+    const answered = new Promise<void>((resolve) => (done = resolve));
+    this.inflight.set(id, { items, count: batch.length, base, done, answered });
+    const message: WorkerBatch = { type: 'batch', id, n: batch.length, columns, ...(target ? { target } : {}) };
+    worker.postMessage(message, [...columns, ...(target ? [target] : [])].map((a) => a.buffer as ArrayBuffer));
+    this.inflightRecords += batch.length;
+    if (this.inflightRecords >= MAX_IN_FLIGHT_RECORDS) {
+      const started = performance.now();
+      this.m.waits++;
+      // Waits for the oldest batches' answers (in order) until the window is half empty.
+      while (this.inflightRecords >= MAX_IN_FLIGHT_RECORDS / 2 && this.inflight.size > 0) await this.inflight.values().next().value!.answered;
+      this.m.waitedMs += performance.now() - started;
+    }
+  }
+
+  /** Counts a batch in, keeping the items a forecaster's late verdicts will name. */
+  private arrive(batch: readonly unknown[]): void {
+    this.arrived += batch.length;
+    if (this.horizon > 0) this.recent = [...this.recent, ...batch].slice(-this.horizon);
   }
 
   private onReply(reply: WorkerReply): void {
@@ -170,26 +243,41 @@ export class StreamScorer {
       this.onWorkerReady();
       return;
     }
-    const done = this.inflight.get(reply.id);
+    const batch = this.inflight.get(reply.id);
     this.inflight.delete(reply.id);
+    if (batch) this.inflightRecords -= batch.count;
     if (reply.type === 'error') this.failed(new Error(reply.message));
-    else {
-      const flagged = reply.flagged ?? [];
+    else if (batch) {
+      const flagged: Row[] = [];
+      const rows = reply.flaggedRows ?? new Float64Array(0);
+      for (let k = 0; k < rows.length; k++) {
+        const row = rowOf(batch.items[rows[k]! - batch.base]);
+        row.score = reply.flaggedScores![k]!;
+        row.isAnomaly = true;
+        flagged.push(row);
+      }
       this.m.scored += reply.scored ?? 0;
       this.m.dropped = reply.dropped ?? this.m.dropped;
-      this.m.flagged += flagged.length;
-      for (const r of flagged) this.kept.push(r);
-      if (flagged.length > 0) {
-        this.options.chart?.mark(flagged, 'anomaly');
-        const sink = this.options.sink;
-        if (sink) this.pending = this.pending.then(async () => {
-          await sink.write(flagged);
-          await sink.flush();
-        }).catch((e: unknown) => this.failed(e));
-      }
+      this.flag(flagged);
+      // Writes go one at a time, in order, on `pending`, which idle() and stop() wait for.
+      if (this.options.sink && flagged.length > 0) this.pending = this.pending.then(() => this.write(flagged)).catch((e: unknown) => this.failed(e));
     }
-    done?.();
+    batch?.done();
     if (this.inflight.size === 0) for (const w of this.drained.splice(0)) w();
+  }
+
+  /** Flagged rows to the kept buffer and the chart's marker trace. */
+  private flag(flagged: Row[]): void {
+    this.m.flagged += flagged.length;
+    for (const r of flagged) this.kept.push(r);
+    if (flagged.length > 0) this.options.chart?.mark(flagged, 'anomaly');
+  }
+
+  private async write(flagged: Row[]): Promise<void> {
+    const sink = this.options.sink;
+    if (!sink || flagged.length === 0) return;
+    await sink.write(flagged);
+    await sink.flush();
   }
 
   /**
@@ -201,39 +289,29 @@ export class StreamScorer {
     const started = Date.now();
     this.m.records += rows.length;
     this.m.batches++;
-    const all = [...this.tail, ...rows];
-    const f = buildFeatures(all, this.options.model.spec);
-    const decidedUpTo = this.tailStart + all.length - this.horizon; // rows before this absolute index are decided now
-    // Feature rows of rows not decided before (the tail's rows were scored with the batch before).
-    let first = 0;
-    while (first < f.source.length && this.tailStart + f.source[first]! < this.nextRow) first++;
-    const x = first === 0 ? f.x : f.x.slice(first);
-    const scores = scoreFeatures(this.options.model, x, f.y ? f.y.slice(first) : undefined);
+    const spec = this.options.model.spec;
+    const missing = missingColumn(rows, spec, (r, c) => c in r);
+    if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
+    const columns = spec.columns.map((c) => numbers(rows, (r) => r[c]));
+    const target = spec.target ? numbers(rows, (r) => r[spec.target!]) : undefined;
+    const items = (this.horizon > 0 ? [...this.recent, ...rows] : rows) as Row[];
+    const base = this.arrived - (items.length - rows.length);
+    this.arrive(rows);
+    const verdicts = this.core.score(columns, target, rows.length);
     const threshold = this.threshold;
-    const out: Row[] = new Array(scores.length);
-    for (let k = 0; k < scores.length; k++) {
+    const out: Row[] = new Array(verdicts.rows.length);
+    for (let k = 0; k < out.length; k++) {
       // The row gains its verdict in place: rows are the scorer's own (rowOf copies record values) or the caller's to annotate.
-      const row = all[f.source[first + k]!]!;
-      row.score = scores[k]!;
-      row.isAnomaly = scores[k]! >= threshold;
+      const row = items[verdicts.rows[k]! - base]!;
+      row.score = verdicts.scores[k]!;
+      row.isAnomaly = verdicts.scores[k]! >= threshold;
       out[k] = row;
     }
-    this.m.dropped += Math.max(0, decidedUpTo - this.nextRow) - out.length;
-    this.nextRow = Math.max(this.nextRow, decidedUpTo);
-    const keep = Math.min(all.length, this.reach + this.horizon);
-    this.tailStart += all.length - keep;
-    this.tail.splice(0, this.tail.length, ...all.slice(all.length - keep));
-    const flagged = out.filter((r) => r.isAnomaly);
+    this.m.dropped = this.core.dropped;
     this.m.scored += out.length;
-    this.m.flagged += flagged.length;
-    for (const r of flagged) this.kept.push(r);
-    if (flagged.length > 0) {
-      this.options.chart?.mark(flagged, 'anomaly');
-      if (this.options.sink) {
-        await this.options.sink.write(flagged);
-        await this.options.sink.flush();
-      }
-    }
+    const flagged = out.filter((r) => r.isAnomaly);
+    this.flag(flagged);
+    await this.write(flagged);
     this.m.busyMs += Date.now() - started;
     return out;
   }
@@ -251,7 +329,7 @@ export class StreamScorer {
   }
 
   metrics(): ScorerMetrics {
-    return { ...this.m };
+    return { ...this.m, behind: this.inflightRecords };
   }
 
   /**

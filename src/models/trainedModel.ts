@@ -80,28 +80,46 @@ export async function trainModel(rows: readonly Record<string, unknown>[], o: Tr
 
 /** Scores of unscaled feature rows: reconstruction error, absolute residual, or the positive class's probability. */
 export function scoreFeatures(m: TrainedModel, x: number[][], y?: readonly number[]): number[] {
-  if (x.length === 0) return [];
   const width = m.scaler.mean.length;
-  // One flat buffer in, one flat buffer out: nested arrays cost more than the network on a stream's batches.
-  const flat = new Float32Array(x.length * width);
+  const flat = new Float64Array(x.length * width);
   x.forEach((row, i) => {
     if (row.length !== width) throw new StreamlabError(`row ${i} has ${row.length} features where the model was trained on ${width}`, "build features with the model's own spec");
-    for (let j = 0; j < width; j++) flat[i * width + j] = (row[j]! - m.scaler.mean[j]!) / m.scaler.std[j]!;
+    flat.set(row, i * width);
   });
-  const pred = forwardOf(m.model)?.(flat, x.length) ?? tf.tidy(() => (m.model.predict(tf.tensor2d(flat, [x.length, width])) as tf.Tensor).dataSync());
-  const outWidth = pred.length / x.length;
-  const scores = new Array<number>(x.length);
+  return Array.from(scoreMatrix(m, flat, x.length, y));
+}
+
+/** scoreFeatures on a flat row-major matrix of `count` unscaled feature rows: the scoring path of live streams. */
+export function scoreMatrix(m: TrainedModel, x: ArrayLike<number>, count: number, y?: ArrayLike<number>): Float64Array {
+  const scores = new Float64Array(count);
+  if (count === 0) return scores;
+  const width = m.scaler.mean.length;
+  if (x.length !== count * width) throw new StreamlabError(`the features have ${x.length / count} columns where the model was trained on ${width}`, "build features with the model's own spec");
+  // One flat buffer in, one flat buffer out: nested arrays cost more than the network on a stream's batches.
+  const flat = new Float32Array(count * width);
+  const mean = m.scaler.mean;
+  const std = m.scaler.std;
+  for (let i = 0, at = 0; i < count; i++) for (let j = 0; j < width; j++, at++) flat[at] = (x[at]! - mean[j]!) / std[j]!;
+  const pred = forwardOf(m.model)?.(flat, count) ?? tf.tidy(() => (m.model.predict(tf.tensor2d(flat, [count, width])) as tf.Tensor).dataSync());
+  const outWidth = pred.length / count;
   if (m.kind === 'autoencoder') {
-    for (let i = 0; i < x.length; i++) {
+    for (let i = 0; i < count; i++) {
       let sum = 0;
       for (let j = 0; j < width; j++) sum += (pred[i * width + j]! - flat[i * width + j]!) ** 2;
       scores[i] = sum / width;
     }
   } else if (m.kind === 'forecaster') {
     if (!y) throw new StreamlabError('a forecaster scores rows with their target values', "build features with the model's spec (it names the target)");
-    for (let i = 0; i < x.length; i++) scores[i] = Math.abs(pred[i * outWidth]! * m.target!.std + m.target!.mean - y[i]!);
+    for (let i = 0; i < count; i++) scores[i] = Math.abs(pred[i * outWidth]! * m.target!.std + m.target!.mean - y[i]!);
   } else {
-    for (let i = 0; i < x.length; i++) scores[i] = outWidth === 1 ? pred[i]! : Math.max(...pred.slice(i * outWidth + 1, (i + 1) * outWidth));
+    for (let i = 0; i < count; i++) {
+      if (outWidth === 1) scores[i] = pred[i]!;
+      else {
+        let best = -Infinity;
+        for (let j = 1; j < outWidth; j++) best = Math.max(best, pred[i * outWidth + j]!);
+        scores[i] = best;
+      }
+    }
   }
   return scores;
 }

@@ -234,6 +234,8 @@ export function scoreHandle(scorer: StreamScorer, parts: { sourceName: string; o
       const m = scorer.metrics();
       const out = [`${formatCount(m.scored)} scored`, `${formatCount(m.flagged)} flagged`, formatRate(rate.perSecond())];
       if (m.dropped > 0) out.push(`${formatCount(m.dropped)} left out by the NaN rule`);
+      if (m.behind > 0) out.push(`${formatCount(m.behind)} behind`);
+      if (m.waits > 0) out.push(`the stream waited for scoring ${formatCount(m.waits)} times (${(m.waitedMs / 1000).toFixed(1)} s)`);
       if (m.errors > 0) out.push(`${formatCount(m.errors)} failed batches (${m.lastError})`);
       return out;
     },
