@@ -45,12 +45,25 @@ export interface WorkerReply {
   message?: string;
 }
 
-/** A batch the worker holds: its items (and the few before it a forecaster's horizon reaches), to build flagged rows. */
-interface InFlight {
-  items: readonly unknown[];
-  count: number;
-  /** Row number of items[0]. */
+/**
+ * A batch as its rows are numbered: its items, and the few before it that a forecaster decides late (its horizon),
+ * kept apart so a batch is never copied to find them.
+ */
+interface Arrival<T> {
+  before: readonly T[];
+  batch: readonly T[];
+  /** Row number of before[0] (or of batch[0] when nothing is before it). */
   base: number;
+}
+
+function itemAt<T>(a: Arrival<T>, row: number): T {
+  const i = row - a.base;
+  return i < a.before.length ? a.before[i]! : a.batch[i - a.before.length]!;
+}
+
+/** A batch the worker holds, to build its flagged rows from their own records when the answer comes. */
+interface InFlight {
+  arrival: Arrival<unknown>;
   done: () => void;
   answered: Promise<void>;
 }
@@ -125,7 +138,7 @@ export class StreamScorer {
   private arrived = 0;
   private recent: unknown[] = [];
   private readonly kept: RingBuffer<Row>;
-  private readonly m: ScorerMetrics = { records: 0, scored: 0, flagged: 0, dropped: 0, batches: 0, busyMs: 0, waits: 0, waitedMs: 0, behind: 0, errors: 0 };
+  private readonly m: Omit<ScorerMetrics, 'behind'> = { records: 0, scored: 0, flagged: 0, dropped: 0, batches: 0, busyMs: 0, waits: 0, waitedMs: 0, errors: 0 };
   private detach: (() => void) | undefined;
   private worker: Promise<Worker> | undefined;
   private readonly inflight = new Map<number, InFlight>();
@@ -213,13 +226,11 @@ export class StreamScorer {
     }
     const columns = spec.columns.map((c) => numbers(batch, (item) => fieldOf(item, c)));
     const target = spec.target ? numbers(batch, (item) => fieldOf(item, spec.target!)) : undefined;
-    const items = this.horizon > 0 ? [...this.recent, ...batch] : batch;
-    const base = this.arrived - (items.length - batch.length);
-    this.arrive(batch);
+    const arrival = this.arrive(batch);
     const id = this.nextId++;
     let done = () => {};
     const answered = new Promise<void>((resolve) => (done = resolve));
-    this.inflight.set(id, { items, count: batch.length, base, done, answered });
+    this.inflight.set(id, { arrival, done, answered });
     const message: WorkerBatch = { type: 'batch', id, n: batch.length, columns, ...(target ? { target } : {}) };
     worker.postMessage(message, [...columns, ...(target ? [target] : [])].map((a) => a.buffer as ArrayBuffer));
     this.inflightRecords += batch.length;
@@ -232,10 +243,13 @@ export class StreamScorer {
     }
   }
 
-  /** Counts a batch in, keeping the items a forecaster's late verdicts will name. */
-  private arrive(batch: readonly unknown[]): void {
+  /** Numbers a batch's rows, keeping the last `horizon` items for a forecaster's late verdicts. */
+  private arrive<T>(batch: readonly T[]): Arrival<T> {
+    const before = this.recent as T[];
+    const arrival = { before, batch, base: this.arrived - before.length };
     this.arrived += batch.length;
-    if (this.horizon > 0) this.recent = [...this.recent, ...batch].slice(-this.horizon);
+    if (this.horizon > 0) this.recent = batch.length >= this.horizon ? batch.slice(-this.horizon) : [...before, ...batch].slice(-this.horizon);
+    return arrival;
   }
 
   private onReply(reply: WorkerReply): void {
@@ -245,13 +259,13 @@ export class StreamScorer {
     }
     const batch = this.inflight.get(reply.id);
     this.inflight.delete(reply.id);
-    if (batch) this.inflightRecords -= batch.count;
+    if (batch) this.inflightRecords -= batch.arrival.batch.length;
     if (reply.type === 'error') this.failed(new Error(reply.message));
     else if (batch) {
       const flagged: Row[] = [];
       const rows = reply.flaggedRows ?? new Float64Array(0);
       for (let k = 0; k < rows.length; k++) {
-        const row = rowOf(batch.items[rows[k]! - batch.base]);
+        const row = rowOf(itemAt(batch.arrival, rows[k]!));
         row.score = reply.flaggedScores![k]!;
         row.isAnomaly = true;
         flagged.push(row);
@@ -294,15 +308,13 @@ export class StreamScorer {
     if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
     const columns = spec.columns.map((c) => numbers(rows, (r) => r[c]));
     const target = spec.target ? numbers(rows, (r) => r[spec.target!]) : undefined;
-    const items = (this.horizon > 0 ? [...this.recent, ...rows] : rows) as Row[];
-    const base = this.arrived - (items.length - rows.length);
-    this.arrive(rows);
+    const arrival = this.arrive(rows);
     const verdicts = this.core.score(columns, target, rows.length);
     const threshold = this.threshold;
     const out: Row[] = new Array(verdicts.rows.length);
     for (let k = 0; k < out.length; k++) {
       // The row gains its verdict in place: rows are the scorer's own (rowOf copies record values) or the caller's to annotate.
-      const row = items[verdicts.rows[k]! - base]!;
+      const row = itemAt(arrival, verdicts.rows[k]!);
       row.score = verdicts.scores[k]!;
       row.isAnomaly = verdicts.scores[k]! >= threshold;
       out[k] = row;
