@@ -112,9 +112,19 @@ export interface HelloMessage {
   keepsStaticFrame: boolean;
 }
 
-/** The frame with this seq (and all before it) is painted. */
+/**
+ * The renderer's acknowledgement. `seq`: it took the frame with this seq (and all before it) into a redraw, so the
+ * next may come while it draws (acknowledging only after the paint left the browser idle for a kernel round trip
+ * between frames). `painted`: the redraw before finished, drawing frames up to its seq; it rides on the next ack, or
+ * comes alone when no frame is waiting.
+ */
 export interface AckMessage {
   type: 'ack';
+  seq?: number;
+  painted?: PaintReport;
+}
+
+export interface PaintReport {
   seq: number;
   renderMs: number;
   /** Epoch ms of the paint. */

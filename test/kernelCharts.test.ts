@@ -80,22 +80,22 @@ test('a renderer opens the chart comm and gets frames paced by its acknowledgeme
   assert.equal(traces.filter((t) => t.mode === 'replace').length, 4, 'the first frame replaces every trace');
   let seq = Number(first.seq);
   for (let i = 0; i < 5; i++) {
-    kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, renderMs: 2, paintedAt: Date.now() } });
+    kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, painted: { seq, renderMs: 2, paintedAt: Date.now() } } });
     const next = await comm.next();
     assert.equal(Number(next.seq), seq + 1, 'one frame per acknowledgement');
     seq = Number(next.seq);
   }
   kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'control', action: 'pause' } });
-  kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, renderMs: 2, paintedAt: Date.now() } });
+  kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, painted: { seq, renderMs: 2, paintedAt: Date.now() } } });
   let paused: Record<string, unknown> | undefined;
   for (let i = 0; i < 5 && !paused; i++) {
     const f = await comm.next();
     seq = Number(f.seq);
     if ((f.stats as { state: string }).state === 'paused') paused = f;
-    else kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, renderMs: 2, paintedAt: Date.now() } });
+    else kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, painted: { seq, renderMs: 2, paintedAt: Date.now() } } });
   }
   assert.ok(paused, 'a frame says the chart is paused');
-  kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, renderMs: 2, paintedAt: Date.now() } });
+  kernel.send('shell', 'comm_msg', { comm_id: commId, data: { type: 'ack', seq, painted: { seq, renderMs: 2, paintedAt: Date.now() } } });
   await assert.rejects(comm.next(1500), /no comm_msg/, 'no frames while paused');
   const streams = String(resultData(await ok('%streams'))['text/plain']);
   assert.match(streams, /live\s+chart\s+.*paused/);

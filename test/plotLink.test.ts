@@ -114,7 +114,7 @@ test('a frontend that stops acknowledging gets one merged frame when it acks aga
   assert.ok(chart.metrics().buffered <= 8 * 3000 + 8 * 200, `the span bounds what is held: ${chart.metrics().buffered}`);
 
   const second = comm.frames()[1]!;
-  comm.receive({ type: 'ack', seq: second.seq, renderMs: 5, paintedAt: Date.now() });
+  comm.receive({ type: 'ack', seq: second.seq, painted: { seq: second.seq, renderMs: 5, paintedAt: Date.now() } });
   await sleep(40);
   const frames = comm.frames();
   assert.equal(frames.length, 3, 'one frame carries everything since');
@@ -136,7 +136,7 @@ test('frames follow acknowledgements: each ack lets the next frame go, with only
     t += 500;
     await sleep(25);
     const last = comm.frames().at(-1)!;
-    comm.receive({ type: 'ack', seq: last.seq, renderMs: 3, paintedAt: Date.now() });
+    comm.receive({ type: 'ack', seq: last.seq, painted: { seq: last.seq, renderMs: 3, paintedAt: Date.now() } });
   }
   await sleep(40);
   const frames = comm.frames();
@@ -148,6 +148,35 @@ test('frames follow acknowledgements: each ack lets the next frame go, with only
   assert.ok(f.latencyCount >= 15 && f.latencyP95 !== undefined, 'send-to-paint latency is measured');
 });
 
+test('a frame taken into a redraw lets the next go before its paint; the paint, reported later, is timed from its own send', async () => {
+  const output = new TestOutput();
+  attachNotebookOutput(output);
+  const chart = newChart({ y: 'value', by: 'sensor', last: '5m' });
+  chart.show();
+  const comm = output.connect(chart);
+  let t = Date.UTC(2026, 0, 1);
+  chart.push(rows(t, 50, 10));
+  await sleep(30);
+  chart.push(rows((t += 500), 50, 10));
+  await sleep(30);
+  chart.push(rows((t += 500), 50, 10));
+  await sleep(30);
+  assert.equal(comm.frames().length, 2, 'two frames wait to be taken');
+  const [first, second] = comm.frames() as [FrameMessage, FrameMessage];
+  // The renderer starts drawing both: more may come while it draws.
+  comm.receive({ type: 'ack', seq: second.seq });
+  await sleep(30);
+  assert.equal(comm.frames().length, 3, 'the next frame goes while the redraw runs');
+  assert.equal(chart.frontends().latencyCount, 0, 'nothing is painted yet');
+  const paintedAt = second.sentAt + 40;
+  comm.receive({ type: 'ack', painted: { seq: second.seq, renderMs: 12, paintedAt } });
+  const f = chart.frontends();
+  assert.equal(f.latencyCount, 1, 'the paint alone is measured');
+  assert.equal(f.latencyP50, 40, 'from the send of the newest frame it drew');
+  assert.ok(first.seq < second.seq);
+  assert.equal(comm.frames().length, 3, 'a paint report alone sends nothing');
+});
+
 test('a zoomed view gets a full-resolution replacement of its range, and live frames stop for it', async () => {
   const output = new TestOutput();
   attachNotebookOutput(output);
@@ -157,7 +186,7 @@ test('a zoomed view gets a full-resolution replacement of its range, and live fr
   const t0 = Date.UTC(2026, 0, 1);
   chart.push(rows(t0, 30_000, 10)); // 5 minutes, 240,000 points
   await sleep(30);
-  comm.receive({ type: 'ack', seq: comm.frames().at(-1)!.seq, renderMs: 5, paintedAt: Date.now() });
+  comm.receive({ type: 'ack', seq: comm.frames().at(-1)!.seq, painted: { seq: comm.frames().at(-1)!.seq, renderMs: 5, paintedAt: Date.now() } });
   await sleep(30);
   const liveFrame = comm.frames().at(-1)!;
   const liveInRange = liveFrame.traces[0]!.x.filter((x) => Number(x) >= t0 + 60_000 && Number(x) <= t0 + 70_000).length;

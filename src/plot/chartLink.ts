@@ -3,7 +3,8 @@
  * has the live MIME type plus static fallbacks, and the comms that renderers open to fetch frames.
  *
  * Pacing is by acknowledgement, the way Perspective adapts to render time: a renderer gets the next frame only once
- * it has painted the last one, and at most one per animation frame's worth of time. Points that arrive meanwhile
+ * it has taken the last into a redraw (so the next is on its way while it draws), and at most one per animation
+ * frame's worth of time. Points that arrive meanwhile
  * are merged into the chart's buckets, so a slow or silent frontend costs the kernel nothing but a counter: no
  * frame is ever queued. Frontends that cannot render the live type (classic notebook, VS Code, nbconvert) get the
  * static fallbacks refreshed about once a second, and the last frame with a PNG when the chart stops.
@@ -20,12 +21,14 @@ const MIN_FRAME_MS = 1000 / 60;
 /** A renderer that has not acknowledged a frame for this long is taken to have missed it. */
 const ACK_TIMEOUT_MS = 5000;
 /**
- * Frames a renderer may have unacknowledged: two, so the next frame is already in the browser while it paints
- * this one (one in flight made every frame wait a full kernel-browser round trip after its paint). The browser
- * merges frames that arrive while it paints, so this never queues more than one frame's worth of work.
+ * Frames a renderer may have sent and not yet taken into a redraw: two, so one is in the browser when a redraw ends
+ * even if the kernel was slow to answer the last acknowledgement. The browser merges frames that arrive while it
+ * draws, so this never queues more than one frame's worth of work.
  */
 const MAX_IN_FLIGHT = 2;
 const FALLBACK_REFRESH_MS = 1000;
+/** Send times kept per renderer, for paints reported late. */
+const SENT_AT_KEPT = 16;
 const STATIC_BUCKETS = 200;
 const VIEW_REFRESH_MS = 1000;
 
@@ -33,8 +36,10 @@ interface Renderer {
   comm: OutputComm;
   keepsStaticFrame: boolean;
   attached: boolean;
-  /** Frames sent and not yet acknowledged, oldest first. */
+  /** Frames sent and not yet taken into a redraw, oldest first. */
   inFlight: { seq: number; sentAt: number }[];
+  /** When recent frames were sent, by seq: a paint is reported after its frame has left inFlight. */
+  sentAt: Map<number, number>;
   view?: [number, number];
   viewSentVersion: number;
 }
@@ -123,7 +128,7 @@ export class ChartLink {
 
   /** A renderer's comm. */
   attach(comm: OutputComm): void {
-    const r: Renderer = { comm, keepsStaticFrame: false, attached: false, inFlight: [], viewSentVersion: -1 };
+    const r: Renderer = { comm, keepsStaticFrame: false, attached: false, inFlight: [], sentAt: new Map(), viewSentVersion: -1 };
     this.renderers.set(comm.id, r);
     comm.onMessage((data) => this.handle(r, data as unknown as ChartToKernel));
     comm.onClose(() => this.renderers.delete(comm.id));
@@ -168,12 +173,14 @@ export class ChartLink {
         this.schedule();
         break;
       case 'ack': {
-        const acked = r.inFlight.filter((f) => f.seq <= msg.seq);
-        if (acked.length > 0) {
-          r.inFlight = r.inFlight.filter((f) => f.seq > msg.seq);
-          if (Number.isFinite(msg.paintedAt)) this.recordLatency(msg.paintedAt - acked[acked.length - 1]!.sentAt);
+        if (msg.painted && Number.isFinite(msg.painted.paintedAt)) {
+          const sentAt = r.sentAt.get(msg.painted.seq);
+          if (sentAt !== undefined) this.recordLatency(msg.painted.paintedAt - sentAt);
         }
-        if (this.chart.hasChanges) this.schedule();
+        if (typeof msg.seq === 'number') {
+          r.inFlight = r.inFlight.filter((f) => f.seq > msg.seq!);
+          if (this.chart.hasChanges) this.schedule();
+        }
         break;
       }
       case 'view':
@@ -226,6 +233,8 @@ export class ChartLink {
     for (const r of live) {
       r.comm.send(frame as unknown as Record<string, unknown>);
       r.inFlight.push({ seq: frame.seq, sentAt: frame.sentAt });
+      r.sentAt.set(frame.seq, frame.sentAt);
+      if (r.sentAt.size > SENT_AT_KEPT) r.sentAt.delete(r.sentAt.keys().next().value!);
     }
   }
 

@@ -62,11 +62,14 @@ type SeriesTrace = LineTrace | ArrivalTrace | BarTrace | HistogramTrace;
 
 const DEFAULT_SPAN_MS = 5 * 60_000;
 /**
- * Buckets a trace aims at (the grid keeps between this and twice as many, each up to 4 points): about 1,000-2,000
- * points a trace. Without a GPU plotly redraws SVG, and its cost grows with the points drawn; a bucket every 3-4 px
- * of a typical plot still draws each bucket's min and max, so the envelope is exact to a few pixels.
+ * Buckets a trace aims at before the renderer says its width (the grid keeps between this and twice as many, each
+ * up to 4 points). Without a GPU plotly redraws SVG, and both its work and the browser's rasterising grow with the
+ * points drawn; a bucket every 2.5-5 px still draws each bucket's min and max, so the envelope is exact to a few
+ * pixels (plotly-resampler's default is 1,000 points a trace).
  */
 const DEFAULT_BUCKETS = 250;
+/** Plot pixels per bucket once the renderer's width is known: at 1,300 px, 260-520 buckets, 1,000-2,000 points a trace. */
+const PX_PER_BUCKET = 5;
 
 export class LiveChart {
   readonly id = randomUUID();
@@ -236,7 +239,7 @@ export class LiveChart {
 
   /** The plot width a frontend reported: decimation aims at a bucket per three pixels. */
   setPlotWidth(px: number): void {
-    const buckets = Math.max(50, Math.min(2000, Math.round(px / 3)));
+    const buckets = Math.max(50, Math.min(2000, Math.round(px / PX_PER_BUCKET)));
     if (buckets === this.targetBuckets) return;
     this.targetBuckets = buckets;
   }

@@ -100,7 +100,7 @@ export function chartSvg(spec: ChartSpec, snapshot: { series: SnapshotTrace[]; m
       s.x.forEach((c, j) => parts.push(`<circle cx="${f(xScale!.px(Number(c)))}" cy="${f(yScale.px(s.y[j]!))}" r="2" fill="${color}"/>`));
     } else {
       const d = s.x.map((c, j) => `${j === 0 ? 'M' : 'L'}${f(xScale!.px(Number(c)))} ${f(yScale.px(s.y[j]!))}`).join('');
-      parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
+      parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1"/>`);
     }
   });
   if (xScale) {

@@ -10,7 +10,7 @@ import { Widget } from '@lumino/widgets';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import { CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../../protocol/messages';
-import type { ChartBundleData, ChartStats, ChartToKernel, KernelToChart, TraceUpdate } from '../../../protocol/messages';
+import type { ChartBundleData, ChartStats, ChartToKernel, KernelToChart, PaintReport, TraceUpdate } from '../../../protocol/messages';
 import { mergeTrace, TracePoints } from '../../../protocol/traceMerge';
 import type { PlotlyHTMLElement } from 'plotly.js-dist-min';
 import { ChartHost, StaticFrameWriter } from './chartHost';
@@ -31,6 +31,8 @@ interface TraceState {
 
 /** A PNG of the frame at most this often while live (Plotly.toImage costs a redraw off-screen). */
 const IMAGE_EVERY_MS = 5000;
+/** The status line at most this often while live: readable, and one layout less in most frames. */
+const STATUS_EVERY_MS = 250;
 const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
 
 export class ChartWidget extends Widget implements IRenderMime.IRenderer, StaticFrameWriter {
@@ -48,6 +50,8 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   private live = false;
   private stats: ChartStats | undefined;
   private pendingAck: { seq: number } | undefined;
+  /** The last redraw's paint, reported with the next acknowledgement. */
+  private unreportedPaint: PaintReport | undefined;
   private rafPending = false;
   private rendering = false;
   private renderAgain = false;
@@ -59,6 +63,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   private png: string | undefined;
   private zoomed = false;
   private lastState = '';
+  private statusAt = 0;
 
   constructor(
     private readonly options: IRenderMime.IRendererOptions,
@@ -225,7 +230,10 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     });
   }
 
-  /** One redraw for everything that arrived since the last; then the acknowledgement of the newest frame. */
+  /**
+   * One redraw for everything that arrived since the last. Its frames are acknowledged as it starts, so the kernel
+   * sends the next while this one draws; the paint is reported with that next acknowledgement.
+   */
   private async renderFrame(): Promise<void> {
     if (this.rendering) {
       this.renderAgain = true;
@@ -234,15 +242,24 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     this.rendering = true;
     const ack = this.pendingAck;
     this.pendingAck = undefined;
+    if (ack) {
+      this.send({ type: 'ack', seq: ack.seq, ...(this.unreportedPaint ? { painted: this.unreportedPaint } : {}) });
+      this.unreportedPaint = undefined;
+    }
     const started = performance.now();
     try {
       await this.render();
     } finally {
       this.rendering = false;
     }
-    if (ack) this.send({ type: 'ack', seq: ack.seq, renderMs: performance.now() - started, paintedAt: Date.now() });
-    this.updateStatus();
+    if (ack) {
+      const paint = { seq: ack.seq, renderMs: performance.now() - started, paintedAt: Date.now() };
+      // Nothing waiting to be drawn: no acknowledgement will carry this paint, so it goes alone.
+      if (this.pendingAck || this.renderAgain) this.unreportedPaint = paint;
+      else this.send({ type: 'ack', painted: paint });
+    }
     const state = this.stats?.state ?? '';
+    if (state !== this.lastState || performance.now() - this.statusAt >= STATUS_EVERY_MS) this.updateStatus();
     if (state !== this.lastState) {
       this.lastState = state;
       if (state !== 'running') void this.refreshImage(true);
@@ -342,6 +359,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   }
 
   private updateStatus(override?: string): void {
+    this.statusAt = performance.now();
     const s = this.stats;
     if (override) {
       this.statusEl.textContent = override;
