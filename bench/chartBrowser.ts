@@ -19,13 +19,7 @@ import path from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
 import { openBrowser, openNotebook, startLab, writeNotebook, Lab, menu, waitForAllCellsRun, shutdownAllKernels, labRss } from '../test/support/lab';
 import { AttachedKernel } from './support/attachedKernel';
-
-interface Options {
-  seconds: number;
-  rate: number;
-  highRate: number;
-  naiveSeconds: number;
-}
+import { feedCell, liveChartCells, numberFlags } from './support/chartFeed';
 
 interface PhaseFigures {
   name: string;
@@ -47,26 +41,10 @@ interface PhaseFigures {
 /** The naive way can make the Jupyter server buffer gigabytes of figures; past this the phase ends, as collapsed. */
 const LAB_RSS_LIMIT = 6 * 1024 ** 3;
 
-function options(argv: string[]): Options {
-  const flags = new Map<string, number>();
-  for (let i = 0; i < argv.length; i += 2) flags.set(argv[i]!.replace(/^--/, ''), Number(argv[i + 1]));
-  const get = (k: string, d: number) => {
-    const v = flags.get(k) ?? d;
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number`);
-    return v;
-  };
-  return { seconds: get('seconds', 300), rate: get('rate', 10_000), highRate: get('high-rate', 100_000), naiveSeconds: get('naive-seconds', 60) };
-}
-
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))]! : NaN;
 };
-
-/** The feed: `rate` points/s over 8 traces, in 100 batches a second, timestamped with the wall clock. */
-function feedCell(rate: number): string {
-  return `(globalThis as any).__feed = setInterval(() => { const now = Date.now(); const rows = []; for (let i = 0; i < ${Math.round(rate / 100)}; i++) { const s = ((globalThis as any).__seq = ((globalThis as any).__seq ?? 0) + 1); rows.push({ time: now, sensor: 's' + (s % 8), value: Math.sin(s / 4000) * 5 + (s % 8) * 3 + Math.random() }); } (globalThis as any).__sink(rows); }, 10);`;
-}
 
 async function kernelConnectionFile(lab: Lab, notebook: string): Promise<string> {
   const res = await fetch(`${lab.url}/api/sessions?token=${lab.token}`);
@@ -204,13 +182,6 @@ async function runPhase(name: string, lab: Lab, seconds: number, cells: string[]
   }
 }
 
-function liveCells(rate: number): string[] {
-  return [
-    "const chart = await streamlab.session.plot(undefined, { y: 'value', by: 'sensor', last: '5m', title: 'bench', name: 'bench' });\n(globalThis as any).__sink = (rows: object[]) => chart.push(rows);",
-    feedCell(rate),
-  ];
-}
-
 /** The naive way: every tick, the whole 5-minute figure as plotly JSON through update_display_data. */
 function naiveCells(rate: number): string[] {
   return [
@@ -228,7 +199,7 @@ function naiveCells(rate: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+  const o = numberFlags(process.argv.slice(2), { seconds: 300, rate: 10_000, highRate: 100_000, naiveSeconds: 60 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-chart-bench-'));
   const lab = await startLab({ notebooks: dir, demo: false });
   // Whatever happens to this process, the lab and its kernels go with it.
@@ -240,9 +211,9 @@ async function main(): Promise<void> {
   const results: (PhaseFigures & { idleP50?: number; idleP99?: number })[] = [];
   try {
     process.stderr.write(`chart bench: ${o.rate} points/s for ${o.seconds} s, naive for ${o.naiveSeconds} s, ${o.highRate} points/s for ${o.seconds} s\n`);
-    results.push(await runPhase(`streamlab-${o.rate}`, lab, o.seconds, liveCells(o.rate), true));
+    results.push(await runPhase(`streamlab-${o.rate}`, lab, o.seconds, liveChartCells(o.rate), true));
     results.push(await runPhase(`naive-${o.rate}`, lab, o.naiveSeconds, naiveCells(o.rate), false));
-    results.push(await runPhase(`streamlab-${o.highRate}`, lab, o.seconds, liveCells(o.highRate), true));
+    results.push(await runPhase(`streamlab-${o.highRate}`, lab, o.seconds, liveChartCells(o.highRate), true));
   } finally {
     await lab.stop();
     fs.rmSync(dir, { recursive: true, force: true });

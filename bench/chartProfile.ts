@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CDPSession } from 'playwright-core';
+import { liveChartCells, numberFlags } from './support/chartFeed';
 import { openBrowser, openNotebook, startLab, writeNotebook, menu, waitForAllCellsRun, shutdownAllKernels } from '../test/support/lab';
 
 interface TraceEvent {
@@ -29,24 +30,6 @@ interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
   samples: number[];
   timeDeltas: number[];
-}
-
-function options(argv: string[]): { rate: number; warm: number; seconds: number } {
-  const flags = new Map<string, number>();
-  for (let i = 0; i < argv.length; i += 2) flags.set(argv[i]!.replace(/^--/, ''), Number(argv[i + 1]));
-  const get = (k: string, d: number) => {
-    const v = flags.get(k) ?? d;
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${k} must be a positive number`);
-    return v;
-  };
-  return { rate: get('rate', 10_000), warm: get('warm', 15), seconds: get('seconds', 5) };
-}
-
-function cells(rate: number): string[] {
-  return [
-    "const chart = await streamlab.session.plot(undefined, { y: 'value', by: 'sensor', last: '5m', title: 'bench', name: 'bench' });\n(globalThis as any).__sink = (rows: object[]) => chart.push(rows);",
-    `(globalThis as any).__feed = setInterval(() => { const now = Date.now(); const rows = []; for (let i = 0; i < ${Math.round(rate / 100)}; i++) { const s = ((globalThis as any).__seq = ((globalThis as any).__seq ?? 0) + 1); rows.push({ time: now, sensor: 's' + (s % 8), value: Math.sin(s / 4000) * 5 + (s % 8) * 3 + Math.random() }); } (globalThis as any).__sink(rows); }, 10);`,
-  ];
 }
 
 async function trace(cdp: CDPSession, ms: number): Promise<TraceEvent[]> {
@@ -83,11 +66,11 @@ function top<K>(m: Map<K, number>, n: number): [K, number][] {
 }
 
 async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+  const o = numberFlags(process.argv.slice(2), { rate: 10_000, warm: 15, seconds: 5 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-chart-profile-'));
   const lab = await startLab({ notebooks: dir, demo: false });
   try {
-    writeNotebook(dir, 'profile.ipynb', cells(o.rate));
+    writeNotebook(dir, 'profile.ipynb', liveChartCells(o.rate));
     const browser = await openBrowser({ width: 1400, height: 900 });
     const { page } = browser;
     const cdp = await page.context().newCDPSession(page);
