@@ -74,6 +74,20 @@ function newChart(options: ConstructorParameters<typeof LiveChart>[0]): LiveChar
   return c;
 }
 
+/** A chart shown in a test notebook output, with one renderer attached. */
+function shownChart(options: ConstructorParameters<typeof LiveChart>[0], hello?: { width: number; keepsStaticFrame: boolean }): { output: TestOutput; chart: LiveChart; comm: TestComm } {
+  const output = new TestOutput();
+  attachNotebookOutput(output);
+  const chart = newChart(options);
+  chart.show();
+  return { output, chart, comm: output.connect(chart, hello) };
+}
+
+/** The renderer took frames up to `seq` into a redraw and painted them now. */
+function ackPainted(comm: TestComm, seq: number, renderMs = 5): void {
+  comm.receive({ type: 'ack', seq, painted: { seq, renderMs, paintedAt: Date.now() } });
+}
+
 /** Rows for 8 sensors, `n` per sensor, from time t0, one every `dtMs`. */
 function rows(t0: number, n: number, dtMs: number): { time: number; sensor: string; value: number }[] {
   const out = [];
@@ -82,11 +96,7 @@ function rows(t0: number, n: number, dtMs: number): { time: number; sensor: stri
 }
 
 test('a frontend that stops acknowledging gets one merged frame when it acks again, and the kernel\'s memory stays flat', async () => {
-  const output = new TestOutput();
-  attachNotebookOutput(output);
-  const chart = newChart({ y: 'value', by: 'sensor', last: '1m' });
-  chart.show();
-  const comm = output.connect(chart);
+  const { chart, comm } = shownChart({ y: 'value', by: 'sensor', last: '1m' });
   await sleep(30);
   assert.equal(comm.frames().length, 1, 'the first frame goes at once');
   const t0 = Date.UTC(2026, 0, 1);
@@ -114,7 +124,7 @@ test('a frontend that stops acknowledging gets one merged frame when it acks aga
   assert.ok(chart.metrics().buffered <= 8 * 3000 + 8 * 200, `the span bounds what is held: ${chart.metrics().buffered}`);
 
   const second = comm.frames()[1]!;
-  comm.receive({ type: 'ack', seq: second.seq, painted: { seq: second.seq, renderMs: 5, paintedAt: Date.now() } });
+  ackPainted(comm, second.seq);
   await sleep(40);
   const frames = comm.frames();
   assert.equal(frames.length, 3, 'one frame carries everything since');
@@ -125,18 +135,14 @@ test('a frontend that stops acknowledging gets one merged frame when it acks aga
 });
 
 test('frames follow acknowledgements: each ack lets the next frame go, with only what changed', async () => {
-  const output = new TestOutput();
-  attachNotebookOutput(output);
-  const chart = newChart({ y: 'value', by: 'sensor', last: '5m' });
-  chart.show();
-  const comm = output.connect(chart);
+  const { chart, comm } = shownChart({ y: 'value', by: 'sensor', last: '5m' });
   let t = Date.UTC(2026, 0, 1);
   for (let i = 0; i < 20; i++) {
     chart.push(rows(t, 50, 10));
     t += 500;
     await sleep(25);
     const last = comm.frames().at(-1)!;
-    comm.receive({ type: 'ack', seq: last.seq, painted: { seq: last.seq, renderMs: 3, paintedAt: Date.now() } });
+    ackPainted(comm, last.seq, 3);
   }
   await sleep(40);
   const frames = comm.frames();
@@ -149,11 +155,7 @@ test('frames follow acknowledgements: each ack lets the next frame go, with only
 });
 
 test('a frame taken into a redraw lets the next go before its paint; the paint, reported later, is timed from its own send', async () => {
-  const output = new TestOutput();
-  attachNotebookOutput(output);
-  const chart = newChart({ y: 'value', by: 'sensor', last: '5m' });
-  chart.show();
-  const comm = output.connect(chart);
+  const { chart, comm } = shownChart({ y: 'value', by: 'sensor', last: '5m' });
   let t = Date.UTC(2026, 0, 1);
   chart.push(rows(t, 50, 10));
   await sleep(30);
@@ -178,15 +180,11 @@ test('a frame taken into a redraw lets the next go before its paint; the paint, 
 });
 
 test('a zoomed view gets a full-resolution replacement of its range, and live frames stop for it', async () => {
-  const output = new TestOutput();
-  attachNotebookOutput(output);
-  const chart = newChart({ y: 'value', by: 'sensor', last: '10m' });
-  chart.show();
-  const comm = output.connect(chart, { width: 400, keepsStaticFrame: true });
+  const { chart, comm } = shownChart({ y: 'value', by: 'sensor', last: '10m' }, { width: 400, keepsStaticFrame: true });
   const t0 = Date.UTC(2026, 0, 1);
   chart.push(rows(t0, 30_000, 10)); // 5 minutes, 240,000 points
   await sleep(30);
-  comm.receive({ type: 'ack', seq: comm.frames().at(-1)!.seq, painted: { seq: comm.frames().at(-1)!.seq, renderMs: 5, paintedAt: Date.now() } });
+  ackPainted(comm, comm.frames().at(-1)!.seq);
   await sleep(30);
   const liveFrame = comm.frames().at(-1)!;
   const liveInRange = liveFrame.traces[0]!.x.filter((x) => Number(x) >= t0 + 60_000 && Number(x) <= t0 + 70_000).length;
@@ -235,11 +233,7 @@ test('without a renderer the display\'s static frame is refreshed about once a s
 });
 
 test('a renderer that keeps the static frame itself stops the kernel\'s refreshes', async () => {
-  const output = new TestOutput();
-  attachNotebookOutput(output);
-  const chart = newChart({ y: 'value', by: 'sensor', last: '5m' });
-  chart.show();
-  output.connect(chart, { width: 800, keepsStaticFrame: true });
+  const { output, chart } = shownChart({ y: 'value', by: 'sensor', last: '5m' }, { width: 800, keepsStaticFrame: true });
   let t = Date.UTC(2026, 0, 1);
   for (let i = 0; i < 10; i++) {
     chart.push(rows(t, 20, 50));

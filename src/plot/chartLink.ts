@@ -4,9 +4,8 @@
  *
  * Pacing is by acknowledgement, the way Perspective adapts to render time: a renderer gets the next frame only once
  * it has taken the last into a redraw (so the next is on its way while it draws), and at most one per animation
- * frame's worth of time. Points that arrive meanwhile
- * are merged into the chart's buckets, so a slow or silent frontend costs the kernel nothing but a counter: no
- * frame is ever queued. Frontends that cannot render the live type (classic notebook, VS Code, nbconvert) get the
+ * frame's worth of time. Points that arrive meanwhile are merged into the chart's buckets, so a slow or silent
+ * frontend costs the kernel nothing but a counter: no frame is ever queued. Frontends that cannot render the live type (classic notebook, VS Code, nbconvert) get the
  * static fallbacks refreshed about once a second, and the last frame with a PNG when the chart stops.
  */
 import { randomUUID } from 'node:crypto';
