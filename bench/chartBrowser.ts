@@ -8,8 +8,8 @@
  *
  *   node dist/bench/chartBrowser.js [--seconds 300] [--rate 10000] [--high-rate 100000] [--naive-seconds 60]
  *
- * Figures: frames/s the browser painted (plotly_afterplot events), kernel send to browser paint latency (p50/p95;
- * streamlab from the chart's acknowledgements, naive from a timestamp in the figure), browser JS heap after a GC at
+ * Figures: frames/s the browser painted (the chart's redraw events; plotly_afterplot for the naive figures),
+ * kernel send to browser paint latency (p50/p95; streamlab from the chart's acknowledgements, naive from a timestamp in the figure), browser JS heap after a GC at
  * 1 minute and at the end, and the kernel's trivial-cell round trip (p50/p99) while it runs, against the same kernel
  * idle before the chart starts. Without a GPU the browser draws with SVG, as the extension chooses here.
  */
@@ -60,13 +60,18 @@ async function heapMB(cdp: CDPSession): Promise<number> {
   return usedSize / 1048576;
 }
 
-/** Counts paints of every plot on the page, and for naive figures the latency from the timestamp they carry. */
+/**
+ * Counts redraws of every chart on the page: a streamlab chart's own event (its series may be on a canvas, which
+ * plotly does not see), and plotly's afterplot for the naive figures, with the latency from the timestamp they carry.
+ */
 async function instrument(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { __paints: number; __latencies: number[] };
     w.__paints = 0;
     w.__latencies = [];
+    for (const chart of document.querySelectorAll('.streamlab-chart')) chart.addEventListener('streamlab-chart-drawn', () => w.__paints++);
     for (const gd of document.querySelectorAll('.js-plotly-plot') as NodeListOf<HTMLElement & { on?: (e: string, h: () => void) => void; layout?: { meta?: { sentAt?: number } } }>) {
+      if (gd.closest('.streamlab-chart')) continue;
       gd.on?.('plotly_afterplot', () => {
         w.__paints++;
         const sent = gd.layout?.meta?.sentAt;

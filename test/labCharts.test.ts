@@ -52,6 +52,9 @@ interface ChartView {
   traces: { name: string; marker: boolean; points: number; lastX: number }[];
   range: unknown[] | undefined;
   zoomed: boolean;
+  layer: string;
+  /** Pixels with ink on the series canvas (0 when plotly draws the series). */
+  canvasInk: number;
 }
 
 /** What each chart on the page shows now, read from its status line and its plotly figure. */
@@ -66,7 +69,19 @@ async function charts(page: Page): Promise<ChartView[]> {
         state: status.dataset.state ?? '',
         pointsIn: Number(status.dataset.pointsIn ?? 0),
         shown: Number(status.dataset.shown ?? 0),
-        traces: (gd.data ?? []).map((t) => ({ name: String(t.name), marker: t.meta === 'marker', points: xs(t).length, lastX: Number(xs(t)[xs(t).length - 1] ?? NaN) })),
+        // What the renderer drew, whichever layer drew it (a live line's series are on a canvas over plotly's axes).
+        traces: gd.dataset.drawn
+          ? (JSON.parse(gd.dataset.drawn) as { name: string; marker: boolean; points: number; lastX: number | null }[]).map((t) => ({ ...t, lastX: t.lastX ?? NaN }))
+          : (gd.data ?? []).map((t) => ({ name: String(t.name), marker: t.meta === 'marker', points: xs(t).length, lastX: Number(xs(t)[xs(t).length - 1] ?? NaN) })),
+        layer: gd.dataset.layer ?? '',
+        canvasInk: (() => {
+          const canvas = gd.querySelector('canvas.streamlab-chart-canvas') as HTMLCanvasElement | null;
+          if (!canvas || canvas.style.display === 'none') return 0;
+          const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let ink = 0;
+          for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) ink++;
+          return ink;
+        })(),
         range: gd.layout?.xaxis?.range ? [...gd.layout.xaxis.range] : undefined,
         zoomed: status.dataset.zoomed === 'true',
       };
@@ -93,7 +108,10 @@ test('a notebook runs all its cells and three live charts move, bounded, with an
   const first = await chartTitled(page, 'readings');
   await waitFor('the readings chart to take in more points', async () => (await chartTitled(page, 'readings')).pointsIn > first.pointsIn + 500);
   await waitFor('an anomaly marker trace', async () => (await chartTitled(page, 'readings')).traces.some((t) => t.marker && t.points > 0), 60_000);
+  await page.mouse.move(2, 2);
+  await waitFor('the live series on the canvas layer', async () => (await chartTitled(page, 'readings')).layer === 'canvas');
   const live = await chartTitled(page, 'readings');
+  assert.ok(live.canvasInk > 2000, `the canvas shows the lines (${live.canvasInk} pixels with ink)`);
   const series = live.traces.filter((t) => !t.marker);
   assert.equal(series.length, 8, `one trace per sensor: ${series.map((t) => t.name).join(', ')}`);
   for (const t of series) assert.ok(t.points > 0 && t.points <= POINTS_PER_TRACE, `${t.name}: ${t.points} points, bound ${POINTS_PER_TRACE}`);
@@ -137,6 +155,7 @@ test('a user zoom survives updates, and a double-click follows the live edge aga
   await page.mouse.up();
   await waitFor('a zoomed x range', async () => (await chartTitled(page, 'readings')).zoomed);
   const zoomed = await chartTitled(page, 'readings');
+  assert.equal(zoomed.layer, 'plotly', 'a chart being inspected is drawn by plotly (hover, legend clicks)');
   const pointsBefore = zoomed.pointsIn;
   await waitFor('more points to arrive while zoomed', async () => (await chartTitled(page, 'readings')).pointsIn > pointsBefore + 800);
   const later = await chartTitled(page, 'readings');

@@ -13,6 +13,7 @@ import { CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../../protocol/me
 import type { ChartBundleData, ChartStats, ChartToKernel, KernelToChart, PaintReport, TraceUpdate } from '../../../protocol/messages';
 import { mergeTrace, TracePoints } from '../../../protocol/traceMerge';
 import type { PlotlyHTMLElement } from 'plotly.js-dist-min';
+import { CanvasSeries, CanvasTrace, toNumber } from './canvasSeries';
 import { ChartHost, StaticFrameWriter } from './chartHost';
 import { loadPlotly, Plotly } from './plotlyLoader';
 
@@ -33,6 +34,16 @@ interface TraceState {
 const IMAGE_EVERY_MS = 5000;
 /** The status line at most this often while live: readable, and one layout less in most frames. */
 const STATUS_EVERY_MS = 250;
+/**
+ * While the series are on the canvas, plotly redraws the axes only when the data leaves them, at most this often
+ * (newer points are clipped at the edge meanwhile), and with this much room ahead of the live edge (a fraction of
+ * the span) so that a steady stream moves the axes every few seconds, not every frame.
+ */
+const AXES_EVERY_MS = 250;
+const X_ROOM = 0.02;
+/** The y axis shrinks back when the data spans less than this fraction of it. */
+const Y_SHRINK_BELOW = 0.6;
+type Range = [number, number];
 const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['lasso2d', 'select2d'] };
 
 export class ChartWidget extends Widget implements IRenderMime.IRenderer, StaticFrameWriter {
@@ -65,6 +76,12 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   private userRange: { x?: unknown[]; y?: unknown[] } = {};
   private lastState = '';
   private statusAt = 0;
+  private canvas: CanvasSeries | undefined;
+  /** The mouse is over the plot: plotly draws everything, so hover, legend clicks and zoom boxes work as usual. */
+  private pointerInside = false;
+  /** The axis ranges plotly last drew while the series were on the canvas. */
+  private heldAxes: { x: Range; y: Range } | undefined;
+  private axesAt = 0;
 
   constructor(
     private readonly options: IRenderMime.IRendererOptions,
@@ -83,6 +100,12 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     this.plotEl.className = 'streamlab-chart-plot';
     this.node.append(bar, this.plotEl);
     this.setControls(false);
+    const inspect = (inside: boolean) => () => {
+      this.pointerInside = inside;
+      this.schedule();
+    };
+    this.plotEl.addEventListener('mouseenter', inspect(true));
+    this.plotEl.addEventListener('mouseleave', inspect(false));
   }
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
@@ -124,6 +147,8 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   }
 
   protected override onResize(): void {
+    // The plot area moves with the size: the canvas is placed again on the next frame.
+    this.heldAxes = undefined;
     if (this.plotted && this.plotly) this.plotly.Plots.resize(this.plotEl);
   }
 
@@ -274,19 +299,110 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   private async render(): Promise<void> {
     if (!this.bundle) return;
     this.plotly ??= await loadPlotly();
-    const layout = { ...this.bundle.layout, ...this.axisRanges(), datarevision: ++this.revision };
+    const extent = this.dataExtent();
+    if (this.plotted && this.onCanvas() && extent) await this.renderOnCanvas(extent);
+    else await this.renderWithPlotly(extent);
+    this.publishDrawn();
+  }
+
+  /** Everything drawn by plotly: static frames, bars and histograms, WebGL, and whenever the user inspects the chart. */
+  private async renderWithPlotly(extent: { x: Range; y: Range } | undefined): Promise<void> {
+    this.canvas?.hide();
+    this.heldAxes = undefined;
+    const layout = { ...this.bundle!.layout, ...this.axisRanges(extent), datarevision: ++this.revision };
     if (!this.plotted) {
       const biggest = Math.max(0, ...[...this.traces.values()].map((t) => t.points.x.length));
       this.useWebGl = this.host.webgl.take(biggest);
-      const gd = await this.plotly.newPlot(this.plotEl, this.figureData(this.useWebGl), layout, CONFIG);
+      const gd = await this.plotly!.newPlot(this.plotEl, this.figureData(this.useWebGl), layout, CONFIG);
       this.listenToZoom(gd);
       this.plotted = true;
       return;
     }
-    await this.plotly.react(this.plotEl, this.figureData(this.useWebGl), layout, CONFIG);
+    await this.plotly!.react(this.plotEl, this.figureData(this.useWebGl), layout, CONFIG);
   }
 
-  private figureData(webgl: boolean): Json[] {
+  /**
+   * The series on the canvas over plotly's plot area. plotly holds the same traces with only their last points (so
+   * its legend and colours stay), and redraws only when the data has left the axes it drew.
+   */
+  private async renderOnCanvas(extent: { x: Range; y: Range }): Promise<void> {
+    const held = this.heldAxes;
+    if (!held || (this.axesMustMove(held, extent) && performance.now() - this.axesAt >= AXES_EVERY_MS)) {
+      const span = extent.x[1] - extent.x[0];
+      const axes = { x: [extent.x[0], extent.x[1] + span * X_ROOM] as Range, y: extent.y };
+      const layout = { ...this.bundle!.layout, ...this.axisRanges(axes), datarevision: ++this.revision };
+      await this.plotly!.react(this.plotEl, this.figureData(false, true), layout, CONFIG);
+      this.heldAxes = axes;
+      this.axesAt = performance.now();
+      this.canvas ??= new CanvasSeries(this.plotEl);
+      const size = (this.plotEl as PlotlyHTMLElement & { _fullLayout?: { _size?: { l: number; t: number; w: number; h: number } } })._fullLayout?._size;
+      if (size) this.canvas.place(size);
+    }
+    this.canvas?.draw(this.canvasTraces(), this.heldAxes!.x, this.heldAxes!.y);
+  }
+
+  /** Live line and scatter charts drawn with SVG go on the canvas while nobody is looking closely. */
+  private onCanvas(): boolean {
+    const kind = this.bundle!.spec.kind;
+    return this.live && !this.useWebGl && !this.pointerInside && !this.zoomed && (kind === 'line' || kind === 'scatter');
+  }
+
+  private axesMustMove(held: { x: Range; y: Range }, extent: { x: Range; y: Range }): boolean {
+    const span = held.x[1] - held.x[0];
+    const ySpan = held.y[1] - held.y[0];
+    return (
+      extent.x[1] > held.x[1] ||
+      extent.x[0] < held.x[0] ||
+      extent.x[0] - held.x[0] > span * X_ROOM ||
+      extent.y[0] < held.y[0] ||
+      extent.y[1] > held.y[1] ||
+      extent.y[1] - extent.y[0] < ySpan * Y_SHRINK_BELOW
+    );
+  }
+
+  /** The traces as the canvas draws them, in plotly's colours and its legend's visibility (a click hides a trace). */
+  private canvasTraces(): CanvasTrace[] {
+    const full = (this.plotEl as PlotlyHTMLElement & { _fullData?: Json[] })._fullData ?? [];
+    const out: CanvasTrace[] = [];
+    let i = 0;
+    for (const role of ['series', 'marker'] as const) {
+      for (const t of this.traces.values()) {
+        if (t.role !== role) continue;
+        const f = (full[i++] ?? {}) as { visible?: unknown; mode?: string; line?: { color?: string; width?: number }; marker?: { color?: string; symbol?: string; size?: number; line?: { width?: number } } };
+        if (f.visible !== true) continue;
+        const markers = role === 'marker' || f.mode === 'markers';
+        out.push({
+          points: t.points,
+          mode: markers ? 'markers' : 'lines',
+          color: String((markers ? f.marker?.color : f.line?.color) ?? '#1f77b4'),
+          symbol: String(f.marker?.symbol ?? 'circle'),
+          size: Number(f.marker?.size ?? 6),
+          lineWidth: Number(markers ? (f.marker?.line?.width ?? 1) : (f.line?.width ?? 1)),
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What the chart shows, per trace (points and the last x), on the plot element, and an event per redraw: for
+   * the end-to-end tests and the browser bench, whichever layer drew it.
+   */
+  private publishDrawn(): void {
+    const drawn = [];
+    for (const role of ['series', 'marker'] as const) {
+      for (const t of this.traces.values()) {
+        if (t.role !== role) continue;
+        const xs = t.points.x;
+        drawn.push({ name: t.name, marker: role === 'marker', points: xs.length, lastX: xs.length ? toNumber(xs[xs.length - 1]!) : null });
+      }
+    }
+    this.plotEl.dataset.drawn = JSON.stringify(drawn);
+    this.plotEl.dataset.layer = this.canvas?.shown ? 'canvas' : 'plotly';
+    this.node.dispatchEvent(new Event('streamlab-chart-drawn'));
+  }
+
+  private figureData(webgl: boolean, withoutPoints = false): Json[] {
     const templates = this.bundle!.traceTemplates;
     const out: Json[] = [];
     let markers = 0;
@@ -297,7 +413,10 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
         const template = role === 'series' ? templates.series : markerTemplate(templates, markers++);
         const type = webgl && role === 'series' && template.type === 'scatter' ? 'scattergl' : template.type;
         // plotly puts uids into CSS selectors: a plain token, stable while the trace lives.
-        out.push({ ...template, type, uid: `s${index++}`, name: t.name, x: t.points.x, y: t.points.y, ...(t.points.text ? { text: t.points.text } : {}) });
+        // Without its points, a trace keeps its last one: plotly hides a trace with none, from the legend too.
+        const p = withoutPoints ? { x: t.points.x.slice(-1), y: t.points.y.slice(-1), text: t.points.text?.slice(-1) } : t.points;
+        const points = { x: p.x, y: p.y, ...(p.text ? { text: p.text } : {}) };
+        out.push({ ...template, type, uid: `s${index++}`, name: t.name, ...points });
       }
     }
     return out;
@@ -308,10 +427,19 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
    * on every redraw (measured: 45 ms a redraw at 8 x 1,000 points, 28 ms with the ranges given). The extent of what
    * the chart holds is one pass here. A user's zoom or pan is given back as it was reported, so it stays put.
    */
-  private axisRanges(): { xaxis?: Json; yaxis?: Json } {
+  private axisRanges(extent: { x: Range; y: Range } | undefined): { xaxis?: Json; yaxis?: Json } {
+    if (!extent) return {};
     const layout = this.bundle!.layout as { xaxis?: Json; yaxis?: Json };
+    return {
+      xaxis: { ...layout.xaxis, autorange: false, range: this.userRange.x ?? extent.x },
+      yaxis: { ...layout.yaxis, autorange: false, range: this.userRange.y ?? extent.y },
+    };
+  }
+
+  /** What the chart holds, as x and (padded) y ranges; none for bars and histograms, which plotly ranges itself. */
+  private dataExtent(): { x: Range; y: Range } | undefined {
     const kind = this.bundle!.spec.kind;
-    if (kind !== 'line' && kind !== 'scatter') return {};
+    if (kind !== 'line' && kind !== 'scatter') return undefined;
     let x0 = Infinity;
     let x1 = -Infinity;
     let y0 = Infinity;
@@ -328,14 +456,11 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
         if (v > y1) y1 = v;
       }
     }
-    if (!Number.isFinite(x0) || !Number.isFinite(x1) || !Number.isFinite(y0) || !Number.isFinite(y1)) return {};
+    if (!Number.isFinite(x0) || !Number.isFinite(x1) || !Number.isFinite(y0) || !Number.isFinite(y1)) return undefined;
     if (x1 === x0) [x0, x1] = this.bundle!.spec.xType === 'date' ? [x0 - 1000, x1 + 1000] : [x0 - 1, x1 + 1];
     // plotly's padding for lines with markers: a twentieth of the span each side.
     const pad = y1 > y0 ? (y1 - y0) * 0.05 : Math.max(1, Math.abs(y0) * 0.05);
-    return {
-      xaxis: { ...layout.xaxis, autorange: false, range: this.userRange.x ?? [x0, x1] },
-      yaxis: { ...layout.yaxis, autorange: false, range: this.userRange.y ?? [y0 - pad, y1 + pad] },
-    };
+    return { x: [x0, x1], y: [y0 - pad, y1 + pad] };
   }
 
   private get zoomed(): boolean {
@@ -387,7 +512,9 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     this.imageStale = false;
     this.lastImageAt = Date.now();
     try {
-      const url = await this.plotly.toImage(this.plotEl, { format: 'png', width: Math.max(400, this.plotEl.clientWidth || 800), height: 360 });
+      // From the whole figure, not the plot element: while live, the element's traces may be on the canvas.
+      const figure = { data: this.figureData(false), layout: { ...this.bundle!.layout, ...this.axisRanges(this.dataExtent()) } };
+      const url = await this.plotly.toImage(figure, { format: 'png', width: Math.max(400, this.plotEl.clientWidth || 800), height: 360 });
       this.png = url.replace(/^data:image\/png;base64,/, '');
       if (!this.live) this.writeStaticFrame();
     } catch (e) {
