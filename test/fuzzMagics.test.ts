@@ -94,7 +94,7 @@ describe('`streamlab` arguments and start positions, on random strings', () => {
   test('a start position reads back, or comes with a suggestion at most', async () => {
     await checkProperty(
       'start positions',
-      fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('earliest', 'erliest', 'latest', 'offset:12', 'ofset:12', 'time:2026-01-01', 'time:1767225600000', 'time:', 'offset:-1', 'tim:5')), (raw) => {
+      fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('earliest', 'erliest', 'latest', 'offset:12', 'ofset:12', 'time:2026-01-01', 'time:1767225600000', 'time:', 'offset:-1', 'tim:5', 'iE:', 'tme:', 'ofset:x')), (raw) => {
         const read = parseStartText(raw);
         if ('from' in read) {
           const f = read.from;

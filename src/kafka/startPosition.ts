@@ -48,7 +48,10 @@ export function parseStartText(raw: string): { from: StartFrom } | { guess?: str
   if (kind === 'time' && Number.isFinite(parseIsoTime(rest))) return { from: { timestamp: rest } };
   if (colon < 0) return { guess: didYouMean(raw, ['earliest', 'latest', 'committed']) };
   const kindGuess = didYouMean(kind, ['offset', 'time']);
-  return { guess: kindGuess && kindGuess !== kind ? `${kindGuess}:${rest}` : undefined };
+  if (!kindGuess || kindGuess === kind) return {};
+  // A misspelt kind with an unreadable rest ('tme:' or 'ofset:x') is no better spelt right: suggest only what reads.
+  const guess = `${kindGuess}:${rest}`;
+  return 'from' in parseStartText(guess) ? { guess } : {};
 }
 
 export function toEpochMs(value: number | string | Date, what: string): number {
