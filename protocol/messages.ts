@@ -113,10 +113,20 @@ export interface HelloMessage {
 }
 
 /**
- * The renderer's acknowledgement. `seq`: it took the frame with this seq (and all before it) into a redraw, so the
- * next may come while it draws (acknowledging only after the paint left the browser idle for a kernel round trip
- * between frames). `painted`: the redraw before finished, drawing frames up to its seq; it rides on the next ack, or
- * comes alone when no frame is waiting.
+ * Flow control between a chart's kernel side and its renderer, a window as in Reactive Streams' request(n): the
+ * kernel sends while fewer than FRAMES_IN_FLIGHT frames are unacknowledged and merges points otherwise; the renderer
+ * acknowledges once per ACK_EVERY_FRAMES frames it takes into a redraw (or ACK_AT_LEAST_EVERY_MS, or when the chart
+ * goes quiet). Not once a frame: each message to the kernel costs a busy and an idle status message back, and
+ * JupyterLab's handling of those, measured here, halved the redraw rate.
+ */
+export const FRAMES_IN_FLIGHT = 32;
+export const ACK_EVERY_FRAMES = 16;
+export const ACK_AT_LEAST_EVERY_MS = 250;
+
+/**
+ * The renderer's acknowledgement. `seq`: it took in the frame with this seq (and all before it) into a redraw, so
+ * more may come. `painted`: a redraw finished, drawing frames up to its seq; it rides on the next ack, or comes
+ * alone when the chart goes quiet.
  */
 export interface AckMessage {
   type: 'ack';

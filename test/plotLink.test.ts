@@ -9,6 +9,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LiveChart } from '../src/plot';
 import { attachNotebookOutput, CommData, MimeBundle, NotebookOutput, OutputComm } from '../src/output';
+import { ACK_EVERY_FRAMES, FRAMES_IN_FLIGHT } from '../protocol/messages';
 import type { FrameMessage } from '../protocol/messages';
 
 v8.setFlagsFromString('--expose-gc');
@@ -95,46 +96,59 @@ function rows(t0: number, n: number, dtMs: number): { time: number; sensor: stri
   return out;
 }
 
-test('a frontend that stops acknowledging gets one merged frame when it acks again, and the kernel\'s memory stays flat', async () => {
+/** Pushes half a minute of data at a time, letting the link's send timer run between pushes, until `done` or 200 tries. */
+async function pushUntil(chart: LiveChart, start: number, done: () => boolean): Promise<number> {
+  let t = start;
+  for (let i = 0; i < 200 && !done(); i++) {
+    chart.push(rows(t, 50, 10));
+    t += 500;
+    await sleep(20);
+  }
+  return t;
+}
+
+test('a frontend that stops acknowledging gets no frame past the window, one merged frame when it acks again, and the kernel\'s memory stays flat', async () => {
   const { chart, comm } = shownChart({ y: 'value', by: 'sensor', last: '1m' });
   await sleep(30);
   assert.equal(comm.frames().length, 1, 'the first frame goes at once');
-  const t0 = Date.UTC(2026, 0, 1);
+  // Frames go while the frontend is silent, until the window is full.
+  let t = await pushUntil(chart, Date.UTC(2026, 0, 1), () => comm.frames().length >= FRAMES_IN_FLIGHT);
+  assert.equal(comm.frames().length, FRAMES_IN_FLIGHT, 'the window fills');
   // 20 ms apart: the one-minute span holds 3000 points a trace once it is full.
-  let t = t0;
   const push = (minutes: number) => {
     for (let m = 0; m < minutes * 6; m++) {
       chart.push(rows(t, 500, 20));
       t += 500 * 20;
     }
   };
-  push(2); // warm-up: the span fills
+  push(2); // the span fills
   await sleep(30);
   gc();
   const before = process.memoryUsage();
-  push(20); // twenty minutes of data, 480,000 points, while the frontend says nothing
-  await sleep(30);
+  // Twenty minutes of data, 480,000 points, while the frontend says nothing; the send timer runs between pushes.
+  for (let i = 0; i < 40; i++) {
+    push(0.5);
+    await sleep(5);
+  }
   gc();
   const afterPush = process.memoryUsage();
-  // Two may be unacknowledged (the next is on its way while the browser paints): the warm-up's, then nothing more.
-  assert.equal(comm.frames().length, 2, 'no frame is sent (or queued) past two unacknowledged');
+  assert.equal(comm.frames().length, FRAMES_IN_FLIGHT, `no frame is sent (or queued) past ${FRAMES_IN_FLIGHT} unacknowledged`);
   const grown = afterPush.heapUsed + afterPush.arrayBuffers - (before.heapUsed + before.arrayBuffers);
   assert.ok(grown < 8 * 1024 * 1024, `memory grew ${(grown / 1048576).toFixed(1)} MB over 480,000 points`);
   assert.ok(chart.metrics().coalesced >= 100, `pushes merged while waiting: ${chart.metrics().coalesced}`);
   assert.ok(chart.metrics().buffered <= 8 * 3000 + 8 * 200, `the span bounds what is held: ${chart.metrics().buffered}`);
 
-  const second = comm.frames()[1]!;
-  ackPainted(comm, second.seq);
+  ackPainted(comm, comm.frames().at(-1)!.seq);
   await sleep(40);
   const frames = comm.frames();
-  assert.equal(frames.length, 3, 'one frame carries everything since');
-  const next = frames[2]!;
+  assert.equal(frames.length, FRAMES_IN_FLIGHT + 1, 'one frame carries everything since');
+  const next = frames.at(-1)!;
   const points = next.traces.reduce((n, u) => n + u.x.length, 0);
   assert.ok(points <= 8 * 4 * 2 * 400, `the merged frame is bounded by the decimation (${points} points)`);
   assert.ok(next.traces.every((u) => u.xMin !== undefined && u.xMin >= t - 60_000 - 1000), 'and tells the frontend what fell off the span');
 });
 
-test('frames follow acknowledgements: each ack lets the next frame go, with only what changed', async () => {
+test('frames follow the stream with only what changed, and each paint is timed from its frame\'s send', async () => {
   const { chart, comm } = shownChart({ y: 'value', by: 'sensor', last: '5m' });
   let t = Date.UTC(2026, 0, 1);
   for (let i = 0; i < 20; i++) {
@@ -146,37 +160,38 @@ test('frames follow acknowledgements: each ack lets the next frame go, with only
   }
   await sleep(40);
   const frames = comm.frames();
-  assert.ok(frames.length >= 15, `a frame per ack (${frames.length})`);
+  assert.ok(frames.length >= 15, `a frame per push (${frames.length})`);
   const tails = frames.slice(3).flatMap((f) => f.traces).filter((u) => u.mode === 'tail');
   assert.ok(tails.length > 0 && tails.every((u) => u.x.length < 400), 'later frames carry only the changed tail');
   const f = chart.frontends();
   assert.equal(f.renderers, 1);
   assert.ok(f.latencyCount >= 15 && f.latencyP95 !== undefined, 'send-to-paint latency is measured');
+  assert.ok(f.roundTripP50 !== undefined && f.roundTripP50 >= 0, 'and the acknowledgement round trip');
 });
 
-test('a frame taken into a redraw lets the next go before its paint; the paint, reported later, is timed from its own send', async () => {
+test('an acknowledgement of some frames opens the window by as many; a paint reported alone is timed from its own send', async () => {
   const { chart, comm } = shownChart({ y: 'value', by: 'sensor', last: '5m' });
-  let t = Date.UTC(2026, 0, 1);
+  let t = await pushUntil(chart, Date.UTC(2026, 0, 1), () => comm.frames().length >= FRAMES_IN_FLIGHT);
   chart.push(rows(t, 50, 10));
+  t += 500;
   await sleep(30);
-  chart.push(rows((t += 500), 50, 10));
+  assert.equal(comm.frames().length, FRAMES_IN_FLIGHT, 'the window is full: the push waits');
+  // The renderer takes the first few into a redraw, acknowledging them in one message.
+  const taken = comm.frames()[ACK_EVERY_FRAMES - 1]!;
+  comm.receive({ type: 'ack', seq: taken.seq });
   await sleep(30);
-  chart.push(rows((t += 500), 50, 10));
+  assert.equal(comm.frames().length, FRAMES_IN_FLIGHT + 1, 'the waiting points go at once');
+  await pushUntil(chart, t, () => comm.frames().length >= FRAMES_IN_FLIGHT + ACK_EVERY_FRAMES);
   await sleep(30);
-  assert.equal(comm.frames().length, 2, 'two frames wait to be taken');
-  const [first, second] = comm.frames() as [FrameMessage, FrameMessage];
-  // The renderer starts drawing both: more may come while it draws.
-  comm.receive({ type: 'ack', seq: second.seq });
-  await sleep(30);
-  assert.equal(comm.frames().length, 3, 'the next frame goes while the redraw runs');
+  assert.equal(comm.frames().length, FRAMES_IN_FLIGHT + ACK_EVERY_FRAMES, `then ${ACK_EVERY_FRAMES - 1} more, and no further`);
   assert.equal(chart.frontends().latencyCount, 0, 'nothing is painted yet');
-  const paintedAt = second.sentAt + 40;
-  comm.receive({ type: 'ack', painted: { seq: second.seq, renderMs: 12, paintedAt } });
+  const paintedAt = taken.sentAt + 40;
+  comm.receive({ type: 'ack', painted: { seq: taken.seq, renderMs: 12, paintedAt } });
   const f = chart.frontends();
   assert.equal(f.latencyCount, 1, 'the paint alone is measured');
   assert.equal(f.latencyP50, 40, 'from the send of the newest frame it drew');
-  assert.ok(first.seq < second.seq);
-  assert.equal(comm.frames().length, 3, 'a paint report alone sends nothing');
+  await sleep(30);
+  assert.equal(comm.frames().length, FRAMES_IN_FLIGHT + ACK_EVERY_FRAMES, 'a paint report alone sends nothing');
 });
 
 test('a zoomed view gets a full-resolution replacement of its range, and live frames stop for it', async () => {

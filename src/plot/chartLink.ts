@@ -2,14 +2,16 @@
  * Carries a LiveChart to notebooks through the display interface (src/display): the display itself, whose bundle
  * has the live MIME type plus static fallbacks, and the comms that renderers open to fetch frames.
  *
- * Pacing is by acknowledgement, the way Perspective adapts to render time: a renderer gets the next frame only once
- * it has taken the last into a redraw (so the next is on its way while it draws), and at most one per animation
- * frame's worth of time. Points that arrive meanwhile are merged into the chart's buckets, so a slow or silent
- * frontend costs the kernel nothing but a counter: no frame is ever queued. Frontends that cannot render the live type (classic notebook, VS Code, nbconvert) get the
- * static fallbacks refreshed about once a second, and the last frame with a PNG when the chart stops.
+ * Pacing is by acknowledgement, the way Perspective adapts to render time: frames go at most one per animation
+ * frame's worth of time while fewer than FRAMES_IN_FLIGHT are unacknowledged, and the renderer acknowledges the
+ * frames each redraw takes in, once every few (protocol/messages.ts says why). Points that arrive while the window
+ * is full are merged into the chart's buckets, so a slow or silent frontend costs the kernel nothing but a counter:
+ * no frame is queued past the window. Frontends that cannot render the live type (classic notebook, VS Code,
+ * nbconvert) get the static fallbacks refreshed about once a second, and the last frame with a PNG when the chart
+ * stops.
  */
 import { randomUUID } from 'node:crypto';
-import { CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../protocol/messages';
+import { CHART_COMM_TARGET, CHART_MIME, FRAMES_IN_FLIGHT, PLOTLY_MIME } from '../../protocol/messages';
 import type { ChartBundleData, ChartToKernel, FrameMessage } from '../../protocol/messages';
 import { MimeBundle, NotebookOutput, OutputComm, notebookOutput } from '../output/notebookOutput';
 import type { LiveChart } from './liveChart';
@@ -19,15 +21,9 @@ import { chartSvg, pngOf } from './staticImage';
 const MIN_FRAME_MS = 1000 / 60;
 /** A renderer that has not acknowledged a frame for this long is taken to have missed it. */
 const ACK_TIMEOUT_MS = 5000;
-/**
- * Frames a renderer may have sent and not yet taken into a redraw: two, so one is in the browser when a redraw ends
- * even if the kernel was slow to answer the last acknowledgement. The browser merges frames that arrive while it
- * draws, so this never queues more than one frame's worth of work.
- */
-const MAX_IN_FLIGHT = 2;
 const FALLBACK_REFRESH_MS = 1000;
 /** Send times kept per renderer, for paints reported late. */
-const SENT_AT_KEPT = 16;
+const SENT_AT_KEPT = 2 * FRAMES_IN_FLIGHT;
 const STATIC_BUCKETS = 200;
 const VIEW_REFRESH_MS = 1000;
 
@@ -35,7 +31,7 @@ interface Renderer {
   comm: OutputComm;
   keepsStaticFrame: boolean;
   attached: boolean;
-  /** Frames sent and not yet taken into a redraw, oldest first. */
+  /** Frames sent and not yet acknowledged, oldest first (at most FRAMES_IN_FLIGHT). */
   inFlight: { seq: number; sentAt: number }[];
   /** When recent frames were sent, by seq: a paint is reported after its frame has left inFlight. */
   sentAt: Map<number, number>;
@@ -73,6 +69,8 @@ export class ChartLink {
   private staticVersion = -1;
   private lastFallback = 0;
   private readonly latencies: number[] = [];
+  /** Send to acknowledgement, ms: the comm's round trip through the Jupyter server, which paces the frames. */
+  private readonly roundTrips: number[] = [];
   private closed = false;
   /** Frames a renderer did not acknowledge in time. */
   stalls = 0;
@@ -135,10 +133,12 @@ export class ChartLink {
 
   /** Send-to-paint latency of recent frames: p50 and p95, ms. */
   latency(): { p50?: number; p95?: number; count: number } {
-    if (this.latencies.length === 0) return { count: 0 };
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))]!;
-    return { p50: at(0.5), p95: at(0.95), count: sorted.length };
+    return quantiles(this.latencies);
+  }
+
+  /** Send-to-acknowledgement time of recent frames: p50 and p95, ms. */
+  roundTrip(): { p50?: number; p95?: number; count: number } {
+    return quantiles(this.roundTrips);
   }
 
   /** Renderers attached now. */
@@ -177,6 +177,8 @@ export class ChartLink {
           if (sentAt !== undefined) this.recordLatency(msg.painted.paintedAt - sentAt);
         }
         if (typeof msg.seq === 'number') {
+          const sentAt = r.inFlight.find((f) => f.seq === msg.seq)?.sentAt;
+          if (sentAt !== undefined) keepRecent(this.roundTrips, Date.now() - sentAt);
           r.inFlight = r.inFlight.filter((f) => f.seq > msg.seq!);
           if (this.chart.hasChanges) this.schedule();
         }
@@ -221,7 +223,7 @@ export class ChartLink {
   private sendLive(force: boolean): void {
     const live = [...this.renderers.values()].filter((r) => r.attached && r.view === undefined && !r.comm.closed);
     if (live.length === 0) return;
-    if (!force && live.some((r) => r.inFlight.length >= MAX_IN_FLIGHT)) return;
+    if (!force && live.some((r) => r.inFlight.length >= FRAMES_IN_FLIGHT)) return;
     const state = this.chart.state;
     // Paused: one frame to say so, then nothing until resumed.
     if (state === 'paused' && this.lastSentState === 'paused' && !force) return;
@@ -273,9 +275,7 @@ export class ChartLink {
   }
 
   private recordLatency(ms: number): void {
-    if (!(ms >= 0)) return;
-    this.latencies.push(ms);
-    if (this.latencies.length > 1000) this.latencies.splice(0, this.latencies.length - 1000);
+    if (ms >= 0) keepRecent(this.latencies, ms);
   }
 
   private summary(final: boolean): string {
@@ -285,4 +285,18 @@ export class ChartLink {
     const tail = final ? `(${s.state})` : '(live in JupyterLab with the streamlab extension; `streamlab install` installs it)';
     return `${kind} of ${this.chart.spec.source}: ${counts} ${tail}`;
   }
+}
+
+const RECENT_KEPT = 1000;
+
+function keepRecent(xs: number[], x: number): void {
+  xs.push(x);
+  if (xs.length > RECENT_KEPT) xs.splice(0, xs.length - RECENT_KEPT);
+}
+
+function quantiles(xs: number[]): { p50?: number; p95?: number; count: number } {
+  if (xs.length === 0) return { count: 0 };
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))]!;
+  return { p50: at(0.5), p95: at(0.95), count: sorted.length };
 }

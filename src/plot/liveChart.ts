@@ -223,12 +223,16 @@ export class LiveChart {
     return this.linked().bundle(this.stateValue === 'stopped' || this.stateValue === 'failed');
   }
 
-  /** Frontend-side figures: renderers attached, send-to-paint latency, frames not acknowledged in time. */
-  frontends(): { renderers: number; latencyP50?: number; latencyP95?: number; latencyCount: number; stalls: number } {
+  /**
+   * Frontend-side figures: renderers attached, send-to-paint latency, send-to-acknowledgement round trip, frames
+   * not acknowledged in time.
+   */
+  frontends(): { renderers: number; latencyP50?: number; latencyP95?: number; latencyCount: number; roundTripP50?: number; roundTripP95?: number; stalls: number } {
     const link = this.link;
     if (!link) return { renderers: 0, latencyCount: 0, stalls: 0 };
     const l = link.latency();
-    return { renderers: link.rendererCount, latencyP50: l.p50, latencyP95: l.p95, latencyCount: l.count, stalls: link.stalls };
+    const rt = link.roundTrip();
+    return { renderers: link.rendererCount, latencyP50: l.p50, latencyP95: l.p95, latencyCount: l.count, roundTripP50: rt.p50, roundTripP95: rt.p95, stalls: link.stalls };
   }
 
   /** Called (synchronously) whenever there is something new for frontends: points, state, a clear. */

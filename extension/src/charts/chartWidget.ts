@@ -9,7 +9,7 @@
 import { Widget } from '@lumino/widgets';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
-import { CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../../protocol/messages';
+import { ACK_AT_LEAST_EVERY_MS, ACK_EVERY_FRAMES, CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../../protocol/messages';
 import type { ChartBundleData, ChartStats, ChartToKernel, KernelToChart, PaintReport, TraceUpdate } from '../../../protocol/messages';
 import { mergeTrace, TracePoints } from '../../../protocol/traceMerge';
 import type { PlotlyHTMLElement } from 'plotly.js-dist-min';
@@ -40,6 +40,8 @@ const STATUS_EVERY_MS = 250;
  * the span) so that a steady stream moves the axes every few seconds, not every frame.
  */
 const AXES_EVERY_MS = 250;
+/** How long a paint waits for an acknowledgement to ride on before it is reported alone. */
+const PAINT_REPORT_WAIT_MS = 150;
 const X_ROOM = 0.02;
 /** The y axis shrinks back when the data spans less than this fraction of it. */
 const Y_SHRINK_BELOW = 0.6;
@@ -60,9 +62,15 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   private kernel: Kernel.IKernelConnection | undefined;
   private live = false;
   private stats: ChartStats | undefined;
-  private pendingAck: { seq: number } | undefined;
-  /** The last redraw's paint, reported with the next acknowledgement. */
+  /** The newest frame taken in and not yet drawn. */
+  private undrawnSeq: number | undefined;
+  /** The last redraw's paint, reported with the next acknowledgement (or alone, when no frame comes soon). */
   private unreportedPaint: PaintReport | undefined;
+  private paintReportTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The newest frame drawn, and the newest acknowledged (when): acknowledgements go once per few frames. */
+  private drawnSeq = 0;
+  private ackedSeq = 0;
+  private ackedAt = 0;
   private rafPending = false;
   private rendering = false;
   private renderAgain = false;
@@ -155,6 +163,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   override dispose(): void {
     if (this.isDisposed) return;
     this.host.remove(this);
+    clearTimeout(this.paintReportTimer);
     if (this.useWebGl) this.host.webgl.release();
     try {
       this.comm?.close();
@@ -197,6 +206,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     };
     kernel.statusChanged.connect(this.onKernelStatus, this);
     comm.open({ chartId: this.bundle.chartId });
+    this.drawnSeq = this.ackedSeq = 0;
     this.send({ type: 'hello', width: this.plotEl.clientWidth || 800, keepsStaticFrame: true });
   }
 
@@ -224,7 +234,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
         }
         for (const u of msg.traces) this.apply(u);
         this.stats = msg.stats;
-        this.pendingAck = { seq: msg.seq };
+        this.undrawnSeq = msg.seq;
         this.imageStale = true;
         this.schedule();
         break;
@@ -257,20 +267,46 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
   }
 
   /**
-   * One redraw for everything that arrived since the last. Its frames are acknowledged as it starts, so the kernel
-   * sends the next while this one draws; the paint is reported with that next acknowledgement.
+   * The frames a redraw takes in are acknowledged as it starts, so more travel while it draws; but only once every
+   * few frames (FRAMES_IN_FLIGHT in the protocol says why). The paint before rides on the acknowledgement.
    */
+  private acknowledgeIfDue(seq: number): void {
+    if (seq - this.ackedSeq >= ACK_EVERY_FRAMES || performance.now() - this.ackedAt >= ACK_AT_LEAST_EVERY_MS) this.acknowledge(seq);
+  }
+
+  private acknowledge(seq: number | undefined): void {
+    if (seq !== undefined) {
+      this.ackedSeq = seq;
+      this.ackedAt = performance.now();
+    }
+    const painted = this.unreportedPaint;
+    this.unreportedPaint = undefined;
+    clearTimeout(this.paintReportTimer);
+    if (seq !== undefined || painted) this.send({ type: 'ack', ...(seq !== undefined ? { seq } : {}), ...(painted ? { painted } : {}) });
+  }
+
+  /**
+   * A paint waits for the next acknowledgement to carry it. A chart gone quiet (no redraw for a while) acknowledges
+   * what it drew and reports the paint alone, so the kernel never waits on frames already drawn.
+   */
+  private reportPaint(paint: PaintReport): void {
+    this.unreportedPaint = paint;
+    clearTimeout(this.paintReportTimer);
+    this.paintReportTimer = setTimeout(() => this.acknowledge(this.drawnSeq > this.ackedSeq ? this.drawnSeq : undefined), PAINT_REPORT_WAIT_MS);
+  }
+
+  /** One redraw for everything that arrived since the last. */
   private async renderFrame(): Promise<void> {
     if (this.rendering) {
       this.renderAgain = true;
       return;
     }
     this.rendering = true;
-    const ack = this.pendingAck;
-    this.pendingAck = undefined;
-    if (ack) {
-      this.send({ type: 'ack', seq: ack.seq, ...(this.unreportedPaint ? { painted: this.unreportedPaint } : {}) });
-      this.unreportedPaint = undefined;
+    const seq = this.undrawnSeq;
+    this.undrawnSeq = undefined;
+    if (seq !== undefined) {
+      this.drawnSeq = seq;
+      this.acknowledgeIfDue(seq);
     }
     const started = performance.now();
     try {
@@ -278,12 +314,7 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
     } finally {
       this.rendering = false;
     }
-    if (ack) {
-      const paint = { seq: ack.seq, renderMs: performance.now() - started, paintedAt: Date.now() };
-      // Nothing waiting to be drawn: no acknowledgement will carry this paint, so it goes alone.
-      if (this.pendingAck || this.renderAgain) this.unreportedPaint = paint;
-      else this.send({ type: 'ack', painted: paint });
-    }
+    if (seq !== undefined) this.reportPaint({ seq, renderMs: performance.now() - started, paintedAt: Date.now() });
     const state = this.stats?.state ?? '';
     if (state !== this.lastState || performance.now() - this.statusAt >= STATUS_EVERY_MS) this.updateStatus();
     if (state !== this.lastState) {
