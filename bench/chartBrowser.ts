@@ -11,7 +11,7 @@
  * Figures: frames/s the browser painted (the chart's redraw events; plotly_afterplot for the naive figures),
  * kernel send to browser paint latency (p50/p95; streamlab from the chart's acknowledgements, naive from a timestamp in the figure), browser JS heap after a GC at
  * 1 minute and at the end, and the kernel's trivial-cell round trip (p50/p99) while it runs, against the same kernel
- * idle before the chart starts. Without a GPU the browser draws with SVG, as the extension chooses here.
+ * idle before the chart starts, both sampled alike (one cell at a time, CELL_GAP_MS apart). Without a GPU the browser draws with SVG, as the extension chooses here.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +37,10 @@ interface PhaseFigures {
   collapsedAfter?: number;
   peakLabRssMB: number;
 }
+
+/** Trivial cells, idle and under load alike, go one at a time this far apart. */
+const CELL_GAP_MS = 150;
+const IDLE_CELLS = 200;
 
 /** The naive way can make the Jupyter server buffer gigabytes of figures; past this the phase ends, as collapsed. */
 const LAB_RSS_LIMIT = 6 * 1024 ** 3;
@@ -112,10 +116,13 @@ async function runPhase(name: string, lab: Lab, seconds: number, cells: string[]
   try {
     await openNotebook(page, lab, file);
     const kernel = new AttachedKernel(await kernelConnectionFile(lab, file));
-    // Idle first: the same kernel, before anything streams.
+    // Idle first: the same kernel before anything streams, sampled as under load (a cell every CELL_GAP_MS).
     const idle: number[] = [];
     for (let i = 0; i < 10; i++) await kernel.time('1');
-    for (let i = 0; i < 200; i++) idle.push(await kernel.time('1'));
+    for (let i = 0; i < IDLE_CELLS; i++) {
+      idle.push(await cell(kernel));
+      await new Promise((r) => setTimeout(r, CELL_GAP_MS));
+    }
     await menu(page, 'Run', 'Run All Cells');
     await waitForAllCellsRun(page);
     await page.waitForSelector(liveChart ? '.streamlab-chart-plot.js-plotly-plot' : '.streamlab-plotly-figure.js-plotly-plot', { timeout: 60_000 });
@@ -131,7 +138,7 @@ async function runPhase(name: string, lab: Lab, seconds: number, cells: string[]
     let collapsedAfter: number | undefined;
     while (Date.now() - started < seconds * 1000) {
       busy.push(await cell(kernel));
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, CELL_GAP_MS));
       const rss = labRss(lab);
       peakRss = Math.max(peakRss, rss);
       if (rss > LAB_RSS_LIMIT) {
@@ -224,10 +231,10 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const f = (n: number | undefined, d = 0) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
-  console.log('phase                     s   frames/s  lat p50  lat p95  heap@1m  heap@end  cell p50  cell p99  idle p99  p99/idle  shown  lab RSS MB');
+  console.log('phase                     s   frames/s  lat p50  lat p95  heap@1m  heap@end  cell p50  cell p99  idle p50  idle p99  p99/idle  shown  lab RSS MB');
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(22)} ${String(r.seconds).padStart(4)} ${f(r.framesPerSecond, 1).padStart(9)} ${f(r.latencyP50).padStart(8)} ${f(r.latencyP95).padStart(8)} ${f(r.heapAt1MinMB, 1).padStart(8)} ${f(r.heapAtEndMB, 1).padStart(9)} ${f(r.cellP50, 1).padStart(9)} ${f(r.cellP99, 1).padStart(9)} ${f(r.idleP99, 1).padStart(9)} ${f(r.cellP99 / (r.idleP99 ?? NaN), 2).padStart(9)} ${f(r.pointsShown).padStart(6)} ${f(r.peakLabRssMB).padStart(10)}${r.collapsedAfter !== undefined ? `  (collapsed after ${r.collapsedAfter} s)` : ''}`,
+      `${r.name.padEnd(22)} ${String(r.seconds).padStart(4)} ${f(r.framesPerSecond, 1).padStart(9)} ${f(r.latencyP50).padStart(8)} ${f(r.latencyP95).padStart(8)} ${f(r.heapAt1MinMB, 1).padStart(8)} ${f(r.heapAtEndMB, 1).padStart(9)} ${f(r.cellP50, 1).padStart(9)} ${f(r.cellP99, 1).padStart(9)} ${f(r.idleP50, 1).padStart(9)} ${f(r.idleP99, 1).padStart(9)} ${f(r.cellP99 / (r.idleP99 ?? NaN), 2).padStart(9)} ${f(r.pointsShown).padStart(6)} ${f(r.peakLabRssMB).padStart(10)}${r.collapsedAfter !== undefined ? `  (collapsed after ${r.collapsedAfter} s)` : ''}`,
     );
   }
   const [live, naive, high] = results;
