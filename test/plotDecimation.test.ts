@@ -113,6 +113,32 @@ for (const seed of SEEDS) {
     assert.deepEqual([...shown.keys()].sort((a, b) => a - b), [...expected.keys()].sort((a, b) => a - b), `seed ${seed}: the same buckets`);
     for (const [k, set] of expected) assert.deepEqual(shown.get(k), set, `seed ${seed}: bucket ${k} (width ${width})`);
     assert.ok(full.x.length <= 4 * 2 * buckets, `seed ${seed}: at most four points per bucket, at most 2x target buckets (${full.x.length})`);
+
+    // The static frame's overview: the grid's buckets merged in aligned groups. For some group width, every group
+    // shows its first and last x and its lowest and highest y (compared as values: equal values may be either point).
+    const parts = rng.int(1, 40);
+    const overview = trace.overview(parts);
+    assert.ok(overview.x.length <= 4 * (parts + 1), `seed ${seed}: overview in ${parts} parts shows ${overview.x.length} points`);
+    const held = new Set(live.map((p) => `${p.x},${p.y}`));
+    assert.ok(overview.x.every((x, i) => held.has(`${x},${overview.y[i]}`)), `seed ${seed}: the overview shows only points the trace holds`);
+    const extremes = (ps: { x: number; y: number }[], w: number) => {
+      const out = new Map<number, string>();
+      const by = new Map<number, { x: number; y: number }[]>();
+      for (const p of ps) {
+        const k = Math.floor(p.x / w);
+        if (!by.has(k)) by.set(k, []);
+        by.get(k)!.push(p);
+      }
+      for (const [k, g] of by) out.set(k, [Math.min(...g.map((p) => p.x)), Math.max(...g.map((p) => p.x)), Math.min(...g.map((p) => p.y)), Math.max(...g.map((p) => p.y))].join(','));
+      return out;
+    };
+    const shownPoints = overview.x.map((x, i) => ({ x, y: overview.y[i]! }));
+    const exactFor = Array.from({ length: 2 * buckets }, (_, g) => (g + 1) * width).find((w) => {
+      const want = extremes(live, w);
+      const got = extremes(shownPoints, w);
+      return got.size === want.size && [...want].every(([k, v]) => got.get(k) === v);
+    });
+    assert.ok(exactFor !== undefined, `seed ${seed}: the overview keeps each group's first, last, min and max for some group of grid buckets`);
   });
 }
 

@@ -299,9 +299,7 @@ export class LiveChart {
     const series: SnapshotTrace[] = [];
     for (const t of this.series.values()) {
       if (t instanceof LineTrace) {
-        const from = Number.isFinite(t.viewStart) ? t.viewStart : t.minX;
-        const { x, y } = Number.isFinite(from) ? t.decimated(from, t.maxX, buckets) : { x: [], y: [] };
-        series.push({ id: t.id, name: t.name, x, y });
+        series.push({ id: t.id, name: t.name, ...t.overview(buckets) });
       } else if (t instanceof ArrivalTrace) {
         series.push({ id: t.id, name: t.name, ...t.all() });
       } else if (t instanceof BarTrace) {

@@ -174,6 +174,31 @@ export class MinMaxGrid {
     return added;
   }
 
+  /**
+   * The points of all buckets merged in aligned groups, so that at most `buckets` + 1 remain: a coarser grid of the
+   * same kind (first/min/max/last stay exact, merging is), in time proportional to the buckets, not the points.
+   */
+  coarsened(buckets: number, xs: number[], ys: number[]): number {
+    const group = Math.max(1, Math.ceil(this.buckets.length / Math.max(1, buckets)));
+    let added = 0;
+    let current: Bucket | undefined;
+    let currentIndex = NaN;
+    for (let i = 0; i < this.buckets.length; i++) {
+      const b = this.buckets[i];
+      if (!b) continue;
+      const k = Math.floor((this.base + i) / group);
+      if (current && k === currentIndex) {
+        mergeRight(current, b);
+        continue;
+      }
+      if (current) added += bucketPoints(current, xs, ys);
+      current = { ...b };
+      currentIndex = k;
+    }
+    if (current) added += bucketPoints(current, xs, ys);
+    return added;
+  }
+
   /** Points all buckets show. */
   shownCount(): number {
     let count = 0;
