@@ -11,7 +11,8 @@
  * Figures: frames/s the browser painted (the chart's redraw events; plotly_afterplot for the naive figures),
  * kernel send to browser paint latency (p50/p95; streamlab from the chart's acknowledgements, naive from a timestamp in the figure), browser JS heap after a GC at
  * 1 minute and at the end, and the kernel's trivial-cell round trip (p50/p99) while it runs, against the same kernel
- * idle before the chart starts, both sampled alike (one cell at a time, CELL_GAP_MS apart). Without a GPU the browser draws with SVG, as the extension chooses here.
+ * idle before the chart starts, both sampled alike (one cell at a time, CELL_GAP_MS apart). Without a GPU the
+ * browser draws with SVG, as the extension chooses here.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +20,7 @@ import path from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
 import { openBrowser, openNotebook, startLab, writeNotebook, Lab, menu, waitForAllCellsRun, shutdownAllKernels, labRss } from '../test/support/lab';
 import { AttachedKernel } from './support/attachedKernel';
-import { feedCell, liveChartCells, numberFlags } from './support/chartFeed';
+import { feedCell, liveChartCells, numberFlags, quantile } from './support/chartFeed';
 
 interface PhaseFigures {
   name: string;
@@ -44,11 +45,6 @@ const IDLE_CELLS = 200;
 
 /** The naive way can make the Jupyter server buffer gigabytes of figures; past this the phase ends, as collapsed. */
 const LAB_RSS_LIMIT = 6 * 1024 ** 3;
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))]! : NaN;
-};
 
 async function kernelConnectionFile(lab: Lab, notebook: string): Promise<string> {
   const res = await fetch(`${lab.url}/api/sessions?token=${lab.token}`);

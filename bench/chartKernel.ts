@@ -11,7 +11,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LineTrace, LiveChart } from '../src';
-import { numberFlags } from './support/chartFeed';
+import { numberFlags, quantile } from './support/chartFeed';
 
 interface Figures {
   loopP99: number;
@@ -26,11 +26,6 @@ interface Figures {
   pointsHeld?: number;
   heapMB: number;
 }
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))]! : NaN;
-};
 
 const FRAME_EVERY_MS = 25;
 const STATIC_EVERY_MS = 1000;

@@ -1,7 +1,13 @@
 /**
- * What the browser chart benches share: their `--name number` flags, and the notebook cells of a live chart fed at
- * a fixed rate over 8 traces (chartBrowser.ts measures it, chartProfile.ts explains it).
+ * What the chart benches share: their `--name number` flags, quantiles, and the notebook cells of a live chart fed
+ * at a fixed rate over 8 traces (chartBrowser.ts measures it, chartProfile.ts explains it).
  */
+
+/** The q-quantile of xs (nearest rank below); NaN when empty. */
+export function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))]! : NaN;
+}
 
 /** `--name value` pairs, every value a positive number; `defaults` names the flags and their values when absent. */
 export function numberFlags<T extends Record<string, number>>(argv: string[], defaults: T): T {

@@ -85,12 +85,9 @@ export class PointRing {
 
   /** Visits every point, oldest arrival first. */
   forEach(visit: (x: number, y: number) => void): void {
-    const lastIndex = this.chunks.length - 1;
-    for (let c = 0; c <= lastIndex; c++) {
-      const { xs, ys } = this.chunks[c]!;
-      const end = c === lastIndex ? this.tailAt : xs.length;
-      for (let i = c === 0 ? this.headAt : 0; i < end; i++) visit(xs[i]!, ys[i]!);
-    }
+    this.runs(-Infinity, Infinity, (xs, ys, start, end) => {
+      for (let i = start; i < end; i++) visit(xs[i]!, ys[i]!);
+    });
   }
 
   /**
@@ -98,16 +95,21 @@ export class PointRing {
    * time axis that is the few chunks of the zoomed span, not the million points of the trace.
    */
   forEachIn(from: number, to: number, visit: (x: number, y: number) => void): void {
+    this.runs(from, to, (xs, ys, start, end) => {
+      for (let i = start; i < end; i++) {
+        const x = xs[i]!;
+        if (x >= from && x <= to) visit(x, ys[i]!);
+      }
+    });
+  }
+
+  /** The held part of each chunk whose x bounds meet [from, to], oldest first. */
+  private runs(from: number, to: number, run: (xs: Float64Array, ys: Float64Array, start: number, end: number) => void): void {
     const lastIndex = this.chunks.length - 1;
     for (let c = 0; c <= lastIndex; c++) {
       const chunk = this.chunks[c]!;
       if (chunk.maxX < from || chunk.minX > to) continue;
-      const { xs, ys } = chunk;
-      const end = c === lastIndex ? this.tailAt : xs.length;
-      for (let i = c === 0 ? this.headAt : 0; i < end; i++) {
-        const x = xs[i]!;
-        if (x >= from && x <= to) visit(x, ys[i]!);
-      }
+      run(chunk.xs, chunk.ys, c === 0 ? this.headAt : 0, c === lastIndex ? this.tailAt : chunk.xs.length);
     }
   }
 

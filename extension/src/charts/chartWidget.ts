@@ -2,8 +2,8 @@
  * The renderer of a streamlab chart output. It first draws the static frame the output carries (so a saved or
  * reopened notebook shows the chart at once), then asks the notebook's kernel for the chart over a comm and, while
  * the kernel streams it, folds frames into its traces and redraws at most once per animation frame, acknowledging
- * every few frames so the kernel's window of unacknowledged frames stays open. User zoom and pan survive updates (plotly's uirevision) and ask
- * the kernel for that range at full resolution. It keeps the output's static frame (a PNG and plotly's JSON)
+ * every few frames so the kernel's window of unacknowledged frames stays open. User zoom and pan survive updates
+ * (plotly's uirevision) and ask the kernel for that range at full resolution. It keeps the output's static frame (a PNG and plotly's JSON)
  * current itself, so a save writes the chart's last frame into the notebook file.
  */
 import { Widget } from '@lumino/widgets';
