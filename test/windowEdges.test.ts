@@ -164,16 +164,20 @@ describe('time and lateness', () => {
     assert.equal(s!.variance_amount, 2.5, 'the sample variance of 1..5');
     assert.deepEqual([s!.first_amount, s!.last_amount, s!.p50_amount], [1, 4, 3]);
   });
-  test('a record within the gap of a session that already closed is late', () => {
+  test('a session closes once, when the watermark passes end + 2 gaps; a record up to one gap behind stream time still extends it', () => {
     const w = windowed({ window: sessionWindow('5s'), aggregates: ['count'] });
     w.addBatch([{ time: at(0) }, { time: at(6) }]);
-    assert.deepEqual(spans(w), [[at(0), at(0), 1]]);
+    assert.deepEqual(spans(w), [], 'at stream time 6 s a record at 1 s (one gap behind) could still reach [0, 0]');
     w.add({ time: at(4) });
-    assert.equal(w.late.count, 1);
+    assert.equal(w.late.count, 0, '4 s + gap >= stream time 6 s: on time, and it bridges the two sessions');
+    w.add({ time: at(17) });
+    assert.deepEqual(spans(w), [[at(0), at(6), 3]], 'closed at 17 s > 6 s + 2 x 5 s, once, with all three records');
+    w.add({ time: at(11) });
+    assert.equal(w.late.count, 1, '11 s + gap < stream time 17 s: late, although it is within the gap of the closed session');
     w.flush();
     assert.deepEqual(spans(w), [
-      [at(0), at(0), 1],
-      [at(6), at(6), 1],
+      [at(0), at(6), 3],
+      [at(17), at(17), 1],
     ]);
   });
   test('advanceTo closes idle windows; flush ends the input', () => {

@@ -21,7 +21,7 @@ import { formatCount, formatDuration } from '../output/format';
 import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
-import { JsonValue, PLAUSIBLE_MS, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, readEventTime } from '../record';
+import { BatchProgress, JsonValue, PLAUSIBLE_MS, PartitionProgress, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, readEventTime } from '../record';
 import { Decoder, decoderByName, describeJson, jsonDecoder, parseJson } from './decoders';
 import { DeadLetter, DeadLetters, previewBytes } from './deadLetters';
 import { TopicAdmin } from './topicAdmin';
@@ -106,11 +106,10 @@ export interface SourceMetrics {
   bufferHighWater: number;
 }
 
-export type BatchSubscriber<T> = (records: StreamRecord<T>[]) => void | Promise<void>;
+/** Called with every batch and the source's progress as of that batch (see BatchProgress). */
+export type BatchSubscriber<T> = (records: StreamRecord<T>[], progress: BatchProgress) => void | Promise<void>;
 
-interface PartitionState {
-  position: number;
-  highWatermark: number;
+interface PartitionState extends PartitionProgress {
   skipBefore?: number;
 }
 
@@ -123,6 +122,8 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   private readonly subscribers = new Set<BatchSubscriber<T>>();
   private readonly readers = new Set<BoundedQueue<StreamRecord<T>>>();
   private readonly partitions = new Map<number, PartitionState>();
+  /** Handed to subscribers with each batch: the states of the partitions this stream reads, updated in place. */
+  private readonly progress: { topic: string; partitions: PartitionState[] };
   private readonly recordRate = new RateMeter();
   private readonly byteRate = new RateMeter();
   private settings: ConnectionSettings | undefined;
@@ -150,6 +151,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     if (!options.topic) throw new StreamlabError('a topic source needs a topic name');
     this.options = { ...options, connection: protectSecrets(options.connection) };
     this.topic = options.topic;
+    this.progress = { topic: options.topic, partitions: [] };
     this.decoder =
       typeof options.decoder === 'object'
         ? options.decoder
@@ -230,8 +232,9 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       checkpoint();
       for (const s of starts) {
         const high = offsets.find((o) => o.partition === s.partition)?.high ?? s.offset;
-        this.partitions.set(s.partition, { position: s.offset, highWatermark: high, skipBefore: s.skipBefore });
+        this.partitions.set(s.partition, { partition: s.partition, position: s.offset, highWatermark: high, skipBefore: s.skipBefore });
       }
+      this.refreshProgress();
       if (this.options.untilEnd) {
         this.endOffsets = new Map(offsets.map((o) => [o.partition, o.high]));
         if (this.reachedEnd()) {
@@ -278,6 +281,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       this.memberId = payload.memberId;
       const assigned = payload.memberAssignment[this.topic] ?? [];
       this.assigned = new Set(assigned);
+      this.refreshProgress();
       for (const partition of assigned) {
         const p = this.partitions.get(partition);
         if (p) consumer.seek({ topic: this.topic, partition, offset: String(p.position) });
@@ -320,8 +324,9 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     let p = this.partitions.get(batch.partition);
     if (!p) {
       // A partition added after start: read it from its first record.
-      p = { position: 0, highWatermark: 0 };
+      p = { partition: batch.partition, position: 0, highWatermark: 0 };
       this.partitions.set(batch.partition, p);
+      this.refreshProgress();
     }
     const records: StreamRecord<T>[] = [];
     const dead: DeadLetter[] = [];
@@ -404,11 +409,12 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       await heartbeat().catch(() => undefined);
       return true;
     };
+    // The end first: subscribers see this partition with the batch still unread (position before it, end after).
+    p.highWatermark = Number(batch.highWatermark);
     if (records.length > 0 && !(await this.deliver(records, keepGoing))) return;
 
     p.position = next;
     p.skipBefore = skipBefore;
-    p.highWatermark = Number(batch.highWatermark);
     for (const d of dead) this.deadLetters.add(d);
     // Only the newest `capacity` records of a batch can survive in the ring; skip pushing the rest.
     for (let i = Math.max(0, records.length - this.recent.capacity); i < records.length; i++) this.recent.push(records[i]!);
@@ -424,7 +430,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   private async deliver(records: StreamRecord<T>[], keepGoing: () => Promise<boolean>): Promise<boolean> {
     for (const subscriber of [...this.subscribers]) {
       try {
-        await subscriber(records);
+        await subscriber(records, this.progress);
       } catch (e) {
         // A failing subscriber is detached and reported; the stream and the other subscribers go on.
         this.subscribers.delete(subscriber);
@@ -457,7 +463,17 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     this.finish('finished');
   }
 
-  /** Calls `subscriber` with every delivered batch; returns a function that detaches it. */
+  /** The partitions this stream reads (those assigned to it, once it has joined its group), in partition order. */
+  private refreshProgress(): void {
+    const list = [...this.partitions.values()].filter((p) => !this.assigned || this.assigned.has(p.partition)).sort((a, b) => a.partition - b.partition);
+    this.progress.partitions.length = 0;
+    this.progress.partitions.push(...list);
+  }
+
+  /**
+   * Calls `subscriber` with every delivered batch and the progress of this stream's partitions as of that batch;
+   * returns a function that detaches it.
+   */
   subscribe(subscriber: BatchSubscriber<T>): () => void {
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);

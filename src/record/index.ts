@@ -1,2 +1,2 @@
-export { StreamRecord, JsonValue, RecordKey } from './streamRecord';
+export { StreamRecord, JsonValue, RecordKey, PartitionProgress, BatchProgress } from './streamRecord';
 export { eventTimeOf, readEventTime, parseIsoTime, TimeUnit, TIME_UNITS, TimeReading, PLAUSIBLE_MS } from './eventTime';

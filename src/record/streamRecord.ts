@@ -23,3 +23,22 @@ export interface StreamRecord<T = JsonValue> {
   time: number;
   value: T;
 }
+
+/** How far a source has read one partition, as of the batch it comes with. */
+export interface PartitionProgress {
+  partition: number;
+  /** Next offset the source will read (before the batch it comes with is counted). */
+  position: number;
+  /** End of the partition as last fetched: position < highWatermark means it has unread data. */
+  highWatermark: number;
+}
+
+/**
+ * What a source hands over with each batch: the progress of every partition it reads, as of that batch (the
+ * batch's own partition with its new end). Windows read it to know which partitions still have unread data,
+ * without polling the source. The object is the source's own and is updated in place: read it during the call.
+ */
+export interface BatchProgress {
+  topic: string;
+  partitions: readonly PartitionProgress[];
+}

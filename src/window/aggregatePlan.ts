@@ -134,8 +134,9 @@ export class AggregatePlan {
   }
 
   /**
-   * Folds one record into a window. `seq` is the record's arrival number, which breaks ties in first/last when
-   * sessions merge. Returns false when a numeric field held something other than a finite number (counted in
+   * Folds one record into a window. `seq` breaks ties in first/last: for StreamRecords their offset (then
+   * partition), so that the result does not depend on how partitions interleave; for other records the arrival
+   * number. Returns false when a numeric field held something other than a finite number (counted in
    * the window's invalid column; the caller sets the record aside once, not once per window).
    */
   add(state: WindowState, fields: Fields, time: number, seq: number): boolean {
@@ -169,13 +170,13 @@ export class AggregatePlan {
         if (f.presentAt >= 0) num[f.presentAt]!++;
         if (f.firstLastAt >= 0) {
           const fl = state.extra[f.firstLastAt] as FirstLast;
-          // Arrival order breaks ties: the earliest arrival stays first, the latest becomes last.
-          if (time < fl.firstTime) {
+          // seq breaks ties (see add's comment): the lowest stays first, the highest becomes last.
+          if (time < fl.firstTime || (time === fl.firstTime && seq < fl.firstSeq)) {
             fl.firstTime = time;
             fl.firstSeq = seq;
             fl.first = v;
           }
-          if (time >= fl.lastTime) {
+          if (time > fl.lastTime || (time === fl.lastTime && seq >= fl.lastSeq)) {
             fl.lastTime = time;
             fl.lastSeq = seq;
             fl.last = v;

@@ -47,7 +47,7 @@ export class FixedWindowStore implements WindowStore {
     this.advance = spec.advanceMs;
   }
 
-  add(mapKey: unknown, fields: Fields, t: number, seq: number, watermark: number): number {
+  add(mapKey: unknown, fields: Fields, t: number, seq: number, lateBefore: number): number {
     const size = this.size;
     const advance = this.advance;
     let key = this.keys.get(mapKey);
@@ -60,7 +60,7 @@ export class FixedWindowStore implements WindowStore {
     // Latest window holding t first, then earlier ones; once one has closed, all earlier ones have too.
     for (let start = latest; start > t - size; start -= advance) {
       const end = start + size;
-      if (end <= watermark) {
+      if (end <= lateBefore) {
         outcome |= LATE;
         break;
       }

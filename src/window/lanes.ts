@@ -1,25 +1,25 @@
 /**
- * Per-partition event time for the watermark. A lane is one (topic, partition) of StreamRecords; an attached
- * source tells at each batch which of its partitions still have unread data (position < highWatermark). The
- * watermark may not pass the highest event time seen in any lane with unread data (-Infinity for such a lane
- * with no record yet): Flink's per-split watermarks (the minimum across splits), except that partitions that
- * are caught up do not hold it back. Lanes nobody reported on never hold it back, so hand-fed records keep the
- * global rule (highest event time seen).
+ * Per-partition event time. A lane is one (topic, partition) of StreamRecords, with its own stream time (the
+ * highest event time seen in it), as a Kafka Streams task has. Two rules use lanes:
+ *
+ * - Lateness (WindowedStream.ingest): a record is judged by its own lane's stream time - grace, never by what
+ *   other partitions have delivered, so whether a record counts does not depend on how the client interleaves
+ *   partitions.
+ * - Closing: the watermark that closes windows may not pass the stream time of any lane that still holds it: a
+ *   lane with unread data (position < highWatermark in the progress its source hands over with each batch;
+ *   -Infinity for such a lane with no record yet), or one that caught up less than `idleTimeout` ago. So a window
+ *   closes only when no lane with data still to come could still count a record in it, and a topic read from
+ *   earliest gives the same windows whatever the order its partitions arrive in. A caught-up lane is idle and
+ *   holds nothing (after idleTimeout, default at once): a live stream's latency is that of its newest partition,
+ *   and a record of an idle partition whose window other partitions have closed meanwhile is late. Lanes nobody
+ *   reports on never hold it, so hand-fed records close windows at the highest event time seen.
  *
  * Per record the work is O(1): the lane's maximum lives in an array indexed by partition, and the minimum over
- * lanes with unread data is only recomputed when progress is read (once per batch) or when the lane holding it
- * moves up, against a cached minimum of the other lanes (computed once per batch in the usual case of a batch
- * from one partition).
+ * holding lanes is only recomputed when progress is read (once per batch) or when the lane holding it moves up,
+ * against a cached minimum of the other lanes (computed once per batch in the usual case of a batch from one
+ * partition).
  */
-
-/** A partition's read progress as a source reports it: caught up when position >= highWatermark. */
-export interface PartitionProgress {
-  partition: number;
-  /** Next offset the source will read. */
-  position: number;
-  /** End of the partition as last seen. */
-  highWatermark: number;
-}
+import type { PartitionProgress } from '../record';
 
 /**
  * The lanes of one topic. Per record the engine updates max itself (see WindowedStream.ingest) and calls Lanes
@@ -28,14 +28,17 @@ export interface PartitionProgress {
 export class TopicLanes {
   /** Highest event time seen per partition (-Infinity before the first record). */
   readonly max: number[] = [];
-  /** 1 while the source reports unread data in the partition. */
+  /** 1 while the lane holds the watermark: the source reports unread data in it, or it caught up within idleTimeout. */
   readonly unread: number[] = [];
+  /** Clock time the lane was last seen with unread data (for idleTimeout). */
+  readonly activeAt: number[] = [];
   constructor(readonly topic: unknown) {}
 
   ensure(partition: number): void {
     while (this.max.length <= partition) {
       this.max.push(-Infinity);
       this.unread.push(0);
+      this.activeAt.push(-Infinity);
     }
   }
 }
@@ -44,6 +47,16 @@ const MAX_PARTITION = 1 << 20;
 const validPartition = (p: unknown): p is number => typeof p === 'number' && Number.isInteger(p) && p >= 0 && p < MAX_PARTITION;
 
 export class Lanes {
+  /**
+   * @param idleTimeoutMs how long a caught-up lane still holds the watermark (0: not at all).
+   * @param clock for idleTimeout.
+   */
+  constructor(
+    private readonly idleTimeoutMs = 0,
+    private readonly clock: () => number = Date.now,
+  ) {}
+  /** Clock time at which a lane held only by idleTimeout stops holding (Infinity when none is). */
+  idleUntil = Infinity;
   private readonly byTopic = new Map<unknown, TopicLanes>();
   private last: TopicLanes | undefined;
   /** Minimum over lanes with unread data of their highest event time; Infinity when no lane has unread data. */
@@ -100,13 +113,33 @@ export class Lanes {
   progress(topic: unknown, partitions: readonly PartitionProgress[]): void {
     const lanes = this.of(topic);
     lanes.unread.fill(0);
+    const idle = this.idleTimeoutMs;
+    const now = idle > 0 ? this.clock() : 0;
     for (const p of partitions) {
       const partition = p?.partition;
       if (!validPartition(partition)) continue;
       lanes.ensure(partition);
-      lanes.unread[partition] = p.position < p.highWatermark ? 1 : 0;
+      if (p.position < p.highWatermark) {
+        lanes.unread[partition] = 1;
+        if (idle > 0) lanes.activeAt[partition] = now;
+      } else if (idle > 0 && now - lanes.activeAt[partition]! < idle) {
+        lanes.unread[partition] = 1;
+      }
     }
+    if (idle > 0) this.idleUntil = this.nextIdleExpiry(now);
     this.recompute();
+  }
+
+  /** The earliest clock time at which a lane held only by idleTimeout stops holding. */
+  private nextIdleExpiry(now: number): number {
+    let until = Infinity;
+    for (const lanes of this.byTopic.values()) {
+      for (let p = 0; p < lanes.max.length; p++) {
+        const expiry = lanes.activeAt[p]! + this.idleTimeoutMs;
+        if (lanes.unread[p] === 1 && expiry > now && expiry < until) until = expiry;
+      }
+    }
+    return until;
   }
 
   /** No more progress will come for `topic` (its source was detached): its lanes stop holding the watermark. */
@@ -115,6 +148,11 @@ export class Lanes {
     if (lanes === undefined) return;
     lanes.unread.fill(0);
     this.recompute();
+  }
+
+  /** The stream time of a lane (-Infinity before its first record, or for a lane never seen). */
+  streamTime(topic: unknown, partition: number): number {
+    return this.byTopic.get(topic)?.max[partition] ?? -Infinity;
   }
 
   /** The lane with unread data and the lowest event time, if any. */

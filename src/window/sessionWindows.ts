@@ -1,10 +1,16 @@
 /**
- * Session windows, as Kafka Streams' SessionWindows: records of a key less than `gap` apart (inclusive) form one
- * session [first record, last record]; a record that falls within the gap of two sessions merges them. A session
- * closes when the watermark passes its end + gap, since no record on time can reach it after that.
+ * Session windows: records of a key at most `gap` apart form one session [first record, last record], as in Kafka
+ * Streams' SessionWindows; a record that falls within the gap of two sessions merges them.
  *
- * Lateness, like Kafka's: a record is late when the session it would start or extend has already closed, or when
- * it falls within the gap of a session that already closed (merging would change a result already emitted).
+ * Lateness and closing differ from Kafka Streams on purpose (the README's windows section has the table):
+ * - A record is late when its own instant could no longer start a session: t + gap < its partition's stream
+ *   time - grace (`lateBefore`). That is Kafka's rule for a record that merges with nothing; Kafka also takes an
+ *   older record when it falls within the gap of a session that ends recently enough, which would make whether it
+ *   counts depend on which other records (of other partitions) came first.
+ * - A session closes, once, when the watermark passes end + 2 x gap: until then a record on time (as old as
+ *   stream time - grace - gap) can still extend it by up to one gap. Kafka Streams emits at end + gap and emits
+ *   again, overlapping, when a record within grace extends a session it has already emitted.
+ * Both make the sessions of a topic independent of how its partitions interleave, and every emitted session final.
  */
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { SessionWindowSpec } from './windowKinds';
@@ -24,8 +30,6 @@ class Session {
 class SessionKey {
   /** Open sessions, sorted by start; they never overlap. */
   readonly sessions: Session[] = [];
-  /** End of the newest closed session: records within the gap of it are late. */
-  lastClosedEnd = -Infinity;
   constructor(
     readonly mapKey: unknown,
     readonly values: unknown[],
@@ -35,11 +39,10 @@ class SessionKey {
 export class SessionWindowStore implements WindowStore {
   private readonly keys = new Map<unknown, SessionKey>();
   /**
-   * Sessions by the watermark that would close them, and idle keys by the watermark after which their last
-   * closed session can no longer make a record late. Entries may be stale (a session grew or merged away); they
+   * Sessions by the watermark that would close them. Entries may be stale (a session grew or merged away); they
    * are checked when popped, which keeps a record's work at O(log n) without re-ordering on every extension.
    */
-  private readonly due = new MinHeap<Session | SessionKey>();
+  private readonly due = new MinHeap<Session>();
   private readonly dirty = new Set<Session>();
   private readonly gap: number;
   openCount = 0;
@@ -56,10 +59,12 @@ export class SessionWindowStore implements WindowStore {
     return this.due.peekPriority();
   }
 
-  add(mapKey: unknown, fields: Fields, t: number, seq: number, watermark: number): number {
+  add(mapKey: unknown, fields: Fields, t: number, seq: number, lateBefore: number): number {
     const gap = this.gap;
+    // Also covers a record within the gap of a closed session: closed means watermark > end + 2 gap, and
+    // lateBefore >= watermark, so t <= end + gap is late here.
+    if (t + gap < lateBefore) return DROPPED;
     let key = this.keys.get(mapKey);
-    if (key !== undefined && t <= key.lastClosedEnd + gap) return DROPPED;
     const sessions = key?.sessions;
     // First session that could touch t: sessions are sorted and disjoint, so ends are sorted too.
     let first = 0;
@@ -77,7 +82,6 @@ export class SessionWindowStore implements WindowStore {
     }
     let s: Session;
     if (touching === 0) {
-      if (t + gap < watermark) return DROPPED;
       if (key === undefined) {
         if (this.keys.size >= this.ctx.maxKeys) return REFUSED;
         key = new SessionKey(mapKey, this.ctx.keyValues(fields));
@@ -85,7 +89,7 @@ export class SessionWindowStore implements WindowStore {
       }
       s = new Session(key, t, t, this.plan.create());
       key.sessions.splice(first, 0, s);
-      this.due.push(t + gap + 1, s);
+      this.due.push(t + 2 * gap + 1, s);
       this.openCount++;
     } else {
       s = sessions![first]!;
@@ -109,12 +113,8 @@ export class SessionWindowStore implements WindowStore {
     const gap = this.gap;
     while (this.due.size > 0 && this.due.peekPriority() <= watermark) {
       const item = this.due.pop()!;
-      if (item instanceof SessionKey) {
-        if (item.sessions.length === 0 && this.keys.get(item.mapKey) === item) this.keys.delete(item.mapKey);
-        continue;
-      }
       if (!item.alive) continue;
-      const closesAt = item.end + gap + 1;
+      const closesAt = item.end + 2 * gap + 1;
       if (closesAt > watermark) {
         this.due.push(closesAt, item);
         continue;
@@ -125,8 +125,7 @@ export class SessionWindowStore implements WindowStore {
       item.alive = false;
       this.dirty.delete(item);
       this.openCount--;
-      if (item.end > key.lastClosedEnd) key.lastClosedEnd = item.end;
-      if (key.sessions.length === 0) this.due.push(key.lastClosedEnd + 2 * gap + 1, key);
+      if (key.sessions.length === 0) this.keys.delete(key.mapKey);
       this.ctx.onClose(key.values, item.start, item.end, item.state);
     }
   }

@@ -7,8 +7,12 @@
  * The records of each key within reach of an open window are kept in time order, and each window is aggregated
  * from them when it closes: the same work as updating every window on every record (each record is folded once
  * into each window it belongs to), without keeping thousands of overlapping accumulators. A window closes when
- * the watermark passes its end; a record is late when its own window [t - size, t] has closed and is dropped
- * when every window that could hold it has closed (t + size < watermark).
+ * the watermark passes its end. Each record keeps its lateness bound (its partition's stream time - grace when it
+ * came): a window takes it only when the window's end is at or above that bound, the record's own window
+ * [t - size, t] exists only when the record was on time (t >= bound), and the record is dropped when every window
+ * that could hold it had closed (t + size < bound). So every window is a function of the records and their
+ * bounds, whatever order they arrived in. Kafka Streams 4.4 differs around records late for their own window
+ * (see the README); this follows the window definition.
  */
 import { AggregatePlan, Fields } from './aggregatePlan';
 import { SlidingWindowSpec } from './windowKinds';
@@ -22,6 +26,8 @@ class SlidingKey {
   readonly times: number[] = [];
   readonly records: Fields[] = [];
   readonly seqs: number[] = [];
+  /** Each record's lateness bound: windows ending below it do not take the record. */
+  readonly bounds: number[] = [];
   /** Windows ending before this have been emitted. */
   closedBefore: number;
   /** Watermark at which this key next has a window to close (a lower bound); its live entry in the heap. */
@@ -59,8 +65,8 @@ export class SlidingWindowStore implements WindowStore {
     return n;
   }
 
-  add(mapKey: unknown, fields: Fields, t: number, seq: number, watermark: number): number {
-    if (t + this.size < watermark) return DROPPED;
+  add(mapKey: unknown, fields: Fields, t: number, seq: number, lateBefore: number, watermark: number): number {
+    if (t + this.size < lateBefore) return DROPPED;
     let key = this.keys.get(mapKey);
     if (key === undefined) {
       if (this.keys.size >= this.ctx.maxKeys) return REFUSED;
@@ -78,10 +84,12 @@ export class SlidingWindowStore implements WindowStore {
       times.push(t);
       key.records.push(fields);
       key.seqs.push(seq);
+      key.bounds.push(lateBefore);
     } else {
       times.splice(at, 0, t);
       key.records.splice(at, 0, fields);
       key.seqs.splice(at, 0, seq);
+      key.bounds.splice(at, 0, lateBefore);
     }
     const due = t >= key.closedBefore ? t + 1 : t + this.size + 2;
     if (due < key.due) {
@@ -89,7 +97,7 @@ export class SlidingWindowStore implements WindowStore {
       this.dueKeys.push(due, key);
     }
     if (this.ctx.trackUpdates) this.dirty.add(key);
-    let outcome = t < watermark ? LATE : 0;
+    let outcome = t < lateBefore ? LATE : 0;
     // Validity is a property of the record, so check it once here rather than in every window it joins.
     if (!this.plan.isValid(fields)) outcome |= INVALID;
     return outcome;
@@ -118,13 +126,28 @@ export class SlidingWindowStore implements WindowStore {
     this.ctx.onClose(key.values, start, end, this.aggregate(key, start, end));
   }
 
+  /** The window's records: those in [start, end] whose lateness bound the window's end reaches. */
   private aggregate(key: SlidingKey, start: number, end: number) {
     const state = this.plan.create();
-    const times = key.times;
+    const { times, bounds } = key;
     for (let i = lowerBound(times, start); i < times.length && times[i]! <= end; i++) {
-      this.plan.add(state, key.records[i]!, times[i]!, key.seqs[i]!);
+      if (bounds[i]! <= end) this.plan.add(state, key.records[i]!, times[i]!, key.seqs[i]!);
     }
     return state;
+  }
+
+  /** Whether the window [start, end] takes any record (a right window exists only then). */
+  private holdsAny(key: SlidingKey, start: number, end: number): boolean {
+    const { times, bounds } = key;
+    for (let i = lowerBound(times, start); i < times.length && times[i]! <= end; i++) if (bounds[i]! <= end) return true;
+    return false;
+  }
+
+  /** Whether some record at exactly time t was on time, so that its own window [t - size, t] exists. */
+  private onTimeAt(key: SlidingKey, t: number): boolean {
+    const { times, bounds } = key;
+    for (let i = lowerBound(times, t); i < times.length && times[i] === t; i++) if (bounds[i]! <= t) return true;
+    return false;
   }
 
   /**
@@ -138,12 +161,14 @@ export class SlidingWindowStore implements WindowStore {
     let l = lowerBound(times, fromEnd);
     let r = lowerBound(times, fromEnd - 1 - size);
     for (;;) {
+      // Left windows of records that were on time (a late record makes none).
+      while (l < times.length && times[l]! < toEnd && !this.onTimeAt(key, times[l]!)) l = upperBound(times, times[l]!);
       const leftEnd = l < times.length && times[l]! < toEnd ? times[l]! : Infinity;
       let rightEnd = Infinity;
       while (r < times.length && times[r]! + 1 + size < toEnd) {
         const t = times[r]!;
         const next = upperBound(times, t);
-        if (next < times.length && times[next]! <= t + 1 + size) {
+        if (next < times.length && times[next]! <= t + 1 + size && this.holdsAny(key, t + 1, t + 1 + size)) {
           rightEnd = t + 1 + size;
           break;
         }
@@ -169,6 +194,7 @@ export class SlidingWindowStore implements WindowStore {
     key.times.splice(0, n);
     key.records.splice(0, n);
     key.seqs.splice(0, n);
+    key.bounds.splice(0, n);
   }
 
   private nextDue(key: SlidingKey): number {

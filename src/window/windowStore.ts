@@ -20,10 +20,12 @@ export interface WindowStore {
   /** Watermark at which the next window closes (Infinity when none is open): the engine compares, then calls closeUntil. */
   readonly nextCloseAt: number;
   /**
-   * Adds a record at event time t to its windows. `watermark` is the current one: windows ending at or before it
-   * are closed. `mapKey` identifies the key; `keyValues` builds the key's field values when a key is new.
+   * Adds a record at event time t to its windows. `lateBefore` is the record's own lateness bound: its
+   * partition's stream time - grace, or the watermark when that is higher (never lower); a window whose close
+   * time is at or below it takes the record no more. `watermark` is the one that closes windows. `mapKey`
+   * identifies the key; `keyValues` builds the key's field values when a key is new.
    */
-  add(mapKey: unknown, fields: Fields, t: number, seq: number, watermark: number): number;
+  add(mapKey: unknown, fields: Fields, t: number, seq: number, lateBefore: number, watermark: number): number;
   /** Closes every window the watermark has passed, calling the close listener for each. */
   closeUntil(watermark: number): void;
   /** Visits the open windows. */

@@ -10,7 +10,7 @@
  *   w.closed();         // DataFrame: sensor, windowStart, windowEnd, mean_value, max_value, count, invalid_value
  */
 import { StreamlabError } from '../errors';
-import type { StreamRecord } from '../record';
+import type { BatchProgress, StreamRecord } from '../record';
 import { waitFor } from '../util/waitFor';
 import { LiveDisplay } from '../output/liveDisplay';
 import { explainEmpty, tableBundle } from '../output/table';
@@ -29,7 +29,7 @@ import { SessionWindowStore } from './sessionWindows';
 import { FutureRecord, InvalidRecords, LateRecords, RefusedRecord, SetAside } from './setAside';
 import { SlidingWindowStore } from './slidingWindows';
 import { WindowSpec, checkWindowSpec, describeWindow } from './windowKinds';
-import { Lanes, PartitionProgress, TopicLanes } from './lanes';
+import { Lanes, TopicLanes } from './lanes';
 import { DROPPED, INVALID, LATE, REFUSED, StoreContext, WindowStore } from './windowStore';
 
 export interface WindowedOptions {
@@ -44,10 +44,17 @@ export interface WindowedOptions {
    */
   time?: TimeOption;
   /**
-   * How far behind the watermark's event time records may arrive and still count. Default 0. That event time is
-   * the highest seen, but no higher than the highest seen in any partition of an attached source with unread data.
+   * How far behind its partition's stream time (the highest event time seen in that topic partition; for plain
+   * objects, in all of them) a record may arrive and still count. Default 0.
    */
   grace?: Duration;
+  /**
+   * How long a partition of an attached source that has caught up (read all it holds) still holds the watermark
+   * at its own stream time, in case more comes. Default 0: a caught-up partition is idle at once, so live windows
+   * close as soon as the newest partition passes them; a record of an idle partition whose window the others
+   * closed meanwhile is late. Raise it (e.g. '5s') when partitions of a live topic run apart in event time.
+   */
+  idleTimeout?: Duration;
   /** Default: the record count. */
   aggregates?: AggregatesOption;
   /** 'final' (default): each window once, when it closes. 'update': changes as they happen, at most every throttleMs (default 1s), then the final row. */
@@ -96,15 +103,13 @@ export interface WindowResult {
 
 export type WindowSubscriber = (results: WindowResult[]) => void;
 
-/** Anything with TopicSource's subscribe(), and optionally its metrics() for partition progress. */
+/**
+ * Anything with TopicSource's subscribe(). A source that hands its progress over with each batch (TopicSource
+ * does) lets its partitions with unread data hold the watermark back at their own stream time; without it,
+ * partitions never hold it back.
+ */
 export interface BatchSourceLike {
-  subscribe(subscriber: (records: StreamRecord<any>[]) => void | Promise<void>): () => void;
-  /**
-   * Read at the start of every batch (TopicSource's metrics() has both): the topic, and the progress of each
-   * partition. A partition with position < highWatermark has unread data and holds the watermark back at its own
-   * highest event time; without this, partitions never hold it back.
-   */
-  metrics?(): { topic?: string; partitions?: readonly PartitionProgress[] };
+  subscribe(subscriber: (records: StreamRecord<any>[], progress?: BatchProgress) => void | Promise<void>): () => void;
 }
 
 export interface WindowMetrics {
@@ -146,7 +151,7 @@ export type WarningListener = (message: string) => void;
 /** Records watched for fields the spec names but no record has (a typo): a warning after this many. */
 const FIELD_WATCH_RECORDS = 100;
 
-const OPTION_NAMES = ['window', 'keyBy', 'time', 'grace', 'aggregates', 'emit', 'retain', 'fields', 'lateLimit', 'invalidLimit', 'quantileAccuracy', 'clock', 'futureLimit', 'maxKeys'];
+const OPTION_NAMES = ['window', 'keyBy', 'time', 'grace', 'idleTimeout', 'aggregates', 'emit', 'retain', 'fields', 'lateLimit', 'invalidLimit', 'quantileAccuracy', 'clock', 'futureLimit', 'maxKeys'];
 const DEFAULT_FUTURE_LIMIT = '1d';
 const DEFAULT_MAX_KEYS = 100_000;
 const RESERVED_COLUMNS = ['windowStart', 'windowEnd'];
@@ -188,8 +193,11 @@ export class WindowedStream {
   private pending: WindowResult[] = [];
   private maxTime = -Infinity;
   private wm = -Infinity;
-  /** Per-partition event time of StreamRecords, for the watermark; not used for processing time. */
-  private readonly lanes = new Lanes();
+  /** Per-partition event time of StreamRecords, for lateness and the watermark; not used for processing time. */
+  private readonly lanes: Lanes;
+  /** Highest event time of records that are not StreamRecords (hand-fed objects): their one lane. */
+  private plainMax = -Infinity;
+  readonly idleTimeoutMs: number;
   /** The lanes of the topic of the last StreamRecord (a placeholder that matches no topic at first). */
   private topicLanes = new TopicLanes(Symbol('none'));
   private readonly laneTime: boolean;
@@ -223,6 +231,8 @@ export class WindowedStream {
     this.graceMs = parseDuration(options.grace ?? 0, 'grace');
     this.clock = options.clock ?? Date.now;
     if (typeof this.clock !== 'function') throw new StreamlabError('clock must be a function returning epoch ms');
+    this.idleTimeoutMs = parseDuration(options.idleTimeout ?? 0, 'idleTimeout');
+    this.lanes = new Lanes(this.idleTimeoutMs, this.clock);
 
     this.time = timeReader(options.time);
     this.laneTime = !this.time.processing;
@@ -321,21 +331,44 @@ export class WindowedStream {
   }
 
   /**
-   * Feeds every batch of a TopicSource to this engine; returns a function that detaches it. Before each batch
-   * it reads the source's partition progress (metrics()), so that partitions with unread data hold the watermark
-   * back at their own event time: a partition read ahead of the others does not make theirs late. Attach before
-   * source.start().
+   * Feeds every batch of a TopicSource to this engine; returns a function that detaches it. Each batch comes with
+   * the source's partition progress, so that partitions with unread data hold the watermark back at their own
+   * stream time (see lanes.ts): the windows of a topic do not depend on the order its partitions arrive in.
+   * Attach before source.start().
    */
   attach(source: BatchSourceLike): () => void {
     this.feeds.add(source);
-    const progress = typeof source.metrics === 'function' && this.laneTime ? source : undefined;
     let topic: unknown;
-    const unsubscribe = source.subscribe((records) => {
-      if (progress !== undefined) topic = this.readProgress(progress, records) ?? topic;
+    let last: BatchProgress | undefined;
+    let idleTimer: NodeJS.Timeout | undefined;
+    // With idleTimeout, a lane that caught up stops holding the watermark when it expires, batch or no batch.
+    const recheckIdle = () => {
+      idleTimer = undefined;
+      if (last === undefined) return;
+      this.lanes.progress(topic, last.partitions);
+      this.raiseWatermark();
+      this.afterCall();
+      scheduleIdle();
+    };
+    const scheduleIdle = () => {
+      if (idleTimer !== undefined || this.lanes.idleUntil === Infinity) return;
+      idleTimer = setTimeout(recheckIdle, Math.max(10, this.lanes.idleUntil - this.clock()));
+      idleTimer.unref();
+    };
+    const unsubscribe = source.subscribe((records, progress) => {
+      if (this.laneTime && progress !== null && typeof progress === 'object' && Array.isArray(progress.partitions)) {
+        topic = progress.topic;
+        last = progress;
+        this.lanes.progress(topic, progress.partitions);
+        this.raiseWatermark();
+        if (this.idleTimeoutMs > 0) scheduleIdle();
+      }
       this.addBatch(records);
     });
     return () => {
       unsubscribe();
+      clearTimeout(idleTimer);
+      last = undefined;
       this.feeds.delete(source);
       // Its partitions will not report progress any more, so they stop holding the watermark back.
       if (topic !== undefined) {
@@ -536,6 +569,9 @@ export class WindowedStream {
       moved = true;
       if (this.futureLimitMs !== Infinity) this.futureBound = Math.max(this.callClock, t) + this.futureLimitMs;
     }
+    // The stream time the record is judged by: its own lane's (the record included, as Kafka Streams counts it).
+    let streamTime: number;
+    let seq: number;
     if (stream && this.laneTime) {
       // The lane's max, in an array by partition; Lanes is only called for a new partition or when the rising lane
       // has unread data (its minimum may move).
@@ -549,9 +585,18 @@ export class WindowedStream {
       } else if (max[p] === undefined) {
         this.lanes.create(lanes, p, t);
       }
+      streamTime = max[p] ?? t;
+      // Ties in first/last go by offset (then partition), not by arrival, which depends on partition interleaving.
+      seq = record.offset * 1024 + (p & 1023);
+    } else {
+      if (t > this.plainMax) this.plainMax = t;
+      streamTime = this.plainMax;
+      seq = this.seq++;
     }
     if (moved) this.raiseWatermark();
-    const outcome = this.store.add(mapKey, fields, t, this.seq++, this.wm);
+    // A window the watermark has closed is closed for every record, whatever its own partition says.
+    const lateBefore = streamTime - this.graceMs > this.wm ? streamTime - this.graceMs : this.wm;
+    const outcome = this.store.add(mapKey, fields, t, seq, lateBefore, this.wm);
     if (outcome !== 0) {
       // A refused record's time is real and has moved event time like any other; it just holds no window.
       if (outcome & REFUSED) return this.refuse(record, fields, t);
@@ -657,19 +702,6 @@ export class WindowedStream {
       this.wm = wm;
       if (wm >= this.store.nextCloseAt) this.store.closeUntil(wm);
     }
-  }
-
-  /** Reads which of the source's partitions have unread data; returns the topic it reported on. */
-  private readProgress(source: BatchSourceLike, records: readonly unknown[]): unknown {
-    const m = source.metrics!();
-    const partitions = m?.partitions;
-    if (!Array.isArray(partitions)) return undefined;
-    const first = Array.isArray(records) ? records[0] : undefined;
-    const topic = typeof m.topic === 'string' ? m.topic : isStreamRecord(first) ? first.topic : undefined;
-    if (topic === undefined) return undefined;
-    this.lanes.progress(topic, partitions);
-    this.raiseWatermark();
-    return topic;
   }
 
   private onClose(key: readonly unknown[], start: number, end: number, state: WindowState): void {
