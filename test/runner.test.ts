@@ -145,9 +145,10 @@ test('bad arguments are one line each', async () => {
   assert.match((await run([path.join(dir, 'bad.ipynb')])).stderr, /^streamlab: .*bad\.ipynb is not a notebook: /m);
 });
 
-test('`streamlab lab --headless` runs the anomaly notebook and prints what it found', async () => {
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'lab', '--headless', '--out', path.join(dir, 'headless')], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `streamlab lab --headless` once: its exit code and output. */
+function labHeadless(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'lab', '--headless', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -161,9 +162,21 @@ test('`streamlab lab --headless` runs the anomaly notebook and prints what it fo
       resolve({ code, stdout, stderr });
     });
   });
-  assert.equal(result.code, 0, result.stdout + result.stderr);
-  const figure = (name: string) => Number(new RegExp(`^${name}\\s+([\\d.,]+)$`, 'm').exec(result.stdout)?.[1]?.replace(/,/g, ''));
-  assert.ok(figure('windowsScored') >= 500, result.stdout);
-  assert.ok(figure('precision') >= 0.7 && figure('recall') >= 0.55, `precision ${figure('precision')}, recall ${figure('recall')}`);
-  assert.ok(fs.existsSync(path.join(dir, 'headless', '02-anomaly-detection.html')));
+}
+
+test('`streamlab lab --headless` runs the anomaly notebook and prints what it found: the same figures on every run', async () => {
+  const runs: Record<string, number>[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const result = await labHeadless(path.join(dir, `headless-${i}`));
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const figure = (name: string) => Number(new RegExp(`^${name}\\s+([\\d.,]+)$`, 'm').exec(result.stdout)?.[1]?.replace(/,/g, ''));
+    const figures = Object.fromEntries(['windowsScored', 'labelledAnomalous', 'flagged', 'truePositives', 'precision', 'recall'].map((n) => [n, figure(n)]));
+    assert.ok(figures.windowsScored! >= 500, result.stdout);
+    assert.ok(figures.precision! >= 0.7 && figures.recall! >= 0.55, `precision ${figures.precision}, recall ${figures.recall}`);
+    assert.ok(fs.existsSync(path.join(dir, `headless-${i}`, '02-anomaly-detection.html')));
+    runs.push(figures);
+  }
+  // The same data gives the same windows, the same model and the same verdicts, whatever the partitions' interleaving.
+  assert.deepEqual(runs[1], runs[0], 'run 2 equals run 1');
+  assert.deepEqual(runs[2], runs[0], 'run 3 equals run 1');
 });

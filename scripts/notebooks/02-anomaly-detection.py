@@ -18,7 +18,10 @@ code("""await historyWindows.caughtUp();
 historyWindows.flush();
 historyWindows.metrics()"""),
 md("""**The model**: an autoencoder over the four window statistics, trained on the history's windows (split by time, the newest 20 % validating; the scaler fitted on the training rows only). Its score is the reconstruction error; the threshold is the 88th percentile of the training scores (about one window in eight of the history carries a labelled anomaly, so the threshold sits near that share). The loss curves update live while it trains."""),
-code("""const trained = await streamlab.session.train(historyWindows.closedRows(), {
+code("""// Windows of one instant close in the order their sensors' first records arrived; ordered by window, then
+// sensor, the same history trains the same model on every run (the seed does the rest).
+const historyRows = historyWindows.closedRows().sort((a, b) => Number(a.windowStart) - Number(b.windowStart) || String(a.sensor).localeCompare(String(b.sensor)));
+const trained = await streamlab.session.train(historyRows, {
   kind: 'autoencoder',
   spec: { columns: ['mean_value', 'stddev_value', 'min_value', 'max_value'] },
   layers: [8, 2, 8],
@@ -28,16 +31,20 @@ code("""const trained = await streamlab.session.train(historyWindows.closedRows(
 });
 trained"""),
 code("%stop historyWindows"),
-md("""**Live**: the feed goes on from where the history ends (event time runs 50x faster than the clock here, so windows close several times a second). A consumer keeps the raw readings, the live windows follow it, and the scorer scores each window as it closes, sending flagged ones to `anomaly-stream`."""),
-code("""await streamlab.session.generate('sensor-data', { background: true, rate: 4000, sensors: 8, ratePerSecond: 80, seed: seed + 1, startTime: historyStart + 1_200_000, anomalyShare: 0.001, malformedShare: 0, name: 'feed' });"""),
+md("""**Live**: a consumer keeps the raw readings, the live windows follow it, and the scorer scores each window as it closes, sending flagged ones to `anomaly-stream`. Then the feed goes on from where the history ends (event time runs 50x faster than the clock here, so windows close several times a second). Each partition's records are judged by that partition's own event time, and `--idle-timeout 10s` lets a partition that has caught up hold the windows open for its next records for 10 s: so the live windows are the same on every run, whatever the order the partitions arrive in."""),
 code("%consume sensor-data --as readings --time-field time --recent 200000"),
-code("%window readings --tumbling 10s --by sensor --agg mean(value),stddev(value),min(value),max(value),count --grace 5s --as liveWindows"),
+code("%window readings --tumbling 10s --by sensor --agg mean(value),stddev(value),min(value),max(value),count --grace 5s --idle-timeout 10s --as liveWindows"),
 code('%plot liveWindows --y mean_value --by sensor --last 10m --title "10 s means per sensor, anomalies marked" --as means'),
 code("const scorer = await streamlab.session.score(liveWindows, trained.model, { toTopic: 'anomaly-stream', chart: means, name: 'scorer', keep: 10_000 });"),
+code("""const liveRecords = liveSeconds * 4000;
+await streamlab.session.generate('sensor-data', { background: true, rate: 4000, count: liveRecords, sensors: 8, ratePerSecond: 80, seed: seed + 1, startTime: historyStart + 1_200_000, anomalyShare: 0.001, malformedShare: 0, name: 'feed' });"""),
 md("""**The Spark step**: every second, the windows closed since the last batch arrive as a DataFrame (here: counted; any DataFrame code can go in the callback)."""),
 code("""const batches: { rows: number; at: string }[] = [];
 const trigger = liveWindows.microBatches('1s', (frame) => { batches.push({ rows: frame.shape[0], at: new Date().toISOString().slice(11, 19) }); });
-await liveWindows.until((m) => m.closedWindows >= liveSeconds * 40, { timeoutMs: (liveSeconds + 60) * 1000 });
+await readings.until(liveRecords, { timeoutMs: (liveSeconds + 60) * 1000 });
+// Every reading is in; once no partition holds the windows open (10 s after the last), the windows due have closed.
+await liveWindows.until((m) => m.watermarkHeldBy === undefined, { timeoutMs: 60_000 });
+await scorer.until(liveWindows.metrics().closedWindows);
 await trigger.stop();
 streamlab.frameFromColumns({ batch: batches.map((_, i) => i + 1), windows: batches.map((b) => b.rows), at: batches.map((b) => b.at) })"""),
 code("%streams"),

@@ -99,7 +99,7 @@ function fieldText(key: string, v: unknown): string | undefined {
     if (/PerSecond$|Rate$/.test(key)) return formatRate(v);
     if (/[bB]ytes$/.test(key) && !/PerSecond/.test(key)) return formatBytes(v);
     if (/(time|Time|At|watermark|Watermark|timestamp)$/.test(key) && isEpochMs(v)) return formatTime(v);
-    if (!Number.isFinite(v) && /watermark|Watermark/.test(key)) return 'none yet';
+    if (!Number.isFinite(v) && /watermark|Watermark/.test(key)) return v === Infinity ? 'end of input (flushed: every window closed)' : 'none yet';
     return Number.isInteger(v) ? v.toLocaleString('en-US') : formatNumber(v);
   }
   if (v instanceof Date) return formatTime(v.getTime());

@@ -113,7 +113,7 @@ export function windowHandle(p: WindowHandleParts): StreamHandle {
       const m = p.stream.metrics();
       const s = status();
       const out = [`${formatCount(m.received)} records`, formatRate(s.recordsPerSecond), `${formatCount(m.closedWindows)} windows closed`, `${formatCount(m.openWindows)} open`];
-      out.push(Number.isFinite(m.watermark) ? `watermark ${formatTime(m.watermark)}` : 'no watermark yet');
+      out.push(Number.isFinite(m.watermark) ? `watermark ${formatTime(m.watermark)}` : m.watermark === Infinity ? 'flushed' : 'no watermark yet');
       if (p.ownFeed) out.push(`lag ${formatCount(s.lag)}`);
       if (m.late) out.push(`${formatCount(m.late)} late`);
       if (m.invalid) out.push(`${formatCount(m.invalid)} invalid`);

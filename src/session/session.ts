@@ -70,7 +70,7 @@ export type PlotOptions = ChartOptions & {
 };
 
 export interface GenerateOptions extends SensorGeneratorOptions {
-  /** Records to write (default 10000); ignored with background. */
+  /** Records to write (default 10000; in the background, until stopped unless given). */
   count?: number;
   /** Records per second to send at (default: as fast as the broker takes them; 200 in the background). */
   rate?: number;
@@ -308,7 +308,9 @@ export class Session {
     const forward = new Forward(sink, () => abort.abort());
     const handle = forwardHandle(forward, 'generate', `writing demo sensor readings to '${topic}' at ${formatCount(rate ?? 200)}/s`);
     this.registry.add(forwardName, handle);
-    forward.running = producePaced(sink, () => generator.next(), { rate: rate ?? 200, signal: abort.signal, onProgress: (sent) => (forward.records = sent) }).catch(
+    // A background feed with a count ends by itself after it: a live demo of a fixed size, the same on every run.
+    const limit = options.count === undefined ? {} : { count };
+    forward.running = producePaced(sink, () => generator.next(), { rate: rate ?? 200, ...limit, signal: abort.signal, onProgress: (sent) => (forward.records = sent) }).catch(
       (e: unknown) => {
         forward.errors++;
         forward.lastError = (e as Error).message;
