@@ -14,6 +14,8 @@ dpkg -s fonts-dejavu-core >/dev/null 2>&1 || apt_packages+=(fonts-dejavu-core)
 # A real Apache Kafka (`streamlab broker --kafka`, the broker matrix, fault and security tests): Java 17 runs it,
 # Maven fetches its jars from Maven Central, openssl makes the tests' certificates.
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+# javac compiles the Kafka Streams reference runner of the window comparison tests (scripts/kafkastreams).
+command -v javac >/dev/null 2>&1 || apt_packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || apt_packages+=(maven)
 command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 if [ ${#apt_packages[@]} -gt 0 ]; then
@@ -64,3 +66,5 @@ fi
 
 # The Kafka broker's jars, into .cache/kafka (skipped when cached).
 node dist/cli/main.js broker --kafka --fetch
+# The Kafka Streams reference runner of the window comparison tests: its jars into .cache/kafka-streams, compiled there.
+node dist/test/support/kafkaStreams.js --fetch
