@@ -10,11 +10,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { SeededRandom } from '../src/demo/random';
 import { TopicSource } from '../src/kafka';
-import { BatchProgress, StreamRecord } from '../src/record';
-import { BatchSourceLike, WindowSpec, WindowedStream, hopping, sessionWindow, sliding, tumbling, windowed } from '../src/window';
+import { StreamRecord } from '../src/record';
+import { WindowSpec, WindowedStream, hopping, sessionWindow, sliding, tumbling, windowed } from '../src/window';
 import { GeneratedRecord, asRawRecords, asStreamRecords, generatePartitions } from './support/streamGenerator';
+import { Order, ReplaySource, play } from './support/replaySource';
 import { produceRaw, startBroker, TestBroker, uniqueTopic } from './support/broker';
 import { KernelProcess } from './support/kernelClient';
 import { messagesOfType, resultData, startStreamlabKernel } from './support/streamlabKernel';
@@ -38,49 +38,6 @@ const KINDS: KindCase[] = [
   { name: 'sliding', spec: sliding('4s'), flags: '--sliding 4s' },
   { name: 'session', spec: sessionWindow('3s'), flags: '--session 3s' },
 ];
-
-/** TopicSource's face for the engine: batches with the progress of every partition, the end known from the start. */
-class ReplaySource implements BatchSourceLike {
-  private readonly subscribers = new Set<(records: StreamRecord<any>[], progress?: BatchProgress) => void>();
-  readonly position: number[];
-  constructor(
-    readonly topic: string,
-    readonly partitions: StreamRecord<GeneratedRecord>[][],
-    private readonly withProgress = true,
-  ) {
-    this.position = partitions.map(() => 0);
-  }
-  subscribe(subscriber: (records: StreamRecord<any>[], progress?: BatchProgress) => void): () => void {
-    this.subscribers.add(subscriber);
-    return () => this.subscribers.delete(subscriber);
-  }
-  left(p: number): number {
-    return this.partitions[p]!.length - this.position[p]!;
-  }
-  deliver(p: number, n: number): void {
-    const from = this.position[p]!;
-    const batch = this.partitions[p]!.slice(from, from + n);
-    if (batch.length === 0) return;
-    const progress: BatchProgress = { topic: this.topic, partitions: this.partitions.map((records, partition) => ({ partition, position: this.position[partition]!, highWatermark: records.length })) };
-    for (const s of this.subscribers) s(batch, this.withProgress ? progress : undefined);
-    this.position[p] = from + batch.length;
-  }
-}
-
-type Order = { kind: 'sequential' } | { kind: 'rounds'; batch: number } | { kind: 'random'; seed: number };
-
-function play(source: ReplaySource, order: Order): void {
-  const P = source.partitions.length;
-  const open = () => Array.from({ length: P }, (_, p) => p).filter((p) => source.left(p) > 0);
-  if (order.kind === 'sequential') {
-    for (let p = 0; p < P; p++) while (source.left(p) > 0) source.deliver(p, 500);
-  } else if (order.kind === 'rounds') {
-    for (let o = open(); o.length > 0; o = open()) for (const p of o) source.deliver(p, order.batch);
-  } else {
-    const rng = new SeededRandom(order.seed);
-    for (let o = open(); o.length > 0; o = open()) source.deliver(o[rng.int(0, o.length - 1)]!, rng.int(1, rng.next() < 0.2 ? 400 : 40));
-  }
-}
 
 /** A closed window as one line, its columns in name order. */
 const ROW_LINE = '(r) => JSON.stringify(Object.keys(r).sort().map((c) => [c, r[c]]))';

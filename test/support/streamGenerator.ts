@@ -79,11 +79,12 @@ export function asStreamRecords(topic: string, partitions: GeneratedRecord[][]):
 
 /**
  * The partitions as records to produce, each with its event time as the Kafka timestamp; with `flush`, a last
- * record per partition a day past the data, so that a consumer's stream time passes every window.
+ * record per partition 10 minutes past the data (Kafka refuses timestamps more than an hour ahead of its clock), so
+ * that a consumer's stream time passes every window.
  */
 export function asRawRecords(partitions: GeneratedRecord[][], flush = false): RawRecord[] {
   const out: RawRecord[] = [];
-  const end = Math.max(...partitions.flat().map((r) => r.t)) + 86_400_000;
+  const end = Math.max(...partitions.flat().map((r) => r.t)) + 600_000;
   partitions.forEach((records, partition) => {
     for (const r of records) out.push({ key: r.k, value: JSON.stringify(r), partition, timestamp: r.t });
     if (flush) out.push({ key: FLUSH_KEY, value: JSON.stringify({ k: FLUSH_KEY, v: 0, t: end }), partition, timestamp: end });
