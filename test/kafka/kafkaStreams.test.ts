@@ -4,9 +4,10 @@
  * records out of order within grace, late by more than grace, bursts of tied timestamps, gaps and probes on every
  * window boundary (test/support/streamGenerator.ts), several seeds. streamlab reads each topic three ways: a
  * TopicSource from earliest, one with 2 KB fetches (partitions finely interleaved), and a random interleaving of the
- * same records by hand. Every tumbling and hopping window must equal Kafka Streams' (count, sum, min, max); sliding and
- * session windows may differ only where the README's windows section says they do, and each difference is
- * checked to be of a documented kind. Rerun one seed with WINDOW_SEED=<seed>.
+ * same records by hand. Every final tumbling, hopping and sliding window must equal Kafka Streams' (count, sum, min,
+ * max; for sliding windows, Kafka's last emission of each: its suppress emits some twice); session windows may
+ * differ only where the README's windows section says they do, and each difference is checked to be of a
+ * documented kind. Every read gives the same windows. Rerun one seed with WINDOW_SEED=<seed>.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -136,7 +137,7 @@ after(async () => {
 
 describe(`windows against Kafka Streams on Apache Kafka (seeds ${SEEDS.join(', ')})`, () => {
   for (const seed of SEEDS) {
-    test(`seed ${seed}: tumbling and hopping equal; sliding and session differ only as documented; three read orders agree`, async (t) => {
+    test(`seed ${seed}: tumbling, hopping and sliding windows equal; sessions differ only as documented; three read orders agree`, async (t) => {
       const topic = `kstreams-compare-${seed}-${process.pid}`;
       const admin = await TopicAdmin.connect({ brokers });
       try {
@@ -181,11 +182,12 @@ describe(`windows against Kafka Streams on Apache Kafka (seeds ${SEEDS.join(', '
         assert.ok(theirs.length > 100, `${name}: Kafka Streams emitted ${theirs.length} windows`);
         let excusedBy: { key: string; from: number; to: number }[] = [];
         if (name === 'sliding') {
-          // Documented: Kafka Streams 4.4 mishandles a record late for its own window [t - size, t] (t below its
-          // partition's stream time - grace) that later windows may still hold. Windows of its key within reach of it
-          // are left out; all others must be equal.
+          // Records late for their own window [t - size, t] that later windows may still hold: the case the window
+          // definition decides (and Kafka Streams was said to mishandle). The data must have some; the windows must agree.
           const size = kind.reference.sizeMs!;
-          excusedBy = timed.filter(({ r, streamTime }) => r.t < streamTime - GRACE && r.t + size >= streamTime - GRACE).map(({ r }) => ({ key: r.k, from: r.t - size - 1, to: r.t + size + 1 }));
+          const lateButReachable = timed.filter(({ r, streamTime }) => r.t < streamTime - GRACE && r.t + size >= streamTime - GRACE).length;
+          assert.ok(lateButReachable > 0, 'the data has records late for their own sliding window');
+          t.diagnostic(`seed ${seed} sliding: ${lateButReachable} records late for their own window but within reach of later ones`);
         } else if (name === 'session') {
           excusedBy = sessionDifferences(`seed ${seed}`, reads[0]!.windows[i]!, theirs, timed, kind.reference.gapMs!);
         }
@@ -194,7 +196,7 @@ describe(`windows against Kafka Streams on Apache Kafka (seeds ${SEEDS.join(', '
           // Every read of the topic gives exactly the same windows as the first.
           compare(`seed ${seed} ${name}: ${read.name} against ${reads[0]!.name}`, read.windows[i]!, reads[0]!.windows[i]!);
         }
-        if (name === 'tumbling' || name === 'hopping') assert.equal(first.excused, 0, `${name}: nothing excused`);
+        if (name !== 'session') assert.equal(first.excused, 0, `${name}: nothing excused`);
         else assert.ok(first.excused <= 0.15 * (first.compared + first.excused), `${name}: ${first.excused} of Kafka Streams' ${first.compared + first.excused} windows excused: the documented differences should be rare`);
         t.diagnostic(`seed ${seed} ${name}: ${first.compared} of Kafka Streams' ${first.compared + first.excused} windows equal, ${first.excused} left out as documented differences`);
       });
