@@ -362,6 +362,45 @@ describe('lanes, by hand', () => {
     assert.equal(w.metrics().closedWindows, 3);
   });
 
+  test('idleTimeout: a caught-up partition holds the watermark at its stream time that long, then windows close by the others, batch or no batch', async () => {
+    let now = T0;
+    const w = windowed({ window: tumbling('10s'), aggregates: ['count'], idleTimeout: '5s', clock: () => now });
+    const source = new FakeSource('two', 2);
+    w.attach(source);
+    const [p0, p1] = twoPartitionRecords(40);
+    // Live: each batch is all its partition has, so after it the partition is caught up.
+    source.high[1] = 3;
+    source.deliver(p1!.slice(0, 3)); // odd i up to 5: partition 1 at 5 s
+    source.high[0] = 20;
+    source.deliver(p0!); // even i up to 38: partition 0 at 38 s
+    assert.equal(w.watermark, T0 + 5_000, 'partition 1 caught up 0 s ago: it still holds the watermark at 5 s');
+    assert.deepEqual(w.metrics().watermarkHeldBy, { topic: 'two', partition: 1 });
+    now += 6_000;
+    source.high[0] = 20;
+    source.deliver([]); // progress only
+    assert.equal(w.watermark, T0 + 38_000, 'after 5 s idle, partition 1 holds nothing');
+    assert.equal(w.metrics().closedWindows, 3);
+    const before = w.late.count;
+    source.high[1] = 4;
+    source.deliver(p1!.slice(3, 4)); // i = 7 at 7 s: its window closed while partition 1 was idle
+    assert.equal(w.late.count, before + 1, 'a record of an idle partition whose window closed meanwhile is late');
+  });
+
+  test('idleTimeout expires by the clock when no batch comes', async () => {
+    const w = windowed({ window: tumbling('10s'), aggregates: ['count'], idleTimeout: '150ms' });
+    const source = new FakeSource('two', 2);
+    w.attach(source);
+    const [p0, p1] = twoPartitionRecords(40);
+    source.high[1] = 3;
+    source.deliver(p1!.slice(0, 3));
+    source.high[0] = 20;
+    source.deliver(p0!);
+    assert.equal(w.metrics().closedWindows, 0);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(w.watermark, T0 + 38_000);
+    assert.equal(w.metrics().closedWindows, 3, 'the first 10 s windows closed when partition 1 went idle');
+  });
+
   test('processing time ignores partitions', () => {
     let now = T0;
     const w = windowed({ window: tumbling('10s'), time: 'processing', aggregates: ['count'], clock: () => now });

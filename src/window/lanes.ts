@@ -55,8 +55,6 @@ export class Lanes {
     private readonly idleTimeoutMs = 0,
     private readonly clock: () => number = Date.now,
   ) {}
-  /** Clock time at which a lane held only by idleTimeout stops holding (Infinity when none is). */
-  idleUntil = Infinity;
   private readonly byTopic = new Map<unknown, TopicLanes>();
   private last: TopicLanes | undefined;
   /** Minimum over lanes with unread data of their highest event time; Infinity when no lane has unread data. */
@@ -115,6 +113,7 @@ export class Lanes {
     lanes.unread.fill(0);
     const idle = this.idleTimeoutMs;
     const now = idle > 0 ? this.clock() : 0;
+    let idleUntil = Infinity;
     for (const p of partitions) {
       const partition = p?.partition;
       if (!validPartition(partition)) continue;
@@ -124,21 +123,20 @@ export class Lanes {
         if (idle > 0) lanes.activeAt[partition] = now;
       } else if (idle > 0 && now - lanes.activeAt[partition]! < idle) {
         lanes.unread[partition] = 1;
+        idleUntil = Math.min(idleUntil, lanes.activeAt[partition]! + idle);
       }
     }
-    if (idle > 0) this.idleUntil = this.nextIdleExpiry(now);
+    if (idle > 0) (this.idleUntilByTopic ??= new Map()).set(topic, idleUntil);
     this.recompute();
   }
 
-  /** The earliest clock time at which a lane held only by idleTimeout stops holding. */
-  private nextIdleExpiry(now: number): number {
+  /** Per topic, the clock time at which its first lane held only by idleTimeout stops holding. */
+  private idleUntilByTopic: Map<unknown, number> | undefined;
+
+  /** The earliest clock time at which a lane held only by idleTimeout stops holding (Infinity when none is). */
+  get idleUntil(): number {
     let until = Infinity;
-    for (const lanes of this.byTopic.values()) {
-      for (let p = 0; p < lanes.max.length; p++) {
-        const expiry = lanes.activeAt[p]! + this.idleTimeoutMs;
-        if (lanes.unread[p] === 1 && expiry > now && expiry < until) until = expiry;
-      }
-    }
+    for (const t of this.idleUntilByTopic?.values() ?? []) if (t < until) until = t;
     return until;
   }
 
@@ -147,6 +145,7 @@ export class Lanes {
     const lanes = this.byTopic.get(topic);
     if (lanes === undefined) return;
     lanes.unread.fill(0);
+    this.idleUntilByTopic?.delete(topic);
     this.recompute();
   }
 

@@ -341,9 +341,11 @@ export class WindowedStream {
     let topic: unknown;
     let last: BatchProgress | undefined;
     let idleTimer: NodeJS.Timeout | undefined;
+    let idleTimerAt = Infinity;
     // With idleTimeout, a lane that caught up stops holding the watermark when it expires, batch or no batch.
     const recheckIdle = () => {
       idleTimer = undefined;
+      idleTimerAt = Infinity;
       if (last === undefined) return;
       this.lanes.progress(topic, last.partitions);
       this.raiseWatermark();
@@ -351,8 +353,11 @@ export class WindowedStream {
       scheduleIdle();
     };
     const scheduleIdle = () => {
-      if (idleTimer !== undefined || this.lanes.idleUntil === Infinity) return;
-      idleTimer = setTimeout(recheckIdle, Math.max(10, this.lanes.idleUntil - this.clock()));
+      const at = this.lanes.idleUntil;
+      if (at >= idleTimerAt) return;
+      clearTimeout(idleTimer);
+      idleTimerAt = at;
+      idleTimer = setTimeout(recheckIdle, Math.max(10, at - this.clock()));
       idleTimer.unref();
     };
     const unsubscribe = source.subscribe((records, progress) => {
