@@ -18,10 +18,9 @@ code("""await historyWindows.caughtUp();
 historyWindows.flush();
 historyWindows.metrics()"""),
 md("""**The model**: an autoencoder over the four window statistics, trained on the history's windows (split by time, the newest 20 % validating; the scaler fitted on the training rows only). Its score is the reconstruction error; the threshold is the 88th percentile of the training scores (about one window in eight of the history carries a labelled anomaly, so the threshold sits near that share). The loss curves update live while it trains."""),
-code("""// Windows of one instant close in the order their sensors' first records arrived; ordered by window, then
-// sensor, the same history trains the same model on every run (the seed does the rest).
-const historyRows = historyWindows.closedRows().sort((a, b) => Number(a.windowStart) - Number(b.windowStart) || String(a.sensor).localeCompare(String(b.sensor)));
-const trained = await streamlab.session.train(historyRows, {
+code("""// Closed windows come in the order they close (window end, then sensor), the same on every read of the topic,
+// so the same history trains the same model on every run (the seed does the rest).
+const trained = await streamlab.session.train(historyWindows.closedRows(), {
   kind: 'autoencoder',
   spec: { columns: ['mean_value', 'stddev_value', 'min_value', 'max_value'] },
   layers: [8, 2, 8],

@@ -191,6 +191,11 @@ export class WindowedStream {
   private readonly windowTaps = new Set<ColumnStore>();
   private readonly recordTaps = new Set<RecordTap>();
   private pending: WindowResult[] = [];
+  /** Windows the store closed in the current closeUntil, put in order before they are handed on. */
+  private closing: ClosingWindow[] = [];
+  private readonly closeOrder = (a: ClosingWindow, b: ClosingWindow): number =>
+    // A window's close time rises with its end for every kind, so the end orders them.
+    a.end - b.end || compareKeys(a.key, b.key) || a.start - b.start;
   private maxTime = -Infinity;
   private wm = -Infinity;
   /** Per-partition event time of StreamRecords, for lateness and the watermark; not used for processing time. */
@@ -274,7 +279,7 @@ export class WindowedStream {
 
     const keys = keyReader(this.keyBy);
     this.keyOf = keys.mapKey;
-    const ctx: StoreContext = { onClose: (k, s, e, st) => this.onClose(k, s, e, st), keyValues: keys.values, trackUpdates: this.updateThrottleMs !== undefined, maxKeys: this.maxKeys };
+    const ctx: StoreContext = { onClose: (k, s, e, st) => void this.closing.push({ key: k, start: s, end: e, state: st }), keyValues: keys.values, trackUpdates: this.updateThrottleMs !== undefined, maxKeys: this.maxKeys };
     const w = this.window;
     this.store =
       w.kind === 'session' ? new SessionWindowStore(w, this.plan, ctx) : w.kind === 'sliding' ? new SlidingWindowStore(w, this.plan, ctx) : new FixedWindowStore(w, this.plan, ctx);
@@ -695,7 +700,7 @@ export class WindowedStream {
     const wm = timeMs - this.graceMs;
     if (wm > this.wm) {
       this.wm = wm;
-      if (wm >= this.store.nextCloseAt) this.store.closeUntil(wm);
+      if (wm >= this.store.nextCloseAt) this.closeUntil(wm);
     }
   }
 
@@ -705,8 +710,22 @@ export class WindowedStream {
     const wm = (held < this.maxTime ? held : this.maxTime) - this.graceMs;
     if (wm > this.wm) {
       this.wm = wm;
-      if (wm >= this.store.nextCloseAt) this.store.closeUntil(wm);
+      if (wm >= this.store.nextCloseAt) this.closeUntil(wm);
     }
+  }
+
+  /**
+   * Closes what the watermark has passed, in the order (close time, key, start): each call closes windows due
+   * between the last watermark and this one, so the whole sequence of closed windows (closedRows(), subscribers,
+   * micro-batches) is in that order too, whatever order their keys' records arrived in.
+   */
+  private closeUntil(wm: number): void {
+    this.store.closeUntil(wm);
+    const closing = this.closing;
+    if (closing.length === 0) return;
+    this.closing = [];
+    if (closing.length > 1) closing.sort(this.closeOrder);
+    for (const c of closing) this.onClose(c.key, c.start, c.end, c.state);
   }
 
   private onClose(key: readonly unknown[], start: number, end: number, state: WindowState): void {
@@ -804,6 +823,41 @@ export class WindowedStream {
   }
 }
 
+
+interface ClosingWindow {
+  key: readonly unknown[];
+  start: number;
+  end: number;
+  state: WindowState;
+}
+
+/** A total order of key values: by type, then numbers by value, everything else by its text. */
+function compareKeys(a: readonly unknown[], b: readonly unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    const tx = typeof x;
+    const ty = typeof y;
+    if (tx !== ty) return tx < ty ? -1 : 1;
+    if (tx === 'number') {
+      if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : -1;
+      return (x as number) - (y as number);
+    }
+    const sx = typeof x === 'string' ? x : stableText(x);
+    const sy = typeof y === 'string' ? y : stableText(y);
+    if (sx !== sy) return sx < sy ? -1 : 1;
+  }
+  return 0;
+}
+
+function stableText(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
 
 function ordinal(n: number): string {
   const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
