@@ -9,14 +9,13 @@
  * differ only where the README's windows section says they do, and each difference is checked to be of a
  * documented kind. Every read gives the same windows. Rerun one seed with WINDOW_SEED=<seed>.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaCluster } from '../../src/broker';
 import { TopicAdmin, TopicSource } from '../../src/kafka';
 import type { StreamRecord } from '../../src/record';
 import { WindowSpec, WindowedStream, hopping, sessionWindow, sliding, tumbling, windowed } from '../../src/window';
 import { produceRaw } from '../support/broker';
-import { ReferenceWindow, ReferenceWindowSpec, fetchKafkaStreams, referenceFinalWindows, runKafkaStreamsWindows } from '../support/kafkaStreams';
+import { ReferenceWindow, ReferenceWindowSpec, kafkaForKafkaStreams, referenceFinalWindows, runKafkaStreamsWindows } from '../support/kafkaStreams';
 import { FLUSH_KEY, GeneratedRecord, asRawRecords, generatePartitions } from '../support/streamGenerator';
 import { ReplaySource, play } from '../support/replaySource';
 
@@ -37,15 +36,8 @@ const KINDS: Kind[] = [
   { reference: { name: 'session', kind: 'session', gapMs: 3_000, graceMs: GRACE }, spec: sessionWindow('3s') },
 ];
 
-interface Win {
-  key: string;
-  start: number;
-  end: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-}
+/** A window as both sides give it. */
+type Win = Omit<ReferenceWindow, 'name' | 'seq'>;
 
 const id = (w: Win) => `${w.key}@${w.start}-${w.end}`;
 const same = (a: Win, b: Win) => a.count === b.count && a.min === b.min && a.max === b.max && Math.abs(a.sum - b.sum) <= 1e-9 * Math.max(1, Math.abs(b.sum));
@@ -123,22 +115,13 @@ function sessionDifferences(label: string, ours: Win[], theirs: Win[], timed: { 
   return spans;
 }
 
-let cluster: KafkaCluster;
-let brokers: string;
-
-before(async () => {
-  await fetchKafkaStreams();
-  cluster = await KafkaCluster.start({ brokers: 1, heapMb: 512 });
-  brokers = cluster.bootstrapServers;
-});
-after(async () => {
-  await cluster?.stop({ fast: true });
-});
+const kafkaBrokers = kafkaForKafkaStreams();
 
 describe(`windows against Kafka Streams on Apache Kafka (seeds ${SEEDS.join(', ')})`, () => {
   for (const seed of SEEDS) {
     test(`seed ${seed}: tumbling, hopping and sliding windows equal; sessions differ only as documented; three read orders agree`, async (t) => {
       const topic = `kstreams-compare-${seed}-${process.pid}`;
+      const brokers = kafkaBrokers();
       const admin = await TopicAdmin.connect({ brokers });
       try {
         await admin.createTopic(topic, PARTITIONS);

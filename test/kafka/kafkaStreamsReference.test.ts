@@ -5,25 +5,13 @@
  * also pins down the one way Kafka Streams emits a final window twice (a sliding window updated at the stream time
  * suppress let it out at), which referenceFinalWindows() resolves.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaCluster } from '../../src/broker';
 import { TopicAdmin, RawRecord } from '../../src/kafka';
 import { produceRaw } from '../support/broker';
-import { ReferenceWindow, fetchKafkaStreams, referenceFinalWindows, runKafkaStreamsWindows } from '../support/kafkaStreams';
+import { ReferenceWindow, kafkaForKafkaStreams, referenceFinalWindows, runKafkaStreamsWindows } from '../support/kafkaStreams';
 
-let cluster: KafkaCluster;
-let brokers: string;
-
-before(async () => {
-  // Fetching and compiling (once) may take a while: before the broker starts, so its time is not the broker's.
-  await fetchKafkaStreams();
-  cluster = await KafkaCluster.start({ brokers: 1, heapMb: 512 });
-  brokers = cluster.bootstrapServers;
-});
-after(async () => {
-  await cluster?.stop({ fast: true });
-});
+const kafkaBrokers = kafkaForKafkaStreams();
 
 // Event times relative to T0, a whole minute half an hour ago (a real Kafka refuses timestamps far in the future and
 // deletes those older than the retention, so no fixed date).
@@ -55,6 +43,7 @@ const TUMBLING: [string, number, number, number, number, number][] = [
 
 test('Kafka Streams computes the final windows of all four kinds; tumbling and session ones match sums done by hand', async (t) => {
   const topic = 'kstreams-reference';
+  const brokers = kafkaBrokers();
   const admin = await TopicAdmin.connect({ brokers });
   try {
     await admin.createTopic(topic, 3);

@@ -27,7 +27,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findJava, kafkaVersion } from '../../src/broker';
+import { after, before } from 'node:test';
+import { KafkaCluster, findJava, kafkaVersion } from '../../src/broker';
 import { StreamlabError } from '../../src/errors';
 
 export interface ReferenceWindowSpec {
@@ -314,4 +315,21 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+/**
+ * For a test file: fetches Kafka Streams (once), then starts a single-node Apache Kafka before its tests and stops it
+ * after them; returns the bootstrap servers' getter.
+ */
+export function kafkaForKafkaStreams(): () => string {
+  let cluster: KafkaCluster | undefined;
+  before(async () => {
+    // Fetching and compiling (once) may take a while: before the broker starts, so its time is not the broker's.
+    await fetchKafkaStreams();
+    cluster = await KafkaCluster.start({ brokers: 1, heapMb: 512 });
+  });
+  after(async () => {
+    await cluster?.stop({ fast: true });
+  });
+  return () => cluster!.bootstrapServers;
 }
