@@ -15,7 +15,7 @@
  */
 import { Consumer, EachBatchPayload } from 'kafkajs';
 import { StreamlabError } from '../errors';
-import { JsonValue, StreamRecord, readEventTime } from '../record';
+import { JsonValue, StreamRecord, ownField, readEventTime } from '../record';
 import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
@@ -309,7 +309,7 @@ export class ReadProcessWrite {
       }
       let time = timestamp;
       if (timeField !== undefined) {
-        const reading = readEventTime(value[timeField], timeField);
+        const reading = readEventTime(ownField(value, timeField), timeField);
         if (typeof reading !== 'number') {
           this.skipped++;
           continue;

@@ -19,6 +19,7 @@
  * null are Danfo's missing value and are written as null, as pandas' to_json does. Keys: strings as they are,
  * finite numbers, booleans and BigInts as their text, Buffers as bytes; anything else is refused.
  */
+import { ownField } from '../record';
 import { randomBytes } from 'node:crypto';
 import { Kafka, Message, PartitionMetadata, Partitioners, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import { StreamlabError } from '../errors';
@@ -451,7 +452,7 @@ export class TopicSink {
     const { keyField, timeField } = this.options;
     let key: string | Buffer | null = null;
     if (keyField !== undefined) {
-      const k = row[keyField];
+      const k = ownField(row, keyField);
       if (k === undefined || k === null) return `has no key field '${keyField}': add it to every row or drop keyField`;
       if (typeof k === 'string' || Buffer.isBuffer(k)) key = k;
       else if ((typeof k === 'number' && Number.isFinite(k)) || typeof k === 'boolean' || typeof k === 'bigint') key = String(k);
@@ -459,7 +460,7 @@ export class TopicSink {
     }
     let timestamp: string | undefined;
     if (timeField !== undefined) {
-      const t = row[timeField];
+      const t = ownField(row, timeField);
       if (t === undefined || t === null) return `has no time field '${timeField}': add it to every row or drop timeField`;
       let ms: number;
       try {

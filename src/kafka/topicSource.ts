@@ -21,7 +21,7 @@ import { formatCount, formatDuration } from '../output/format';
 import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
-import { BatchProgress, JsonValue, PLAUSIBLE_MS, PartitionProgress, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, readEventTime } from '../record';
+import { BatchProgress, JsonValue, PLAUSIBLE_MS, PartitionProgress, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, fieldReader, readEventTime } from '../record';
 import { Decoder, decoderByName, describeJson, jsonDecoder, parseJson } from './decoders';
 import { DeadLetter, DeadLetters, previewBytes } from './deadLetters';
 import { TopicAdmin } from './topicAdmin';
@@ -333,6 +333,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     const decoder = this.decoder;
     const fastJson = decoder === (jsonDecoder as Decoder<unknown>);
     const timeField = this.options.timeField;
+    const readTimeField = timeField === undefined ? undefined : fieldReader(timeField);
     const timeUnit = this.options.timeUnit ?? 'ms';
     const msTime = timeUnit === 'ms';
     const keyBytes = this.options.keyDecoder === 'bytes';
@@ -387,7 +388,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       let time = timestamp;
       if (timeField !== undefined) {
         const isObject = value !== null && typeof value === 'object';
-        const field = isObject ? (value as Record<string, unknown>)[timeField] : undefined;
+        const field = isObject ? readTimeField!(value as Record<string, unknown>) : undefined;
         // The common case inline: a plausible epoch-ms number. Everything else gets the full reading and its reason.
         if (msTime && typeof field === 'number' && field >= PLAUSIBLE_MS.min && field < PLAUSIBLE_MS.max) {
           time = field;

@@ -4,6 +4,7 @@
  * (a missing or non-numeric value, or a lag or window reaching before the first row) is dropped, and counted by
  * cause; nothing is imputed silently.
  */
+import { ownField, hasOwnField } from '../record';
 import { StreamlabError, didYouMean } from '../errors';
 
 export type RollingStat = 'mean' | 'std' | 'min' | 'max';
@@ -65,10 +66,10 @@ export interface FeatureMatrix {
 /** Rows (in time order) to feature rows, with the NaN rule above. Throws one line for a column the rows lack. */
 export function buildFeatures(rows: readonly Record<string, unknown>[], spec: FeatureSpec): FeatureRows {
   checkSpec(spec);
-  const missing = missingColumn(rows, spec, (row, c) => c in row);
+  const missing = missingColumn(rows, spec, (row, c) => hasOwnField(row, c));
   if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
-  const columns = spec.columns.map((c) => numbers(rows, (r) => r[c]));
-  const targets = spec.target ? numbers(rows, (r) => r[spec.target!]) : undefined;
+  const columns = spec.columns.map((c) => numbers(rows, (r) => ownField(r, c)));
+  const targets = spec.target ? numbers(rows, (r) => ownField(r, spec.target!)) : undefined;
   const m = featureMatrix(columns, targets, rows.length, spec);
   const x = new Array<number[]>(m.count);
   for (let i = 0; i < m.count; i++) x[i] = Array.from(m.x.subarray(i * m.width, (i + 1) * m.width));

@@ -4,6 +4,7 @@
  * go to a topic (when given), to a chart's marker trace (when given) and to a bounded buffer read as a DataFrame.
  * Lags and windows reach back across batches: the scorer keeps the last rows it needs.
  */
+import { ownField, hasOwnField } from '../record';
 import { StreamlabError } from '../errors';
 import { frameFromColumns, type DataFrame } from '../frames';
 import type { TopicSink } from '../kafka';
@@ -125,10 +126,10 @@ export function fieldOf(item: unknown, column: string): unknown {
   if (typeof item === 'object' && item !== null && 'offset' in item && 'partition' in item && 'value' in item) {
     const o = item as Row;
     const v = o.value;
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return column in v ? (v as Row)[column] : column === 'time' ? o.time : undefined;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return hasOwnField(v, column) ? (v as Row)[column] : column === 'time' ? o.time : undefined;
     return column === 'time' ? o.time : column === 'value' ? v : undefined;
   }
-  return rowOf(item)[column];
+  return ownField(rowOf(item), column);
 }
 
 export class StreamScorer {
@@ -304,10 +305,10 @@ export class StreamScorer {
     this.m.records += rows.length;
     this.m.batches++;
     const spec = this.options.model.spec;
-    const missing = missingColumn(rows, spec, (r, c) => c in r);
+    const missing = missingColumn(rows, spec, (r, c) => hasOwnField(r, c));
     if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
-    const columns = spec.columns.map((c) => numbers(rows, (r) => r[c]));
-    const target = spec.target ? numbers(rows, (r) => r[spec.target!]) : undefined;
+    const columns = spec.columns.map((c) => numbers(rows, (r) => ownField(r, c)));
+    const target = spec.target ? numbers(rows, (r) => ownField(r, spec.target!)) : undefined;
     const arrival = this.arrive(rows);
     const verdicts = this.core.score(columns, target, rows.length);
     const threshold = this.threshold;

@@ -5,6 +5,7 @@
  */
 import { StreamlabError } from '../errors';
 import type { StreamRecord } from '../record';
+import { ownField } from '../record';
 
 export type Row = Record<string, unknown>;
 
@@ -70,10 +71,10 @@ export class PointReader {
     if (this.yFields.length === 0) this.yFields = this.inferY(f);
     let x: number;
     if (this.fields.x === undefined) x = isStreamRecord(row) ? row.time : timeOf(f.time);
-    else x = xIsTime ? timeOf(f[this.fields.x]) : numberOf(f[this.fields.x]);
-    const ys = this.yFields.map((name) => numberOf(f[name]));
-    const key = this.fields.by.length === 0 ? '' : this.fields.by.map((k) => keyText(f[k])).join(' · ');
-    const flagValue = this.fields.mark === undefined ? undefined : f[this.fields.mark];
+    else x = xIsTime ? timeOf(ownField(f, this.fields.x)) : numberOf(ownField(f, this.fields.x));
+    const ys = this.yFields.map((name) => numberOf(ownField(f, name)));
+    const key = this.fields.by.length === 0 ? '' : this.fields.by.map((k) => keyText(ownField(f, k))).join(' · ');
+    const flagValue = this.fields.mark === undefined ? undefined : ownField(f, this.fields.mark);
     const flagged = flagValue !== undefined && flagValue !== null && flagValue !== false && flagValue !== 0 && flagValue !== '';
     return { x, ys, key, flag: flagged ? (flagValue === true || flagValue === 1 ? this.fields.mark : String(flagValue)) : undefined };
   }

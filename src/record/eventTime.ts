@@ -6,6 +6,7 @@
  * Kafka Streams' timestamp extractors, the unit is declared (`timeUnit`, default ms) and never guessed; a number
  * whose magnitude does not fit the declared unit is refused with the unit it looks like, so the fix is one option.
  */
+import { ownField } from './ownField';
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
 export const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
@@ -39,7 +40,7 @@ export function parseIsoTime(text: string): number {
  */
 export function eventTimeOf(value: unknown, field: string): number {
   if (value === null || typeof value !== 'object') return NaN;
-  const raw = (value as Record<string, unknown>)[field];
+  const raw = ownField(value, field);
   if (typeof raw === 'number') return raw;
   if (typeof raw === 'string') return EPOCH_NUMBER.test(raw.trim()) ? Number(raw) : parseIsoTime(raw);
   if (raw instanceof Date) return raw.getTime();

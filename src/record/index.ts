@@ -1,2 +1,3 @@
 export { StreamRecord, JsonValue, RecordKey, PartitionProgress, BatchProgress } from './streamRecord';
+export { isInheritedName, hasOwnField, ownField, fieldReader } from './ownField';
 export { eventTimeOf, readEventTime, parseIsoTime, TimeUnit, TIME_UNITS, TimeReading, PLAUSIBLE_MS } from './eventTime';

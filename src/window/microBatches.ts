@@ -3,6 +3,7 @@
  * since the last batch (windows that closed, or raw records) as one DataFrame. A batch starts only after the
  * previous callback has finished, so a slow callback gets bigger batches rather than overlapping ones.
  */
+import { ownField } from '../record';
 import { Fields } from './aggregatePlan';
 import { DataFrame } from './frame';
 
@@ -114,7 +115,7 @@ export class RecordTap {
     const seen = new Set(names);
     for (const f of this.fields) for (const k of Object.keys(f)) if (!seen.has(k)) (seen.add(k), names.push(k));
     const columns: Record<string, unknown[]> = { time: this.times };
-    for (const name of names.slice(1)) columns[name] = this.fields.map((f) => f[name] ?? null);
+    for (const name of names.slice(1)) columns[name] = this.fields.map((f) => ownField(f, name) ?? null);
     const out = { names, columns, rows: this.times.length, dropped: this.dropped };
     this.times = [];
     this.fields = [];

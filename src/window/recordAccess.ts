@@ -6,6 +6,7 @@
 import type { StreamRecord } from '../record';
 import { StreamlabError } from '../errors';
 import { eventTimeOf } from '../record';
+import { fieldReader, ownField } from '../record';
 import { Fields } from './aggregatePlan';
 
 export type TimeOption = string | ((fields: Fields, record: unknown) => number);
@@ -47,7 +48,7 @@ export function fieldsOf(value: unknown): Fields {
 
 /** Event time from a field holding epoch ms, an ISO-8601 string or a Date; NaN when there is none. */
 export function timeFromField(fields: Fields, field: string): number {
-  const v = fields[field];
+  const v = ownField(fields, field);
   return typeof v === 'number' ? v : eventTimeOf(fields, field);
 }
 
@@ -61,27 +62,28 @@ export function timeFromField(fields: Fields, field: string): number {
 export function keyReader(keyBy: readonly string[]): { mapKey: (fields: Fields) => unknown; values: (fields: Fields) => unknown[] } {
   if (keyBy.length === 0) return { mapKey: () => '', values: () => [] };
   if (keyBy.length === 1) {
-    const k = keyBy[0]!;
+    const read = fieldReader(keyBy[0]!);
     return {
       mapKey: (f) => {
-        const v = f[k];
+        const v = read(f);
         return v === undefined ? null : v !== null && typeof v === 'object' ? objectKey(v) : v;
       },
-      values: (f) => [f[k] ?? null],
+      values: (f) => [read(f) ?? null],
     };
   }
+  const readers = keyBy.map(fieldReader);
   return {
     mapKey: (f) => {
       try {
         let s = '';
-        for (let i = 0; i < keyBy.length; i++) s += keyText(f[keyBy[i]!], []);
+        for (let i = 0; i < readers.length; i++) s += keyText(readers[i]!(f), []);
         return s;
       } catch (e) {
         if (e instanceof KeyError) return BAD_KEY;
         throw e;
       }
     },
-    values: (f) => keyBy.map((k) => f[k] ?? null),
+    values: (f) => readers.map((read) => read(f) ?? null),
   };
 }
 

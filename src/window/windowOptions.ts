@@ -19,6 +19,8 @@ export function parseKeyBy(keyBy: string | string[] | undefined): string[] {
     throw new StreamlabError(`keyBy must be a field name or a list of field names, got ${describeValue(keyBy)}`, "e.g. keyBy: 'sensor' or keyBy: ['site', 'sensor']");
   }
   if (new Set(list).size !== list.length) throw new StreamlabError(`keyBy names a field twice: ${list.join(', ')}`);
+  // A key field becomes a column of every row object, and a property named __proto__ would set the row's prototype.
+  if (list.includes('__proto__')) throw new StreamlabError("keyBy cannot be '__proto__': a row's column of that name would be its prototype", 'rename the field (a decoder, or a time function reading it) and key by the new name');
   return [...list];
 }
 
