@@ -13,9 +13,29 @@ export interface Parsed<T extends Options> {
   positionals: string[];
 }
 
+/**
+ * `--rate -5` as `--rate=-5`: parseArgs takes a value starting with a dash for an option of its own and stops with
+ * "argument is ambiguous"; a number is the value, and the option's own check then says what is wrong with it.
+ */
+function joinNegativeNumbers(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = /^--([\w-]+)$/.exec(arg)?.[1] ?? (/^-(\w)$/.test(arg) ? Object.keys(options).find((k) => options[k]!.short === arg[1]) : undefined);
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parse<T extends Options>(argv: string[], options: T, usage: string): Parsed<T> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as unknown as Parsed<T>;
+    return parseArgs({ args: joinNegativeNumbers(argv, options), options, allowPositionals: true, strict: true }) as unknown as Parsed<T>;
   } catch (e) {
     const message = (e as Error).message.split('\n')[0]!;
     const unknown = /Unknown option '(--?[\w-]+)'/.exec(message)?.[1];

@@ -36,6 +36,12 @@ export async function produceCommand(argv: string[]): Promise<void> {
     const windows = values.labels ? nabAnomalyWindows(values.labels, file) : undefined;
     csv = { file, series, windows, delays: replayDelays(series.rows, numberOption(values.speedup, 'speedup', 3600)) };
   }
+  // Every option is checked before anything connects: a bad number is one line, with no topic created.
+  const partitions = values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined;
+  const sensors = intOption(values.sensors, 'sensors', 8);
+  const rate = numberOption(values.rate, 'rate', 1000);
+  const seed = intOption(values.seed, 'seed', 1, 0);
+  const count = values.count === undefined ? Infinity : intOption(values.count, 'count', 1);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
@@ -44,19 +50,13 @@ export async function produceCommand(argv: string[]): Promise<void> {
     connection: { brokers: values.brokers },
     // A replay keeps each row's own (past) time as its Kafka timestamp, which a real Kafka's time retention would
     // delete within minutes: a topic made for it keeps its records.
-    createTopic: { partitions: values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined, retentionMs: kind === 'csv' ? -1 : undefined },
+    createTopic: { partitions, retentionMs: kind === 'csv' ? -1 : undefined },
   });
   try {
     if (kind === 'sensors') {
-      const generator = new SensorGenerator({
-        sensors: intOption(values.sensors, 'sensors', 8),
-        ratePerSecond: numberOption(values.rate, 'rate', 1000),
-        seed: intOption(values.seed, 'seed', 1, 0),
-        startTime: Date.now(),
-      });
-      const count = values.count === undefined ? Infinity : intOption(values.count, 'count', 1);
+      const generator = new SensorGenerator({ sensors, ratePerSecond: rate, seed, startTime: Date.now() });
       const sent = await producePaced(sink, () => generator.next(), {
-        rate: numberOption(values.rate, 'rate', 1000),
+        rate,
         count,
         signal: abort.signal,
       });

@@ -6,12 +6,20 @@ const USAGE = 'streamlab topics [--brokers HOST:PORT] | streamlab topics create 
 
 export async function topicsCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { brokers: { type: 'string' }, partitions: { type: 'string' } }, USAGE);
+  const sub = positionals[0];
+  if (sub !== undefined && sub !== 'create') {
+    const hint = sub === 'delete' ? "streamlab does not delete topics; Kafka's own kafka-topics.sh --delete does (the embedded broker forgets everything when it stops)" : `usage: ${USAGE}`;
+    throw new StreamlabError(`streamlab topics has no '${sub}': it lists topics, or creates one with 'create NAME'`, hint);
+  }
+  if (sub === 'create' && positionals.length > 2) throw new StreamlabError(`topics create takes one name, got ${positionals.length - 1}: ${positionals.slice(1).join(' ')}`, `usage: ${USAGE}`);
+  if (sub === undefined && values.partitions !== undefined) throw new StreamlabError('--partitions is for topics create', `usage: ${USAGE}`);
+  const partitions = values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined;
   const admin = await TopicAdmin.connect({ brokers: values.brokers });
   try {
     if (positionals[0] === 'create') {
       const name = positionals[1];
       if (!name) throw new StreamlabError('topics create needs a name', `usage: ${USAGE}`);
-      const created = await admin.createTopic(name, values.partitions ? intOption(values.partitions, 'partitions', 4) : undefined);
+      const created = await admin.createTopic(name, partitions);
       process.stdout.write(created ? `created topic ${name}\n` : `topic ${name} already exists\n`);
       return;
     }
