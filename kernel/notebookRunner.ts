@@ -73,7 +73,7 @@ export function withParameters(notebook: NotebookJson, parameters: Record<string
   for (const name of names) {
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new StreamlabError(`parameter '${name}' is not a TypeScript name`, 'use letters, digits and _ (-p count=10)');
   }
-  const source = names.map((n) => `const ${n} = ${JSON.stringify(parameters[n])};`).join('\n');
+  const source = names.map((n) => `const ${n} = ${literal(parameters[n], n)};`).join('\n');
   const injected: NotebookCell = { cell_type: 'code', source, metadata: { tags: [INJECTED_TAG] }, outputs: [], execution_count: null };
   const at = cells.findIndex((c) => (c.metadata.tags ?? []).includes('parameters'));
   const copy = [...cells];
@@ -81,17 +81,67 @@ export function withParameters(notebook: NotebookJson, parameters: Record<string
   return { ...notebook, cells: copy };
 }
 
-/** `NAME=VALUE`: VALUE as JSON when it parses (numbers, booleans, quoted strings, arrays), else as a string. */
+/**
+ * `NAME=VALUE`: VALUE as JSON when it parses (numbers, booleans, quoted strings, arrays, objects), else as a
+ * string. A number JSON reads but a JavaScript number cannot hold (1e999, 9007199254740993) is refused in one line
+ * rather than injected changed.
+ */
 export function parseParameter(text: string): [string, unknown] {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new StreamlabError(`parameter '${text}' is not NAME=VALUE`, 'write it as -p count=10 or -p topic=sensors');
   const name = text.slice(0, eq);
   const raw = text.slice(eq + 1);
+  let value: unknown;
   try {
-    return [name, JSON.parse(raw)];
+    value = JSON.parse(raw);
   } catch {
     return [name, raw];
   }
+  const bad = unholdableNumber(value);
+  if (bad !== undefined) {
+    throw new StreamlabError(
+      `parameter '${name}' holds a number a JavaScript number cannot hold exactly (it would become ${bad})`,
+      `pass it as text instead: -p ${name}='"${raw.replace(/'/g, "'\\''")}"' (and convert it in the notebook, e.g. with BigInt)`,
+    );
+  }
+  return [name, value];
+}
+
+/** What the first number JSON.parse could not keep as written became (Infinity, or a rounded integer). */
+function unholdableNumber(v: unknown): string | undefined {
+  if (typeof v === 'number') return !Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v)) ? String(v) : undefined;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const bad = unholdableNumber(x);
+      if (bad !== undefined) return bad;
+    }
+  } else if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) {
+      const bad = unholdableNumber(x);
+      if (bad !== undefined) return bad;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A parameter value as a TypeScript literal that evaluates to exactly that value. JSON.stringify almost is one,
+ * but it leaves U+2028/U+2029 raw in strings (tslab's compiler takes them for line ends), and an object key
+ * "__proto__" in a literal sets the prototype instead of making a field: it is written as a computed key.
+ */
+export function literal(value: unknown, name: string): string {
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new StreamlabError(`parameter '${name}' is ${value}, which JSON cannot carry`, 'pass a finite number');
+    return Object.is(value, -0) ? '-0' : String(value);
+  }
+  if (typeof value === 'string') return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  if (Array.isArray(value)) return `[${value.map((v) => literal(v, name)).join(', ')}]`;
+  if (typeof value === 'object') {
+    const fields = Object.keys(value as object).map((k) => `${k === '__proto__' ? `["__proto__"]` : literal(k, name)}: ${literal((value as Record<string, unknown>)[k], name)}`);
+    return `{ ${fields.join(', ')} }`;
+  }
+  throw new StreamlabError(`parameter '${name}' is a ${typeof value}, not a JSON value`, 'pass numbers, text, true/false, null, arrays or objects');
 }
 
 export function readNotebook(text: string, file: string): NotebookJson {
@@ -103,7 +153,18 @@ export function readNotebook(text: string, file: string): NotebookJson {
   }
   if (!Array.isArray(nb?.cells) || typeof nb.nbformat !== 'number') throw new StreamlabError(`${file} is not a notebook (no cells or nbformat)`, 'give an .ipynb file in nbformat 4');
   if (nb.nbformat !== 4) throw new StreamlabError(`${file} is nbformat ${nb.nbformat}`, 'convert it to nbformat 4 (jupyter nbconvert --to notebook)');
-  for (const c of nb.cells) c.metadata ??= {};
+  // Every cell is checked before anything starts: a broken one is named, not met as a TypeError mid-run.
+  nb.cells.forEach((c, i) => {
+    const where = `cell ${i + 1} of ${file}`;
+    if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new StreamlabError(`${where} is ${c === null ? 'null' : Array.isArray(c) ? 'an array' : `a ${typeof c}`}, not a cell`, 'each cell is an object with cell_type and source; fix or delete it in a text editor');
+    if (c.cell_type !== 'code' && c.cell_type !== 'markdown' && c.cell_type !== 'raw') throw new StreamlabError(`${where} has cell_type ${JSON.stringify(c.cell_type) ?? 'missing'}`, "use 'code', 'markdown' or 'raw'");
+    const source = c.source as unknown;
+    const text = typeof source === 'string' || (Array.isArray(source) && source.every((l) => typeof l === 'string'));
+    if (!text) throw new StreamlabError(`${where} has ${source === undefined ? 'no source' : `a source that is ${Array.isArray(source) ? 'a list with non-text lines' : source === null ? 'null' : `a ${typeof source}`}`}`, 'a cell\'s source is text or a list of lines of text');
+    if (c.metadata !== undefined && (c.metadata === null || typeof c.metadata !== 'object')) throw new StreamlabError(`${where} has metadata that is not an object`, 'make it {} or delete it');
+    if (c.metadata?.tags !== undefined && !(Array.isArray(c.metadata.tags) && c.metadata.tags.every((t) => typeof t === 'string'))) throw new StreamlabError(`${where} has tags that are not a list of text`, 'make them a list such as ["parameters"]');
+    c.metadata ??= {};
+  });
   return nb;
 }
 

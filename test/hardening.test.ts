@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
+import vm from 'node:vm';
+import ts from '@tslab/typescript-for-tslab';
+import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner';
 import { checkProperty, fc } from './support/fuzz';
 
 const CLI = path.join(__dirname, '..', 'cli', 'main.js');
@@ -62,5 +65,85 @@ describe('defect 11: CLI nits', () => {
     assert.equal(other.code, 1);
     assert.match(other.stderr, /^streamlab: streamlab topics has no 'purge'.*usage: streamlab topics/);
     assert.match(cli(['topics', 'create', 'a', 'b']).stderr, /^streamlab: topics create takes one name, got 2: a b/);
+  });
+});
+
+describe('defect 5: runner parameters are injected as given, or refused in one line', () => {
+  /** What the kernel would make of the injected cell: TypeScript, compiled, then run. */
+  function evaluate(source: string): unknown {
+    const out = ts.transpileModule(`${source}\nexport {};`, { reportDiagnostics: true, compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS } });
+    assert.deepEqual((out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')), [], source);
+    return vm.runInThisContext(`(() => { const exports = {}; ${out.outputText}; return p; })()`);
+  }
+  const text = fc.string({ unit: fc.oneof(fc.constantFrom('\u2028', '\u2029', '"', "'", '\\', '`', '${', '\n', '</script>'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })) });
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.oneof(text, fc.constantFrom('__proto__', 'constructor', 'toString')), tie('v'), { maxKeys: 4 })),
+  })).v;
+
+  test('any JSON value, keys named __proto__ and text with U+2028 included, arrives unchanged', async () => {
+    await checkProperty(
+      'parameter literals',
+      fc.property(value, (v) => {
+        const round = JSON.parse(JSON.stringify(v)) as unknown; // what -p hands over: JSON (-0 and 0 alike)
+        assert.deepStrictEqual(evaluate(`const p = ${literal(round, 'p')};`), round);
+      }),
+      300,
+    );
+  });
+
+  test('a number JSON reads but a JavaScript number cannot hold is refused in one line, not injected changed', () => {
+    for (const raw of ['9007199254740993', '1e999', '-1e999', '[1, 2e400]', '{"a": {"b": 12345678901234567890}}']) {
+      assert.throws(() => parseParameter(`n=${raw}`), (e: Error) => /^parameter 'n' holds a number a JavaScript number cannot hold exactly \(it would become .*\): pass it as text instead: -p n='"/.test(`${e.message}`) && !e.message.includes('\n'), raw);
+    }
+    assert.deepEqual(parseParameter('n=9007199254740991'), ['n', 9007199254740991]);
+    assert.deepEqual(parseParameter('s=not json'), ['s', 'not json']);
+  });
+
+  test('through `streamlab run` and the kernel: text with U+2028 and an object with a __proto__ key', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-params-'));
+    try {
+      const file = path.join(dir, 'p.ipynb');
+      const cell = (source: string, tags?: string[]) => ({ cell_type: 'code', execution_count: null, metadata: tags ? { tags } : {}, outputs: [], source });
+      fs.writeFileSync(file, JSON.stringify({ cells: [cell("let s = '';\nlet o: Record<string, unknown> = {};", ['parameters']), cell('JSON.stringify([s.length, s.charCodeAt(1), Object.keys(o), o.k])')], metadata: { kernelspec: { name: 'streamlab' } }, nbformat: 4, nbformat_minor: 5 }));
+      const r = cli(['run', file, '--out', dir, '-p', 's=a\u2028b', '-p', 'o={"__proto__": 1, "k": 2}']);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(fs.readFileSync(path.join(dir, 'p.ipynb'), 'utf8')) as { cells: { outputs: { data?: Record<string, string> }[] }[] };
+      const shown = out.cells[2]!.outputs.map((o) => o.data?.['text/plain']).join('');
+      assert.equal(shown, `'[3,8232,["__proto__","k"],2]'`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('defect 6: malformed cells are named in one line before anything starts', () => {
+  const CASES: [unknown, RegExp][] = [
+    [null, /^cell 2 of bad\.ipynb is null, not a cell/],
+    [{ cell_type: 'code', metadata: {} }, /^cell 2 of bad\.ipynb has no source/],
+    [{ cell_type: 'code', source: 42, metadata: {} }, /^cell 2 of bad\.ipynb has a source that is a number/],
+    [{ cell_type: 'code', source: ['ok', 7], metadata: {} }, /^cell 2 of bad\.ipynb has a source that is a list with non-text lines/],
+    [{ cell_type: 'python', source: '', metadata: {} }, /^cell 2 of bad\.ipynb has cell_type "python"/],
+    [{ cell_type: 'code', source: '', metadata: { tags: 'parameters' } }, /^cell 2 of bad\.ipynb has tags that are not a list of text/],
+    [[1], /^cell 2 of bad\.ipynb is an array, not a cell/],
+  ];
+  const notebook = (bad: unknown) => JSON.stringify({ cells: [{ cell_type: 'markdown', source: '# ok', metadata: {} }, bad], metadata: {}, nbformat: 4, nbformat_minor: 5 });
+
+  test('readNotebook refuses each, naming the cell', () => {
+    for (const [bad, message] of CASES) assert.throws(() => readNotebook(notebook(bad), 'bad.ipynb'), (e: Error) => message.test(e.message), JSON.stringify(bad));
+  });
+
+  test('`streamlab run` says it in one line and exits 1 without starting a kernel', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-bad-cells-'));
+    try {
+      const file = path.join(dir, 'bad.ipynb');
+      fs.writeFileSync(file, notebook({ cell_type: 'code', source: 42, metadata: {} }));
+      const r = cli(['run', file]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^streamlab: cell 2 of .*bad\.ipynb has a source that is a number: a cell's source is text or a list of lines of text/);
+      assert.doesNotMatch(r.stderr, /running .* on the streamlab kernel/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
