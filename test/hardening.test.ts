@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import vm from 'node:vm';
 import ts from '@tslab/typescript-for-tslab';
 import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner';
+import { buildFeatures, trainModel } from '../src/models';
 import { checkProperty, fc } from './support/fuzz';
 
 const CLI = path.join(__dirname, '..', 'cli', 'main.js');
@@ -145,5 +146,21 @@ describe('defect 6: malformed cells are named in one line before anything starts
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('defect 7: feature sizes are checked before anything is built', () => {
+  const rows = Array.from({ length: 200 }, (_, i) => ({ value: Math.sin(i / 10), time: i }));
+
+  test('lags of a billion are one line at once, not a heap exhausted 50 s later', async () => {
+    const started = process.memoryUsage().heapUsed;
+    await assert.rejects(trainModel(rows, { kind: 'autoencoder', spec: { columns: ['value'], lags: 1_000_000_000 } }), /^StreamlabError: the spec makes 1000000001 features a row \(1 columns x 1000000001\), more than 10000: use fewer lags or columns$/);
+    assert.ok(process.memoryUsage().heapUsed - started < 50e6, 'nothing large was allocated');
+  });
+
+  test('lags or a rolling window as long as the rows is one line naming both numbers', () => {
+    assert.throws(() => buildFeatures(rows, { columns: ['value'], lags: 200 }), /^StreamlabError: the features need 200 earlier rows for each row \(lags 200\), and there are only 200 rows: use fewer lags/);
+    assert.throws(() => buildFeatures(rows, { columns: ['value'], rolling: { window: 500 } }), /a rolling window of 500\), and there are only 200 rows/);
+    assert.equal(buildFeatures(rows, { columns: ['value'], lags: 199 }).x.length, 1);
   });
 });

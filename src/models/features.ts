@@ -66,6 +66,15 @@ export interface FeatureMatrix {
 /** Rows (in time order) to feature rows, with the NaN rule above. Throws one line for a column the rows lack. */
 export function buildFeatures(rows: readonly Record<string, unknown>[], spec: FeatureSpec): FeatureRows {
   checkSpec(spec);
+  // Before anything is built: a lag or window as long as the rows would leave no feature row (and a huge one would
+  // run the process out of memory building names and matrices first).
+  const history = featureReach(spec);
+  if (history >= rows.length) {
+    throw new StreamlabError(
+      `the features need ${history} earlier rows for each row (${spec.lags ? `lags ${spec.lags}` : `a rolling window of ${spec.rolling?.window}`}), and there are only ${rows.length} rows`,
+      'use fewer lags or a shorter window, or train on more rows',
+    );
+  }
   const missing = missingColumn(rows, spec, (row, c) => hasOwnField(row, c));
   if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
   const columns = spec.columns.map((c) => numbers(rows, (r) => ownField(r, c)));
@@ -158,11 +167,17 @@ export function featureReach(spec: FeatureSpec): number {
   return Math.max(spec.lags ?? 0, spec.deltas ? 1 : 0, spec.rolling ? spec.rolling.window - 1 : 0);
 }
 
+/** Features a row may have: far beyond a useful model on this hardware, far below what runs a process out of memory. */
+const MAX_FEATURES = 10_000;
+
 function checkSpec(spec: FeatureSpec): void {
   if (!Array.isArray(spec.columns) || spec.columns.length === 0) throw new StreamlabError('a feature spec needs at least one column', "e.g. { columns: ['value'] }");
   const lags = spec.lags ?? 0;
   if (!Number.isInteger(lags) || lags < 0) throw new StreamlabError(`lags must be a whole number >= 0, got ${lags}`);
   if (spec.rolling && !(Number.isInteger(spec.rolling.window) && spec.rolling.window >= 2)) throw new StreamlabError(`a rolling window needs at least 2 rows, got ${spec.rolling.window}`);
+  const perColumn = 1 + lags + (spec.deltas ? 1 : 0) + (spec.rolling ? (spec.rolling.stats ?? ['mean', 'std']).length : 0);
+  const width = spec.columns.length * perColumn;
+  if (width > MAX_FEATURES) throw new StreamlabError(`the spec makes ${width} features a row (${spec.columns.length} columns x ${perColumn}), more than ${MAX_FEATURES}`, 'use fewer lags or columns');
 }
 
 function toNumber(v: unknown): number {
