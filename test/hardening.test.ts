@@ -12,6 +12,8 @@ import vm from 'node:vm';
 import ts from '@tslab/typescript-for-tslab';
 import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner';
 import { buildFeatures, trainModel } from '../src/models';
+import { notebookHtml } from '../kernel/notebookHtml';
+import { openBrowser, screenshot } from './support/lab';
 import { checkProperty, fc } from './support/fuzz';
 
 const CLI = path.join(__dirname, '..', 'cli', 'main.js');
@@ -162,5 +164,59 @@ describe('defect 7: feature sizes are checked before anything is built', () => {
     assert.throws(() => buildFeatures(rows, { columns: ['value'], lags: 200 }), /^StreamlabError: the features need 200 earlier rows for each row \(lags 200\), and there are only 200 rows: use fewer lags/);
     assert.throws(() => buildFeatures(rows, { columns: ['value'], rolling: { window: 500 } }), /a rolling window of 500\), and there are only 200 rows/);
     assert.equal(buildFeatures(rows, { columns: ['value'], lags: 199 }).x.length, 1);
+  });
+});
+
+describe('defect 10: no markup or code from data in the HTML export', () => {
+  const ATTACKS = [
+    '<img src=x onerror="window.pwned = 1">',
+    '<script>window.pwned = 2</script>',
+    '<a href="javascript:window.pwned = 3" onclick="window.pwned = 4">click</a>',
+    '<iframe src="javascript:parent.pwned = 5"></iframe>',
+    '<svg onload="window.pwned = 6"></svg>',
+    '<div style="background: url(http://10.0.0.1/x)">styled</div>',
+    '<img src="http://127.0.0.2/tracker.png">',
+  ];
+  const notebook = {
+    cells: [
+      { cell_type: 'markdown', metadata: {}, source: `# Report\n\nA [link](https://example.org) and [bad](javascript:window.pwned=7).\n\n${ATTACKS.join('\n\n')}` },
+      {
+        cell_type: 'code',
+        metadata: {},
+        execution_count: 1,
+        source: 'display()',
+        outputs: [
+          { output_type: 'display_data', metadata: {}, data: { 'text/html': `<table class="sl"><tr><td style="text-align: right; color: #333">42</td></tr></table>${ATTACKS.join('')}` } },
+          { output_type: 'display_data', metadata: {}, data: { 'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" onload="window.pwned = 8"><script>window.pwned = 9</script><rect width="40" height="40" fill="teal"/></svg>' } },
+          { output_type: 'display_data', metadata: {}, data: { 'text/markdown': ATTACKS.join('\n\n') } },
+        ],
+      },
+    ],
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+
+  test('raw HTML in markdown and outputs is sanitised, SVG is an image, and the page runs nothing and fetches nothing', async () => {
+    const html = notebookHtml(notebook as never, 'attacks');
+    for (const bad of [/onerror/i, /onclick/i, /onload/i, /<script/i, /javascript:/i, /<iframe/i, /url\(/i, /127\.0\.0\.2/]) assert.doesNotMatch(html, bad);
+    assert.match(html, /<h1>Report<\/h1>/, 'markdown still renders');
+    assert.match(html, /<a href="https:\/\/example\.org">link<\/a>/, 'http(s) links stay');
+    assert.match(html, /<td style="text-align:right;color:#333">42<\/td>/, 'tables keep their layout styles');
+    assert.match(html, /<img alt="chart" src="data:image\/svg\+xml;base64,/, 'an SVG output is an image');
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-html-'));
+    const session = await openBrowser();
+    try {
+      fs.writeFileSync(path.join(dir, 'attacks.html'), html);
+      await session.page.goto(`file://${path.join(dir, 'attacks.html')}`);
+      await session.page.waitForTimeout(300);
+      assert.equal(await session.page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined, 'no script ran');
+      assert.deepEqual(session.refused, [], 'the page reaches nothing');
+      await screenshot(session.page, 'html-export-sanitised');
+    } finally {
+      await session.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
