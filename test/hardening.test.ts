@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import vm from 'node:vm';
 import ts from '@tslab/typescript-for-tslab';
 import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner';
-import { buildFeatures, trainModel } from '../src/models';
+import { buildFeatures, scoreFeatures, trainModel } from '../src/models';
 import { notebookHtml } from '../kernel/notebookHtml';
 import { openBrowser, screenshot } from './support/lab';
 import { checkProperty, fc } from './support/fuzz';
@@ -218,5 +218,43 @@ describe('defect 10: no markup or code from data in the HTML export', () => {
       await session.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('defect 8: models refuse nonsense or handle it, in one line', () => {
+  const base = (i: number) => ({ time: i, value: Math.sin(i / 7) * 10 + (i % 5) });
+  const quiet = { chart: false, epochs: 3, seed: 1 } as const;
+
+  test('a constant column does not make every row an anomaly', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ ...base(i), flat: 5 }));
+    const r = await trainModel(rows, { kind: 'autoencoder', spec: { columns: ['flat'] }, ...quiet });
+    const scores = scoreFeatures(r.model, rows.map(() => [5]));
+    assert.equal(scores.filter((s) => s >= r.model.threshold).length, 0, `threshold ${r.model.threshold}: the training rows themselves are normal`);
+    assert.ok(scoreFeatures(r.model, [[500]])[0]! >= r.model.threshold, 'a row far from the constant still flags');
+  });
+
+  test('values of 1e200 and near the largest double scale without overflowing and train to a finite threshold', async () => {
+    const big = Array.from({ length: 300 }, (_, i) => ({ time: i, value: (1 + Math.sin(i / 7)) * 1e200 }));
+    const r = await trainModel(big, { kind: 'autoencoder', spec: { columns: ['value'] }, ...quiet });
+    assert.ok(Number.isFinite(r.model.scaler.std[0]!) && r.model.scaler.std[0]! > 0, `spread ${r.model.scaler.std[0]}`);
+    assert.ok(Number.isFinite(r.model.threshold) && r.model.threshold > 0, `threshold ${r.model.threshold}`);
+    const huge = Array.from({ length: 300 }, (_, i) => ({ time: i, value: i % 2 === 0 ? 1.7e308 : -1.6e308 }));
+    const h = await trainModel(huge, { kind: 'autoencoder', spec: { columns: ['value'] }, ...quiet });
+    assert.ok(Number.isFinite(h.summary.loss) && Number.isFinite(h.model.threshold), `values near the largest double: loss ${h.summary.loss}, threshold ${h.model.threshold}`);
+  });
+
+  test('a training whose loss becomes NaN or Infinity stops with one line', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => base(i));
+    await assert.rejects(
+      trainModel(rows, { kind: 'forecaster', spec: { columns: ['value'], lags: 2, target: 'value' }, ...quiet, epochs: 20, learningRate: 1e30 }),
+      (e: Error) => /^training diverged at epoch \d+: the loss became (NaN|Infinity)/.test(e.message) && /rescale or clip them, or lower learningRate$/.test(e.message) && !e.message.includes('\n'),
+    );
+  });
+
+  test('epochs -1, patience 1.5 and a classifier label of 7 are refused in one line', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ ...base(i), label: i === 50 ? 7 : i % 9 === 0 ? 1 : 0 }));
+    await assert.rejects(trainModel(rows, { kind: 'autoencoder', spec: { columns: ['value'] }, chart: false, epochs: -1 }), /^StreamlabError: epochs must be a whole number >= 1, got -1/);
+    await assert.rejects(trainModel(rows, { kind: 'autoencoder', spec: { columns: ['value'] }, chart: false, patience: 1.5 }), /^StreamlabError: patience must be a whole number >= 0, got 1.5/);
+    await assert.rejects(trainModel(rows, { kind: 'classifier', spec: { columns: ['value'], target: 'label' }, ...quiet }), /^StreamlabError: a classifier learns labels 0 and 1, and 'label' holds 7 \(1 of \d+ rows\)/);
   });
 });

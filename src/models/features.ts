@@ -210,12 +210,24 @@ export class StandardScaler {
     readonly std: number[],
   ) {}
 
-  static fit(x: readonly number[][]): StandardScaler {
+  static fit(x: readonly number[][], names?: readonly string[]): StandardScaler {
     if (x.length === 0) throw new StreamlabError('cannot fit a scaler to no rows', 'load more history, or check the NaN rule\'s dropped counts');
     const n = x[0]!.length;
-    const mean = Array.from({ length: n }, (_, j) => x.reduce((a, r) => a + r[j]!, 0) / x.length);
+    const mean = Array.from({ length: n }, (_, j) => {
+      const plain = x.reduce((a, r) => a + r[j]!, 0) / x.length;
+      // Values near Number.MAX_VALUE overflow the sum: then each is divided first.
+      return Number.isFinite(plain) ? plain : x.reduce((a, r) => a + r[j]! / x.length, 0);
+    });
     // A constant feature keeps spread 1, so it scales to 0 instead of dividing by zero.
-    const std = mean.map((m, j) => Math.sqrt(x.reduce((a, r) => a + (r[j]! - m) ** 2, 0) / x.length) || 1);
+    const std = mean.map((m, j) => {
+      const plain = Math.sqrt(x.reduce((a, r) => a + (r[j]! - m) ** 2, 0) / x.length);
+      if (Number.isFinite(plain)) return plain || 1;
+      // Squares of values near 1e200 overflow: the spread is taken in units of the largest deviation.
+      const scale = x.reduce((a, r) => Math.max(a, Math.abs(r[j]! - m)), 0);
+      return scale * Math.sqrt(x.reduce((a, r) => a + ((r[j]! - m) / scale) ** 2, 0) / x.length) || 1;
+    });
+    const bad = mean.findIndex((m, j) => !Number.isFinite(m) || !Number.isFinite(std[j]!));
+    if (bad >= 0) throw new StreamlabError(`feature ${names?.[bad] ?? bad + 1} has values too large to scale (mean ${mean[bad]}, spread ${std[bad]})`, 'rescale the column (e.g. to other units) before training');
     return new StandardScaler(mean, std);
   }
 

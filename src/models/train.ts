@@ -55,7 +55,10 @@ export async function fit(
   const inputs = (model.inputs[0]?.shape[1] ?? x[0]!.length) as number;
   if (x[0]!.length !== inputs) throw new StreamlabError(`the model takes ${inputs} features, the rows have ${x[0]!.length}`, 'build the model with inputs: features.names.length');
   const epochs = options.epochs ?? 50;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new StreamlabError(`epochs must be a whole number >= 1, got ${String(epochs)}`, 'e.g. epochs: 50');
   const patience = options.patience ?? 5;
+  if (!(Number.isInteger(patience) && patience >= 0)) throw new StreamlabError(`patience must be a whole number >= 0, got ${String(patience)}`, 'e.g. patience: 5 (0: never stop early)');
+  let diverged: EpochLog | undefined;
   const started = Date.now();
   const history: EpochLog[] = [];
   let best = { epoch: 0, value: Infinity, weights: undefined as tf.Tensor[] | undefined };
@@ -87,6 +90,12 @@ export async function fit(
         onEpochEnd: async (epoch, logs) => {
           const log: EpochLog = { epoch: epoch + 1, loss: Number(logs?.loss), ...(logs?.val_loss !== undefined ? { valLoss: Number(logs.val_loss) } : {}) };
           history.push(log);
+          if (!Number.isFinite(log.loss) || (log.valLoss !== undefined && !Number.isFinite(log.valLoss))) {
+            // NaN or Infinity: the weights are lost and every later epoch too; stop and say so below.
+            diverged = log;
+            model.stopTraining = true;
+            return;
+          }
           chart?.push(log);
           options.onEpoch?.(log);
           const watched = log.valLoss ?? log.loss;
@@ -108,6 +117,13 @@ export async function fit(
     vx?.dispose();
     vy?.dispose();
     chart?.stop();
+  }
+  if (diverged) {
+    best.weights?.forEach((w) => w.dispose());
+    throw new StreamlabError(
+      `training diverged at epoch ${diverged.epoch}: the loss became ${diverged.loss}${diverged.valLoss !== undefined ? ` (validation ${diverged.valLoss})` : ''}`,
+      'the features hold values too large or too spread to learn from; rescale or clip them, or lower learningRate',
+    );
   }
   if (best.weights) {
     model.setWeights(best.weights);

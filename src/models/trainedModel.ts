@@ -55,7 +55,12 @@ export async function trainModel(rows: readonly Record<string, unknown>[], o: Tr
   const f = buildFeatures(rows, spec);
   if (f.x.length < 2) throw new StreamlabError(`only ${f.x.length} usable rows after features (${describeDropped(f)})`, 'load more history or use fewer lags');
   const split = timeSplit(f.x.map((x, i) => ({ x, y: f.y?.[i] ?? 0 })), o.validation ?? 0.2);
-  const scaler = StandardScaler.fit(split.train.map((r) => r.x));
+  if (o.kind === 'classifier') {
+    const labels = f.y ?? [];
+    const bad = labels.findIndex((v) => v !== 0 && v !== 1);
+    if (bad >= 0) throw new StreamlabError(`a classifier learns labels 0 and 1, and '${spec.target}' holds ${labels[bad]} (${labels.filter((v) => v !== 0 && v !== 1).length} of ${labels.length} rows)`, `map it to 0/1 first (e.g. a column isFraud = label > 0 ? 1 : 0)`);
+  }
+  const scaler = StandardScaler.fit(split.train.map((r) => r.x), f.names);
   const sx = (part: { x: number[] }[]) => scaler.transform(part.map((r) => r.x));
   let target: { mean: number; std: number } | undefined;
   let ty = (part: { x: number[]; y: number }[]): number[][] => sx(part);
@@ -74,8 +79,23 @@ export async function trainModel(rows: readonly Record<string, unknown>[], o: Tr
   const summary = await fit(model, sx(split.train), ty(split.train), split.validation.length > 0 ? { x: sx(split.validation), y: ty(split.validation) } : undefined, o);
   const trained: TrainedModel = { kind: o.kind, model, spec, names: f.names, scaler, ...(target ? { target } : {}), threshold: Infinity };
   const trainScores = scoreFeatures(trained, split.train.map((r) => r.x), split.train.map((r) => r.y));
-  trained.threshold = o.threshold ?? (o.kind === 'classifier' ? 0.5 : percentile(trainScores, o.percentile ?? 99));
+  trained.threshold = o.threshold ?? (o.kind === 'classifier' ? 0.5 : untiedThreshold(trainScores, o.percentile ?? 99));
+  if (!Number.isFinite(trained.threshold)) throw new StreamlabError(`the anomaly threshold came out ${trained.threshold}: the training scores are not finite`, 'rescale the features, or give threshold: N');
   return { model: trained, summary, backend, features: { ...f.dropped, rows: f.x.length, names: f.names } };
+}
+
+/**
+ * The percentile of the training scores, raised past a tie that holds far more rows than the percentile should
+ * flag: scores at or above the threshold are anomalies, so with a constant feature (every score 0) a threshold of 0
+ * would flag every row. Then it becomes the next higher score, or just above the tied one when none is higher.
+ */
+export function untiedThreshold(scores: readonly number[], p: number): number {
+  const t = percentile(scores, p);
+  const atOrAbove = scores.filter((s) => s >= t).length;
+  const expected = Math.max(1, Math.ceil(scores.length * (1 - p / 100)));
+  if (atOrAbove <= 2 * expected + 1) return t;
+  const above = scores.filter((s) => s > t);
+  return above.length > 0 ? Math.min(...above) : t + Math.max(Math.abs(t) * 1e-9, Number.MIN_VALUE);
 }
 
 /** Scores of unscaled feature rows: reconstruction error, absolute residual, or the positive class's probability. */
