@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import vm from 'node:vm';
 import ts from '@tslab/typescript-for-tslab';
 import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner';
-import { buildFeatures, scoreFeatures, trainModel } from '../src/models';
+import { buildFeatures, loadModel, saveModel, scoreFeatures, trainModel } from '../src/models';
 import { notebookHtml } from '../kernel/notebookHtml';
 import { openBrowser, screenshot } from './support/lab';
 import { checkProperty, fc } from './support/fuzz';
@@ -256,5 +256,85 @@ describe('defect 8: models refuse nonsense or handle it, in one line', () => {
     await assert.rejects(trainModel(rows, { kind: 'autoencoder', spec: { columns: ['value'] }, chart: false, epochs: -1 }), /^StreamlabError: epochs must be a whole number >= 1, got -1/);
     await assert.rejects(trainModel(rows, { kind: 'autoencoder', spec: { columns: ['value'] }, chart: false, patience: 1.5 }), /^StreamlabError: patience must be a whole number >= 0, got 1.5/);
     await assert.rejects(trainModel(rows, { kind: 'classifier', spec: { columns: ['value'], target: 'label' }, ...quiet }), /^StreamlabError: a classifier learns labels 0 and 1, and 'label' holds 7 \(1 of \d+ rows\)/);
+  });
+});
+
+describe('defect 9: model directories are checked whole on load, and saving never hangs', () => {
+  const rows = Array.from({ length: 200 }, (_, i) => ({ time: i, value: Math.sin(i / 7) * 10 + (i % 5) }));
+  let root: string;
+  let good: string;
+  let twoLags: string;
+  const files = (dir: string) => Object.fromEntries(['model.json', 'weights.bin', 'streamlab.json'].map((f) => [f, fs.readFileSync(path.join(dir, f))]));
+  const copyOf = (from: string, name: string, change: (f: Record<string, Buffer>) => void): string => {
+    const dir = path.join(root, name);
+    fs.mkdirSync(dir, { recursive: true });
+    const f = files(from);
+    change(f);
+    for (const [k, v] of Object.entries(f)) fs.writeFileSync(path.join(dir, k), v);
+    return dir;
+  };
+  const oneLineAbout = (dir: string) => (e: Error) => e.name === 'StreamlabError' && e.message.startsWith(`${dir}: `) && !e.message.includes('\n');
+
+  test('setup: a 6-lag and a 2-lag model saved, and the 6-lag one loads and scores as saved', async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-models-'));
+    const six = await trainModel(rows, { kind: 'autoencoder', spec: { columns: ['value'], lags: 6 }, chart: false, epochs: 2, seed: 1 });
+    const two = await trainModel(rows, { kind: 'autoencoder', spec: { columns: ['value'], lags: 2 }, chart: false, epochs: 2, seed: 1 });
+    good = await saveModel(path.join(root, 'six', 'nested', 'deeper'), six.model);
+    twoLags = await saveModel(path.join(root, 'two'), two.model);
+    const loaded = await loadModel(good);
+    const x = [[1, 2, 3, 4, 5, 6, 7]];
+    assert.deepEqual(scoreFeatures(loaded, x), scoreFeatures(six.model, x));
+  });
+
+  test("a 6-lag network with a 2-lag model's streamlab.json is refused: input widths differ", async () => {
+    const dir = copyOf(good, 'mixed', (f) => (f['streamlab.json'] = fs.readFileSync(path.join(twoLags, 'streamlab.json'))));
+    await assert.rejects(loadModel(dir), (e: Error) => oneLineAbout(dir)(e) && /the network takes 7 inputs, and its feature spec gives 3 features/.test(e.message));
+  });
+
+  test('damaged files are one line naming the directory and what is wrong', async () => {
+    const cases: [string, (f: Record<string, Buffer>) => void, RegExp][] = [
+      ['truncated', (f) => (f['weights.bin'] = f['weights.bin']!.subarray(0, 10)), /weights\.bin has 10 bytes where model\.json's \d+ weights need \d+ \(truncated\?\)/],
+      ['badjson', (f) => (f['streamlab.json'] = Buffer.from('{"format": ')), /streamlab\.json is not JSON/],
+      ['empty-meta', (f) => (f['streamlab.json'] = Buffer.from('{}')), /streamlab\.json holds format none/],
+      ['empty-model', (f) => (f['model.json'] = Buffer.from('{}')), /model\.json has no model topology/],
+    ];
+    for (const [name, change, message] of cases) {
+      const dir = copyOf(good, name, change);
+      await assert.rejects(loadModel(dir), (e: Error) => oneLineAbout(dir)(e) && message.test(e.message), name);
+    }
+  });
+
+  test('any bad value in streamlab.json is refused in one line, never loaded, never a raw error', async () => {
+    const meta = JSON.parse(fs.readFileSync(path.join(good, 'streamlab.json'), 'utf8')) as Record<string, unknown>;
+    const BAD: Record<string, unknown[]> = {
+      kind: ['nonsense', null, 3, 'custom'],
+      threshold: ['high', true, {}, [1]],
+      scaler: [{ mean: [0], std: [1] }, { mean: Array(7).fill(0), std: Array(7).fill(0) }, { mean: Array(7).fill(0), std: [...Array(6).fill(1), 'x'] }, null],
+      spec: [{}, { columns: [] }, { columns: ['value'], lags: -1 }, { columns: ['value'], lags: 1_000_000_000 }, { columns: [3] }, null],
+      names: [['value'], 'value', null],
+      target: [{ mean: 0, std: 0 }, { mean: 'a', std: 1 }],
+    };
+    let n = 0;
+    await checkProperty(
+      'model metadata',
+      fc.asyncProperty(fc.constantFrom(...Object.keys(BAD)), fc.nat(), async (field, pick) => {
+        const values = BAD[field]!;
+        const dir = copyOf(good, `meta-${n++}`, (f) => (f['streamlab.json'] = Buffer.from(JSON.stringify({ ...meta, [field]: values[pick % values.length] }))));
+        await assert.rejects(loadModel(dir), oneLineAbout(dir), `${field} = ${JSON.stringify(values[pick % values.length])}`);
+      }),
+      40,
+    );
+  });
+
+  test('saving where weights.bin is a folder, or under /proc, is one line; nothing hangs', async () => {
+    const m = await loadModel(good);
+    const clash = path.join(root, 'clash');
+    fs.mkdirSync(path.join(clash, 'weights.bin'), { recursive: true });
+    await assert.rejects(saveModel(clash, m), /^StreamlabError: cannot write .*clash\/weights\.bin \(EISDIR\): choose a writable directory/);
+    await assert.rejects(saveModel('/proc/streamlab-model/x', m), /^StreamlabError: cannot create \/proc\/streamlab-model to save the model \(E[A-Z]+\)/);
+    const file = path.join(root, 'a-file');
+    fs.writeFileSync(file, '');
+    await assert.rejects(saveModel(path.join(file, 'x'), m), /is a file, not a directory/);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });

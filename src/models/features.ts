@@ -65,7 +65,7 @@ export interface FeatureMatrix {
 
 /** Rows (in time order) to feature rows, with the NaN rule above. Throws one line for a column the rows lack. */
 export function buildFeatures(rows: readonly Record<string, unknown>[], spec: FeatureSpec): FeatureRows {
-  checkSpec(spec);
+  checkFeatureSpec(spec);
   // Before anything is built: a lag or window as long as the rows would leave no feature row (and a huge one would
   // run the process out of memory building names and matrices first).
   const history = featureReach(spec);
@@ -115,7 +115,7 @@ export function numbers<R>(rows: readonly R[], field: (row: R) => unknown): Floa
 
 /** Numeric columns (`n` rows each, time-ordered) to the feature matrix of `spec`, with the NaN rule. */
 export function featureMatrix(values: readonly ArrayLike<number>[], targets: ArrayLike<number> | undefined, n: number, spec: FeatureSpec): FeatureMatrix {
-  checkSpec(spec);
+  checkFeatureSpec(spec);
   const lags = spec.lags ?? 0;
   const window = spec.rolling?.window ?? 0;
   const stats = spec.rolling ? spec.rolling.stats ?? ['mean', 'std'] : [];
@@ -170,7 +170,7 @@ export function featureReach(spec: FeatureSpec): number {
 /** Features a row may have: far beyond a useful model on this hardware, far below what runs a process out of memory. */
 const MAX_FEATURES = 10_000;
 
-function checkSpec(spec: FeatureSpec): void {
+export function checkFeatureSpec(spec: FeatureSpec): void {
   if (!Array.isArray(spec.columns) || spec.columns.length === 0) throw new StreamlabError('a feature spec needs at least one column', "e.g. { columns: ['value'] }");
   const lags = spec.lags ?? 0;
   if (!Number.isInteger(lags) || lags < 0) throw new StreamlabError(`lags must be a whole number >= 0, got ${lags}`);
