@@ -13,6 +13,8 @@ import ts from '@tslab/typescript-for-tslab';
 import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner';
 import { buildFeatures, loadModel, saveModel, scoreFeatures, trainModel } from '../src/models';
 import { notebookHtml } from '../kernel/notebookHtml';
+import { checkPipeline } from '../src/pipeline';
+import { windowed } from '../src/window';
 import { openBrowser, screenshot } from './support/lab';
 import { checkProperty, fc } from './support/fuzz';
 
@@ -336,5 +338,45 @@ describe('defect 9: model directories are checked whole on load, and saving neve
     fs.writeFileSync(file, '');
     await assert.rejects(saveModel(path.join(file, 'x'), m), /is a file, not a directory/);
     fs.rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('defect 2 (at start): a pipeline a worker could never run is refused in one line', () => {
+  const GOOD = { name: 'p', input: { topic: 'in', timeField: 'time' }, window: { kind: 'tumbling', size: '10s', keyBy: 'sensor', aggregates: ['count'] }, output: { topic: 'out' } };
+
+  test('an internal output topic, a key named __proto__, a bad topic name: one line each, naming the field', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...GOOD, output: { topic: '__consumer_offsets' } }, /^f\.json: output\.topic: '__consumer_offsets' is an internal topic of Kafka's and is not written to/],
+      [{ ...GOOD, window: { ...GOOD.window, keyBy: '__proto__' } }, /^f\.json: window: keyBy cannot be '__proto__'/],
+      [{ ...GOOD, input: { topic: 'in\n%peek x' } }, /^f\.json: input\.topic: 'in\n%peek x' is not a valid topic name/],
+      [{ ...GOOD, window: { ...GOOD.window, keyBy: 'count' } }, /^f\.json: window: column 'count' would appear twice/],
+    ];
+    for (const [definition, message] of cases) assert.throws(() => checkPipeline(definition, 'f.json'), (e: Error) => message.test(e.message), JSON.stringify(definition));
+  });
+
+  test('any pipeline file either builds its window engine or is refused in one line naming the file', async () => {
+    const anything = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant(undefined), fc.array(fc.string(), { maxLength: 3 }), fc.constantFrom('__proto__', 'constructor', '__consumer_offsets', 'count', '10s', '-5s', 'tumbling', 'session', {}));
+    const field = fc.constantFrom('name', 'input.topic', 'input.timeField', 'window.kind', 'window.size', 'window.advance', 'window.grace', 'window.keyBy', 'window.aggregates', 'output.topic', 'output.partitions', 'group', 'extra', 'window.extra');
+    await checkProperty(
+      'pipeline files',
+      fc.property(fc.array(fc.tuple(field, anything), { maxLength: 4 }), (changes) => {
+        const definition = JSON.parse(JSON.stringify(GOOD)) as Record<string, Record<string, unknown>>;
+        for (const [path, v] of changes) {
+          const [a, b] = path.split('.') as [string, string | undefined];
+          if (b === undefined) (definition as Record<string, unknown>)[a] = v;
+          else if (definition[a] !== null && typeof definition[a] === 'object') definition[a]![b] = v;
+        }
+        let pipeline;
+        try {
+          pipeline = checkPipeline(definition, 'f.json');
+        } catch (e) {
+          assert.equal((e as Error).name, 'StreamlabError', `${(e as Error).name}: ${(e as Error).message}`);
+          assert.ok((e as Error).message.startsWith('f.json: ') && !(e as Error).message.includes('\n') === !JSON.stringify(changes).includes('\\n'), (e as Error).message);
+          return;
+        }
+        windowed({ window: pipeline.window, keyBy: pipeline.keyBy, grace: pipeline.graceMs, aggregates: pipeline.definition.window.aggregates });
+      }),
+      300,
+    );
   });
 });

@@ -20,7 +20,8 @@
  */
 import fs from 'node:fs';
 import { StreamlabError, didYouMean } from '../errors';
-import { AggregatesOption, Duration, FixedWindowSpec, hopping, parseAggregates, parseDuration, tumbling } from '../window';
+import { AggregatesOption, Duration, FixedWindowSpec, hopping, parseAggregates, parseDuration, tumbling, windowed } from '../window';
+import { checkTopicName, checkWritableTopic } from '../kafka';
 
 export interface PipelineDefinition {
   name: string;
@@ -91,6 +92,17 @@ export function checkPipeline(value: unknown, where = 'the pipeline'): Pipeline 
   const output = object(top.output, 'output');
   known(output, ['topic', 'partitions'], 'output.');
   text(output.topic, 'output.topic');
+  // Kafka's name rules, and no writing to its internal topics (__consumer_offsets...): refused here, at start, not
+  // met as a worker that runs and writes nothing.
+  const checked = (check: () => void, field: string) => {
+    try {
+      check();
+    } catch (e) {
+      fail(`${field}: ${(e as Error).message}`);
+    }
+  };
+  checked(() => checkTopicName(input.topic, 'input topic'), 'input.topic');
+  checked(() => checkWritableTopic(output.topic), 'output.topic');
   if (output.partitions !== undefined && !(Number.isInteger(output.partitions) && (output.partitions as number) > 0)) fail('output.partitions must be a positive integer');
   if (output.topic === input.topic) fail('output.topic is the input topic', 'write the windows to a topic of their own');
   const group = top.group === undefined ? name : text(top.group, 'group');
@@ -115,5 +127,7 @@ export function checkPipeline(value: unknown, where = 'the pipeline'): Pipeline 
   }
   const keyBy = w.keyBy === undefined ? [] : Array.isArray(w.keyBy) ? w.keyBy : [w.keyBy];
   keyBy.forEach((k, i) => text(k, `window.keyBy[${i}]`));
+  // The engine itself checks what the fields alone cannot (a key named __proto__, two columns of one name).
+  checked(() => windowed({ window: spec, keyBy: keyBy as string[], grace: graceMs, aggregates: w.aggregates as AggregatesOption | undefined }), 'window');
   return { definition: top as unknown as PipelineDefinition, name, group, window: spec, graceMs, keyBy: keyBy as string[] };
 }
