@@ -14,6 +14,8 @@ import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner'
 import { buildFeatures, loadModel, saveModel, scoreFeatures, trainModel } from '../src/models';
 import { notebookHtml } from '../kernel/notebookHtml';
 import { checkPipeline } from '../src/pipeline';
+import { plotlyText, topicCell } from '../protocol/dataText';
+import { plotlyFigure } from '../src/plot/plotlyFigure';
 import { windowed } from '../src/window';
 import { openBrowser, screenshot } from './support/lab';
 import { checkProperty, fc } from './support/fuzz';
@@ -378,5 +380,40 @@ describe('defect 2 (at start): a pipeline a worker could never run is refused in
       }),
       300,
     );
+  });
+});
+
+describe('defect 10: no code or markup from data in inserted cells and chart text', () => {
+  test('the Streams panel inserts a magic only for names Kafka accepts, else TypeScript that reads the name exactly', async () => {
+    assert.equal(topicCell('peek', 'sensor-data.v2', 'sensorDataV2'), '%peek sensor-data.v2 -n 20');
+    assert.equal(topicCell('consume', 'sensor-data', 'sensorData'), '%consume sensor-data --as sensorData --from earliest');
+    await checkProperty(
+      'inserted cells',
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom('\n', '\u2028', '"', "'", '`', '${', ' ', '%', '\\', '-'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })), minLength: 1 }), (topic) => {
+        const cell = topicCell('peek', topic, 'v');
+        if (cell.startsWith('%')) {
+          assert.match(cell, /^%peek [A-Za-z0-9._-]+ -n 20$/);
+          return;
+        }
+        assert.ok(!cell.includes('\n') && !cell.includes('\u2028'), 'one line of code');
+        const calls: unknown[][] = [];
+        const out = ts.transpileModule(`async function run(streamlab: any) { ${cell} }\nexport {};`, { reportDiagnostics: true, compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS } });
+        assert.deepEqual((out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')), []);
+        const run = vm.runInThisContext(`(() => { const exports = {}; ${out.outputText}; return run; })()`) as (s: unknown) => Promise<void>;
+        void run({ session: { peek: (...args: unknown[]) => calls.push(args) } });
+        assert.deepEqual(calls, [[topic, 20]]);
+      }),
+      300,
+    );
+  });
+
+  test('record keys and titles reach plotly as text: a link or a style in a key is shown, not applied', () => {
+    const key = '<a href="https://example.org">x</a><span style="color:red">&</span>';
+    assert.equal(plotlyText(key), '&lt;a href="https://example.org"&gt;x&lt;/a&gt;&lt;span style="color:red"&gt;&amp;&lt;/span&gt;');
+    const spec = { kind: 'line', title: key, xType: 'date', xTitle: 'time', yTitle: '<b>v</b>' } as never;
+    const figure = plotlyFigure(spec, 'c1', { series: [{ name: key, x: [1], y: [2] }], markers: [{ name: key, x: [1], y: [2], text: [key] }] } as never);
+    const text = JSON.stringify(figure);
+    assert.doesNotMatch(text, /<a |<span|<b>/, 'no markup left for plotly to apply');
+    assert.match(text, /&lt;a href/);
   });
 });

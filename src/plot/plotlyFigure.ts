@@ -4,6 +4,7 @@
  * chart looks the same live, in the static fallback, and in the saved image.
  */
 import type { ChartSpec } from '../../protocol/messages';
+import { plotlyText } from '../../protocol/dataText';
 import type { SnapshotTrace } from './liveChart';
 
 export type Json = Record<string, unknown>;
@@ -20,13 +21,14 @@ export const MARKER_STYLES = [
 
 export function chartLayout(spec: ChartSpec, chartId: string): Json {
   return {
-    title: spec.title ? { text: spec.title, x: 0.02, xanchor: 'left', font: { size: 15 } } : undefined,
+    // Titles may hold field names and keys: plotly reads markup in them, so they go in as text.
+    title: spec.title ? { text: plotlyText(spec.title), x: 0.02, xanchor: 'left', font: { size: 15 } } : undefined,
     // The same uirevision on every update keeps a user's zoom and pan (plotly's documented way).
     uirevision: chartId,
     // 'allow': automargin already keeps tick labels inside the figure, and plotly's default check for labels past
     // its div measures every label on every redraw, a seventh of a live frame's fixed cost.
-    xaxis: { type: spec.xType, title: { text: spec.xType === 'date' ? `${spec.xTitle} (UTC)` : spec.xTitle }, automargin: true, ticklabeloverflow: 'allow' },
-    yaxis: { title: { text: spec.yTitle }, automargin: true, zeroline: false, ticklabeloverflow: 'allow' },
+    xaxis: { type: spec.xType, title: { text: plotlyText(spec.xType === 'date' ? `${spec.xTitle} (UTC)` : spec.xTitle) }, automargin: true, ticklabeloverflow: 'allow' },
+    yaxis: { title: { text: plotlyText(spec.yTitle) }, automargin: true, zeroline: false, ticklabeloverflow: 'allow' },
     margin: { l: 56, r: 16, t: spec.title ? 40 : 16, b: 48 },
     legend: { orientation: 'h', y: -0.22 },
     showlegend: true,
@@ -58,8 +60,8 @@ export function plotlyFigure(spec: ChartSpec, chartId: string, snapshot: { serie
   const t = traceTemplates(spec);
   // plotly puts uids into CSS selectors, so they are plain tokens, not the trace ids (which hold user values).
   const data = [
-    ...snapshot.series.map((s, i) => ({ ...t.series, uid: `t${i}`, name: s.name, x: s.x, y: s.y, ...(s.width ? { width: s.width } : {}) })),
-    ...snapshot.markers.map((m, i) => ({ ...markerTrace(t.marker, i), uid: `m${i}`, name: m.name, x: m.x, y: m.y, text: m.text })),
+    ...snapshot.series.map((s, i) => ({ ...t.series, uid: `t${i}`, name: plotlyText(s.name), x: s.x, y: s.y, ...(s.width ? { width: s.width } : {}) })),
+    ...snapshot.markers.map((m, i) => ({ ...markerTrace(t.marker, i), uid: `m${i}`, name: plotlyText(m.name), x: m.x, y: m.y, text: m.text?.map(plotlyText) })),
   ];
   return { data, layout: chartLayout(spec, chartId) };
 }

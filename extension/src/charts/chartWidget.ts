@@ -12,6 +12,7 @@ import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ACK_AT_LEAST_EVERY_MS, ACK_EVERY_FRAMES, CHART_COMM_TARGET, CHART_MIME, PLOTLY_MIME } from '../../../protocol/messages';
 import type { ChartBundleData, ChartStats, ChartToKernel, KernelToChart, PaintReport, TraceUpdate } from '../../../protocol/messages';
 import { mergeTrace, TracePoints } from '../../../protocol/traceMerge';
+import { plotlyText } from '../../../protocol/dataText';
 import type { PlotlyHTMLElement } from 'plotly.js-dist-min';
 import { CanvasSeries, CanvasTrace, toNumber } from './canvasSeries';
 import { ChartHost, StaticFrameWriter } from './chartHost';
@@ -446,8 +447,9 @@ export class ChartWidget extends Widget implements IRenderMime.IRenderer, Static
         // plotly puts uids into CSS selectors: a plain token, stable while the trace lives.
         // Without its points, a trace keeps its last one: plotly hides a trace with none, from the legend too.
         const p = withoutPoints ? { x: t.points.x.slice(-1), y: t.points.y.slice(-1), text: t.points.text?.slice(-1) } : t.points;
-        const points = { x: p.x, y: p.y, ...(p.text ? { text: p.text } : {}) };
-        out.push({ ...template, type, uid: `s${index++}`, name: t.name, ...points });
+        // Names and hover text come from data (record keys): shown as text, never as plotly's markup.
+        const points = { x: p.x, y: p.y, ...(p.text ? { text: p.text.map(plotlyText) } : {}) };
+        out.push({ ...template, type, uid: `s${index++}`, name: plotlyText(t.name), ...points });
       }
     }
     return out;

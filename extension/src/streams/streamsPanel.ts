@@ -11,6 +11,7 @@ import type { StreamRow, StreamsMessage, TopicRow } from '../../../protocol/mess
 import { KernelStreams, LinkState } from './kernelStreams';
 import { sparkline } from './sparkline';
 import { formatBytes, formatCount, formatRate } from '../../../protocol/format';
+import { topicCell } from '../../../protocol/dataText';
 
 const HISTORY = 60;
 const TOPICS_EVERY_MS = 10_000;
@@ -206,8 +207,8 @@ export class StreamsPanel extends Widget {
       offsets.textContent = `offsets ${t.offsets.map((o) => `${o.partition}: ${formatCount(o.low)}–${formatCount(o.high)}`).join(', ')}`;
       offsets.title = 'partition: first–next offset';
       const actions = div('streamlab-stream-actions');
-      actions.append(button('Consume', 'insert-consume', () => this.insertCell(`%consume ${t.topic} --as ${variableName(t.topic)} --from earliest`)));
-      actions.append(button('Peek', 'insert-peek', () => this.insertCell(`%peek ${t.topic} -n 20`)));
+      actions.append(button('Consume', 'insert-consume', () => this.insertCell(topicCell('consume', t.topic, variableName(t.topic)))));
+      actions.append(button('Peek', 'insert-peek', () => this.insertCell(topicCell('peek', t.topic, variableName(t.topic)))));
       actions.title = 'Insert a cell below the active one';
       card.append(top, offsets, actions);
       list.append(card);
