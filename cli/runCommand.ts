@@ -33,7 +33,19 @@ export async function runCommand(argv: string[]): Promise<void> {
     process.stderr.write(`${tty ? '\x1b[2K' : ''}${where} ${mark} ${e.firstLine.slice(0, 70)} (${formatDuration((e.seconds ?? 0) * 1000)}${e.state === 'timed out' ? ', timed out' : ''})\n`);
   };
   process.stderr.write(`running ${file} on the streamlab kernel${Object.keys(parameters).length ? ` with ${Object.entries(parameters).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}` : ''}\n`);
-  const result = await runNotebook(notebook, { timeoutSeconds, parameters, onCell, cwd: path.dirname(path.resolve(file)) });
+  // Ctrl-C (or SIGTERM) interrupts the running cell and still writes the notebook with its outputs so far; a second
+  // one ends the process at once.
+  const abort = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    if (!abort.signal.aborted) return abort.abort();
+    process.stderr.write(`streamlab: ${signal} again: stopping at once, nothing written\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const result = await runNotebook(notebook, { timeoutSeconds, parameters, onCell, cwd: path.dirname(path.resolve(file)), signal: abort.signal });
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, `${JSON.stringify(result.notebook, null, 1)}\n`);
   const written = [outFile];

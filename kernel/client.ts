@@ -288,9 +288,12 @@ function killLiveKernels(): void {
 }
 
 function onFatalSignal(signal: NodeJS.Signals): void {
+  // Another handler (e.g. `streamlab run` on Ctrl-C: interrupt the cell, save the notebook) owns the shutdown and
+  // its kernels; the 'exit' hook still kills whatever is left.
+  if (process.listenerCount(signal) > 1) return;
   killLiveKernels();
-  // Re-raise only when nobody else handles it, so the default (exit by that signal) still happens.
-  if (process.listenerCount(signal) === 1) {
+  // Re-raise, so the default (exit by that signal) still happens.
+  {
     for (const s of FATAL_SIGNALS) process.off(s, onFatalSignal);
     process.kill(process.pid, signal);
   }

@@ -37,6 +37,8 @@ export interface RunOptions {
   cwd?: string;
   /** Told about each cell as it starts and ends (the command prints a line per cell). */
   onCell?: (event: CellEvent) => void;
+  /** Aborting interrupts the running cell and ends the run there (what `streamlab run` does on Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export interface CellEvent {
@@ -233,8 +235,18 @@ export async function runNotebook(input: NotebookJson, options: RunOptions = {})
   const off = kernel.on('iopub', (m) => collector.onMessage(m));
   let failure = '';
   let cellsRun = 0;
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    if (!kernel.hasExited) kernel.interrupt().catch(() => undefined);
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (const [i, cell] of code.entries()) {
+      if (aborted || options.signal?.aborted) {
+        failure ||= `interrupted before cell ${i + 1} (${clip(sourceOf(cell).trim().split('\n')[0] ?? '')})`;
+        break;
+      }
       const source = sourceOf(cell);
       const firstLine = source.split('\n').find((l) => l.trim() !== '') ?? '';
       const event = { index: i + 1, of: code.length, firstLine };
@@ -246,9 +258,24 @@ export async function runNotebook(input: NotebookJson, options: RunOptions = {})
       // One wait for the reply (the client's own, bounded beyond ours), raced against the cell's timeout.
       const replied = kernel.waitForReply(msgId, 'execute_request', 'shell', timeoutMs + 90_000);
       replied.catch(() => undefined);
-      const reply = await within(replied, timeoutMs);
+      // A kernel that dies (killed, out of memory, exited) fails the wait: the cell is marked and the run ends
+      // with what it has, so the notebook and its outputs so far are still written.
+      const reply = await within(replied, timeoutMs).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
       cellsRun++;
       const seconds = (Date.now() - cellStarted) / 1000;
+      if (reply instanceof Error) {
+        const why = kernel.hasExited ? `the kernel died (${describeKernelExit(kernel)})` : oneLine(reply.message);
+        failure = `cell ${i + 1} (${clip(firstLine)}) did not finish: ${why}; the outputs so far are saved`;
+        cell.outputs = [...(cell.outputs ?? []), { output_type: 'error', ename: 'KernelDied', evalue: why, traceback: [`KernelDied: ${why}`] }];
+        options.onCell?.({ ...event, state: 'failed', seconds });
+        break;
+      }
+      if (aborted && reply !== 'timeout') {
+        cell.execution_count = (reply.content.execution_count as number | undefined) ?? null;
+        failure = `cell ${i + 1} (${clip(firstLine)}) was interrupted (Ctrl-C); the outputs so far are saved`;
+        options.onCell?.({ ...event, state: 'failed', seconds });
+        break;
+      }
       if (reply === 'timeout') {
         await kernel.interrupt().catch(() => undefined);
         await within(replied, 30_000);
@@ -265,10 +292,13 @@ export async function runNotebook(input: NotebookJson, options: RunOptions = {})
       options.onCell?.({ ...event, state: 'ok', seconds });
     }
     // Background streams end with the run: their status lines say so, and charts keep their last frame.
-    const stop = kernel.send('shell', 'execute_request', { code: '%stop all', silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false });
-    await within(kernel.waitForReply(stop, 'execute_request', 'shell', 60_000), 60_000).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    if (!kernel.hasExited) {
+      const stop = kernel.send('shell', 'execute_request', { code: '%stop all', silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false });
+      await within(kernel.waitForReply(stop, 'execute_request', 'shell', 60_000), 60_000).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+    }
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     off();
     await kernel.shutdown({ timeoutMs: 30_000 }).catch(() => kernel.close());
   }
@@ -283,6 +313,16 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'
   } finally {
     clearTimeout(timer);
   }
+}
+
+function describeKernelExit(kernel: KernelProcess): string {
+  const signal = kernel.exitSignal;
+  if (signal) return `${signal}: killed${signal === 'SIGKILL' ? ', or out of memory' : ''}`;
+  return `exit code ${kernel.exitCode}${kernel.exitCode === 134 ? ': out of memory' : ''}`;
+}
+
+function oneLine(text: string): string {
+  return text.split('\n')[0] ?? '';
 }
 
 function clip(line: string): string {

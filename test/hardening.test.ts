@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -415,5 +415,51 @@ describe('defect 10: no code or markup from data in inserted cells and chart tex
     const text = JSON.stringify(figure);
     assert.doesNotMatch(text, /<a |<span|<b>/, 'no markup left for plotly to apply');
     assert.match(text, /&lt;a href/);
+  });
+});
+
+describe('defect 4: a dead or interrupted kernel still leaves the notebook with its outputs so far', () => {
+  const notebook = (cells: string[]) => JSON.stringify({ cells: cells.map((source) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })), metadata: { kernelspec: { name: 'streamlab' } }, nbformat: 4, nbformat_minor: 5 });
+  const saved = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { execution_count: number | null; outputs: { output_type: string; ename?: string; evalue?: string; data?: Record<string, string> }[] }[] };
+
+  test('the kernel killed mid-run: the .ipynb and .html are written, the cell is marked, and one line names it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-dead-'));
+    try {
+      const file = path.join(dir, 'dies.ipynb');
+      fs.writeFileSync(file, notebook(['const before = 41 + 1;\nbefore', "process.kill(process.pid, 'SIGKILL');", 'const never = 1;\nnever']));
+      const r = cli(['run', file, '--out', path.join(dir, 'out'), '--html']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr.trim().split('\n').pop()!, /^streamlab: .*dies\.ipynb: cell 2 \(process\.kill\(process\.pid, 'SIGKILL'\);\) did not finish: the kernel died \(SIGKILL: killed, or out of memory\); the outputs so far are saved$/);
+      const out = saved(path.join(dir, 'out', 'dies.ipynb'));
+      assert.equal(out.cells[0]!.outputs[0]!.data?.['text/plain'], '42', 'the first cell keeps its output');
+      assert.deepEqual(out.cells[1]!.outputs.map((o) => [o.output_type, o.ename]), [['error', 'KernelDied']]);
+      assert.equal(out.cells[2]!.execution_count, null);
+      assert.ok(fs.existsSync(path.join(dir, 'out', 'dies.html')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('Ctrl-C during a long cell interrupts it, writes the notebook, and names the cell in one line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-sigint-'));
+    try {
+      const file = path.join(dir, 'long.ipynb');
+      fs.writeFileSync(file, notebook(['1 + 1', "console.log('waiting');\nawait new Promise((r) => setTimeout(r, 120_000));", '3']));
+      const child = spawn(process.execPath, [CLI, 'run', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STREAMLAB_STATE_DIR: dir } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // Interrupt once the second cell runs (its line is printed when the first one is done).
+      for (let i = 0; i < 300 && !/\[1\/3\] ✓/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(code, 1, stderr);
+      assert.match(stderr.trim().split('\n').pop()!, /^streamlab: .*long\.ipynb: cell 2 \(console\.log\('waiting'\);\) (was interrupted \(Ctrl-C\)|failed: .*Interrupt.*)/);
+      const out = saved(path.join(dir, 'long.executed.ipynb'));
+      assert.equal(out.cells[0]!.outputs[0]!.data?.['text/plain'], '2');
+      assert.equal(out.cells[2]!.execution_count, null, 'the run ended at the interrupted cell');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
