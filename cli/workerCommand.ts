@@ -8,6 +8,9 @@
 import { parse, intOption } from './args';
 import { StreamlabError, Worker, readPipelineFile } from '../src';
 
+/** How long a worker on the embedded broker may hold nothing after it starts before it counts as a second one. */
+const EMBEDDED_JOIN_MS = 15_000;
+
 const USAGE = 'streamlab worker PIPELINE.json [--group NAME] [--brokers HOST:PORT] [--status text|json] [--every MS] [--session-timeout MS] [--fetch-max-bytes N] [--at-least-once]';
 
 export async function workerCommand(argv: string[]): Promise<void> {
@@ -52,8 +55,22 @@ export async function workerCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop());
   process.on('SIGINT', () => stop());
   await worker.start();
+  // Holding no partition past a rebalance is said once: more workers than partitions, or a rebalance that failed.
+  const idleLimitMs = 2 * (values['session-timeout'] === undefined ? 10_000 : Number(values['session-timeout'])) + 5_000;
+  let emptySince: number | undefined = Date.now();
+  let saidEmpty = false;
   const timer = setInterval(() => {
     report();
+    const held = worker.metrics().partitions.length;
+    if (held > 0) emptySince = undefined;
+    else emptySince ??= Date.now();
+    // On the embedded broker a member left with nothing is a second worker the mock cannot serve: it leaves (so
+    // the first one gets its partitions back) and says why, rather than run as a useless member.
+    if (worker.onEmbeddedBroker && emptySince !== undefined && Date.now() - emptySince > EMBEDDED_JOIN_MS && !stopping) stop(worker.secondOnEmbeddedBroker());
+    if (emptySince !== undefined && !saidEmpty && Date.now() - emptySince > idleLimitMs) {
+      saidEmpty = true;
+      process.stderr.write(`streamlab: the worker of '${pipeline.name}' has held no partition for ${Math.round((Date.now() - emptySince) / 1000)} s: its group has more workers than '${pipeline.definition.input.topic}' has partitions, or the rebalance failed (see the status line's last error)\n`);
+    }
     // The group consumer gave up (kafkajs did not restart it): the worker ends and says why rather than idle.
     const m = worker.metrics();
     if (m.state === 'failed' && !stopping) stop(new StreamlabError(`the worker of '${pipeline.name}' failed: ${m.lastError ?? 'see the log'}`, 'start it again'));

@@ -14,6 +14,7 @@ import { literal, parseParameter, readNotebook } from '../kernel/notebookRunner'
 import { buildFeatures, loadModel, saveModel, scoreFeatures, trainModel } from '../src/models';
 import { notebookHtml } from '../kernel/notebookHtml';
 import { checkPipeline } from '../src/pipeline';
+import { EmbeddedBroker } from '../src/broker';
 import { plotlyText, topicCell } from '../protocol/dataText';
 import { plotlyFigure } from '../src/plot/plotlyFigure';
 import { windowed } from '../src/window';
@@ -459,6 +460,34 @@ describe('defect 4: a dead or interrupted kernel still leaves the notebook with 
       assert.equal(out.cells[0]!.outputs[0]!.data?.['text/plain'], '2');
       assert.equal(out.cells[2]!.execution_count, null, 'the run ended at the interrupted cell');
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('defect 1: a second worker of a group on the embedded broker is refused, not a useless member', () => {
+  test('worker B with the same pipeline file exits 1 with one line while worker A runs; A keeps every partition', async () => {
+    const broker = await EmbeddedBroker.start({ topics: [{ name: 'scale-in', partitions: 4 }, { name: 'scale-out', partitions: 4 }] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-scale-'));
+    const file = path.join(dir, 'p.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 'scale', input: { topic: 'scale-in' }, window: { kind: 'tumbling', size: '1s' }, output: { topic: 'scale-out' } }));
+    const a = spawn(process.execPath, [CLI, 'worker', file, '--brokers', broker.bootstrapServers, '--at-least-once', '--every', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    a.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      for (let i = 0; i < 300 && !/running: partitions 0,1,2,3/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /running: partitions 0,1,2,3/, 'worker A holds all four partitions');
+      const b = spawnSync(process.execPath, [CLI, 'worker', file, '--brokers', broker.bootstrapServers, '--at-least-once'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(b.status, 1, b.stderr);
+      assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
+      assert.match(b.stderr, /^streamlab: group 'scale' (already has 1 worker|has another worker) on the embedded broker, which cannot give a second one partitions .*: run one worker per pipeline on the embedded broker, or scale out on a real Kafka/);
+      const before = out.length;
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.match(out.slice(before), /running: partitions 0,1,2,3/, 'worker A still holds all four');
+    } finally {
+      a.kill('SIGTERM');
+      await new Promise((r) => a.on('exit', r));
+      await broker.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

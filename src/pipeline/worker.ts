@@ -3,7 +3,8 @@
  * writes their final windows exactly once (see windowTask.ts for why results stay exact when partitions move). Start
  * it N times, on one machine or several, and Kafka spreads the input partitions over them.
  */
-import { ConnectionOptions, ConnectionSettings, ReadProcessWrite, ReadProcessWriteMetrics } from '../kafka';
+import { ConnectionOptions, ConnectionSettings, ReadProcessWrite, ReadProcessWriteMetrics, TopicAdmin } from '../kafka';
+import { StreamlabError } from '../errors';
 import { formatCount } from '../output/format';
 import { Pipeline } from './pipelineFile';
 import { WindowTask } from './windowTask';
@@ -34,7 +35,7 @@ export class Worker {
 
   constructor(
     readonly pipeline: Pipeline,
-    options: WorkerOptions = {},
+    private readonly options: WorkerOptions = {},
   ) {
     this.group = options.group ?? pipeline.group;
     const def = pipeline.definition;
@@ -59,8 +60,37 @@ export class Worker {
   }
 
   async start(): Promise<this> {
+    await this.refuseUselessScaleOut();
     await this.loop.start();
     return this;
+  }
+
+  /**
+   * On the embedded broker a second member of a group never gets a partition (librdkafka's mock answers its
+   * SyncGroup as malformed) while the first one drops half of them: refused in one line rather than pretending.
+   */
+  private async refuseUselessScaleOut(): Promise<void> {
+    const admin = await TopicAdmin.connect(this.options.connection ?? {});
+    try {
+      this.onEmbeddedBroker = await admin.isMockCluster();
+      if (!this.onEmbeddedBroker) return;
+      // The mock may not describe groups; then the worker finds out after joining (see secondOnEmbeddedBroker).
+      const members = await admin.groupMembers(this.group);
+      if (members) throw this.secondOnEmbeddedBroker(`already has ${members} worker${members === 1 ? '' : 's'}`);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Whether the cluster is librdkafka's mock (known once started). */
+  onEmbeddedBroker = false;
+
+  /** The one line for a second worker of a group on the embedded broker. */
+  secondOnEmbeddedBroker(what = 'has another worker'): StreamlabError {
+    return new StreamlabError(
+      `group '${this.group}' ${what} on the embedded broker, which cannot give a second one partitions (librdkafka's mock cluster fails its SyncGroup)`,
+      'run one worker per pipeline on the embedded broker, or scale out on a real Kafka (`streamlab broker --kafka`)',
+    );
   }
 
   metrics(): WorkerMetrics {
