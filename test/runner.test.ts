@@ -145,10 +145,15 @@ test('bad arguments are one line each', async () => {
   assert.match((await run([path.join(dir, 'bad.ipynb')])).stderr, /^streamlab: .*bad\.ipynb is not a notebook: /m);
 });
 
-/** `streamlab lab --headless` once: its exit code and output. */
+/**
+ * `streamlab lab --headless` once, as on a fresh machine: a state folder of its own, so it starts its own embedded
+ * broker (with this file's broker it would append to the topics the run before it wrote).
+ */
 function labHeadless(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-headless-state-'));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'lab', '--headless', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'lab', '--headless', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STREAMLAB_STATE_DIR: state } });
+    child.on('exit', () => fs.rmSync(state, { recursive: true, force: true }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -176,7 +181,8 @@ test('`streamlab lab --headless` runs the anomaly notebook and prints what it fo
     assert.ok(fs.existsSync(path.join(dir, `headless-${i}`, '02-anomaly-detection.html')));
     runs.push(figures);
   }
-  // The same data gives the same windows, the same model and the same verdicts, whatever the partitions' interleaving.
+  // The same data (each run on a fresh broker) gives the same windows, the same model and the same verdicts,
+  // whatever the partitions' interleaving.
   assert.deepEqual(runs[1], runs[0], 'run 2 equals run 1');
   assert.deepEqual(runs[2], runs[0], 'run 3 equals run 1');
 });
