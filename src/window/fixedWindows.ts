@@ -1,6 +1,7 @@
 /**
  * Tumbling and hopping windows, as Kafka Streams' TimeWindows: [start, start + size) with start a multiple of
- * `advance` since the epoch. A window takes records while it is open and closes when the watermark reaches its end.
+ * `advance` since the epoch. A window takes a record while its end is above the record's lateness bound (its
+ * partition's stream time - grace, at least the watermark), and closes when the watermark reaches its end.
  */
 import { AggregatePlan, Fields, WindowState } from './aggregatePlan';
 import { FixedWindowSpec } from './windowKinds';

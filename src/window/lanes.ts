@@ -149,11 +149,6 @@ export class Lanes {
     this.recompute();
   }
 
-  /** The stream time of a lane (-Infinity before its first record, or for a lane never seen). */
-  streamTime(topic: unknown, partition: number): number {
-    return this.byTopic.get(topic)?.max[partition] ?? -Infinity;
-  }
-
   /** The lane with unread data and the lowest event time, if any. */
   held(): { topic: string; partition: number } | undefined {
     return this.heldLanes === undefined ? undefined : { topic: String(this.heldLanes.topic), partition: this.heldPartition };

@@ -33,7 +33,7 @@ export interface WindowStore {
   /** Visits open windows changed since the last call (update emit mode). */
   takeUpdates(visit: WindowVisitor): void;
   readonly openCount: number;
-  /** Keys holding state (open windows, or, for sessions, a closed one that can still make records late). */
+  /** Keys holding state (open windows, or, for sliding windows, records an open window may still hold). */
   readonly keyCount: number;
   /** Rough bytes of the state held, given the bytes of one window's aggregate state. */
   approxBytes(windowBytes: number): number;
