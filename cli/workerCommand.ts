@@ -3,7 +3,8 @@
  * or Ctrl-C. A status line every second (--status json: one JSON object a line, for tools that follow the log);
  * a stop lets the batch in progress commit or abort, leaves the group (the other workers take its partitions at
  * once), prints a last line and exits 0. --at-least-once runs without transactions (a broker without them, or to
- * measure their cost): a crash may then write a window twice, never lose one.
+ * measure their cost): a crash may then write a window twice, never lose one. A partition that fails every attempt
+ * for --task-timeout (default 2 minutes) fails the worker: it leaves the group, says why in one line and exits 1.
  */
 import { parse, intOption } from './args';
 import { StreamlabError, Worker, readPipelineFile } from '../src';
@@ -11,7 +12,7 @@ import { StreamlabError, Worker, readPipelineFile } from '../src';
 /** How long a worker on the embedded broker may hold nothing after it starts before it counts as a second one. */
 const EMBEDDED_JOIN_MS = 15_000;
 
-const USAGE = 'streamlab worker PIPELINE.json [--group NAME] [--brokers HOST:PORT] [--status text|json] [--every MS] [--session-timeout MS] [--fetch-max-bytes N] [--at-least-once]';
+const USAGE = 'streamlab worker PIPELINE.json [--group NAME] [--brokers HOST:PORT] [--status text|json] [--every MS] [--session-timeout MS] [--fetch-max-bytes N] [--task-timeout MS] [--at-least-once]';
 
 export async function workerCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -23,6 +24,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
       every: { type: 'string' },
       'session-timeout': { type: 'string' },
       'fetch-max-bytes': { type: 'string' },
+      'task-timeout': { type: 'string' },
       'at-least-once': { type: 'boolean' },
     },
     USAGE,
@@ -38,6 +40,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     connection: values.brokers ? { brokers: values.brokers } : undefined,
     sessionTimeoutMs: values['session-timeout'] === undefined ? undefined : intOption(values['session-timeout'], 'session-timeout', 10_000, 1000),
     exactlyOnce: values['at-least-once'] !== true,
+    taskTimeoutMs: values['task-timeout'] === undefined ? undefined : intOption(values['task-timeout'], 'task-timeout', 120_000, 0),
     fetchMaxBytes: values['fetch-max-bytes'] === undefined ? undefined : intOption(values['fetch-max-bytes'], 'fetch-max-bytes', 1 << 20, 1024),
   });
   const report = () => process.stdout.write(`${status === 'json' ? JSON.stringify(worker.metrics()) : worker.statusLine()}\n`);
@@ -73,7 +76,11 @@ export async function workerCommand(argv: string[]): Promise<void> {
     }
     // The group consumer gave up (kafkajs did not restart it): the worker ends and says why rather than idle.
     const m = worker.metrics();
-    if (m.state === 'failed' && !stopping) stop(new StreamlabError(`the worker of '${pipeline.name}' failed: ${m.lastError ?? 'see the log'}`, 'start it again'));
+    // A partition that could not make progress for --task-timeout says why; starting again would fail the same way.
+    if (m.state === 'failed' && !stopping) {
+      const stuck = m.lastError?.includes('cannot make progress') === true;
+      stop(new StreamlabError(`the worker of '${pipeline.name}' failed: ${m.lastError ?? 'see the log'}`, stuck ? undefined : 'start it again'));
+    }
   }, everyMs);
   try {
     await finished;

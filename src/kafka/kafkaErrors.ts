@@ -68,6 +68,11 @@ export function kafkaError(e: unknown, ctx: ErrorContext): StreamlabError {
     out = new StreamlabError(`${ctx.action}: unknown topic '${ctx.topic ?? '?'}' at ${where}`, 'check the topic name or create it first');
   } else if (err.type === 'TOPIC_AUTHORIZATION_FAILED' || err.type === 'GROUP_AUTHORIZATION_FAILED') {
     out = new StreamlabError(`${ctx.action}: not authorized (${err.type}) at ${where}`, 'ask for ACLs on the topic and on streamlab-* groups');
+  } else if (types.some((t) => t === 'MESSAGE_TOO_LARGE' || t === 'RECORD_LIST_TOO_LARGE')) {
+    out = new StreamlabError(
+      `${ctx.action}: the broker at ${where} refused a record as larger than the topic${ctx.topic ? ` '${ctx.topic}'` : ''} accepts (${types.find((t) => t.endsWith('TOO_LARGE'))})`,
+      "raise the topic's max.message.bytes (and the broker's message.max.bytes), or write smaller records",
+    );
   } else {
     const last = chain[chain.length - 1];
     out = new StreamlabError(`${ctx.action} failed: ${last?.message ?? String(e)}`);

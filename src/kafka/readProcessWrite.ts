@@ -67,7 +67,16 @@ export interface ReadProcessWriteOptions {
    * committed, so a crash between the two writes that output again on restart (never loses it).
    */
   exactlyOnce?: boolean;
+  /**
+   * How long a partition may fail every attempt (taking it over, writing, committing) before the whole member fails
+   * with the reason, like Kafka Streams' task.timeout.ms: a worker that can never make progress must say so and
+   * stop, not report itself running. Default 2 minutes (a broker restart or a leader election is shorter).
+   */
+  taskTimeoutMs?: number;
 }
+
+/** Default of ReadProcessWriteOptions.taskTimeoutMs. */
+export const DEFAULT_TASK_TIMEOUT_MS = 120_000;
 
 export interface PartitionProgressInfo {
   partition: number;
@@ -123,6 +132,13 @@ export class ReadProcessWrite {
   private readonly closing = new Set<Promise<void>>();
   /** Failed transactions in a row per partition: the next take-over waits longer (a broken task must not spin). */
   private readonly failuresInARow = new Map<number, number>();
+  /** When the current run of failures of a partition began (cleared by a success). */
+  private readonly failingSince = new Map<number, { since: number; first: string }>();
+  /**
+   * What the fetches say of partitions this member holds but has no state for (its take-over or last transaction
+   * failed): so lag counts their unread records rather than reading 0.
+   */
+  private readonly fetched = new Map<number, { from: number; highWatermark: number }>();
 
   private readonly exactlyOnce: boolean;
 
@@ -133,6 +149,8 @@ export class ReadProcessWrite {
     if (typeof options.task !== 'function') throw new StreamlabError('read-process-write needs task(partition), a function returning the processing of one partition');
     this.options = { ...options, connection: protectSecrets(options.connection) };
     this.exactlyOnce = options.exactlyOnce !== false;
+    const timeout = options.taskTimeoutMs;
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) throw new StreamlabError(`read-process-write taskTimeoutMs must be a whole number of milliseconds, 0 or more; got ${String(timeout)}`);
   }
 
   async start(): Promise<this> {
@@ -190,6 +208,9 @@ export class ReadProcessWrite {
     this.memberId = memberId;
     this.rebalances++;
     this.assigned = new Set(partitions);
+    for (const tracked of [this.fetched, this.failingSince, this.failuresInARow]) {
+      for (const partition of [...tracked.keys()]) if (!this.assigned.has(partition)) tracked.delete(partition);
+    }
     for (const [partition, state] of this.states) {
       if (!this.assigned.has(partition)) this.release(partition);
       else consumer.seek({ topic: this.options.input, partition, offset: String(state.position) });
@@ -200,6 +221,7 @@ export class ReadProcessWrite {
     const state = this.states.get(partition);
     if (!state) return;
     this.states.delete(partition);
+    this.fetched.set(partition, { from: state.position, highWatermark: state.highWatermark });
     const closing = state.sink.close().catch(() => undefined);
     this.closing.add(closing);
     void closing.then(() => this.closing.delete(closing));
@@ -229,7 +251,9 @@ export class ReadProcessWrite {
       const low = (await this.admin!.offsets(input)).find((o) => o.partition === partition)?.low ?? 0;
       const position = committed ? Math.max(committed.offset, low) : low;
       this.consumer!.seek({ topic: input, partition, offset: String(position) });
-      return { partition, sink, task, position, highWatermark: position, seeked: true };
+      // What earlier fetches saw of the partition's end stays known, so its lag is not 0 before the next batch.
+      const highWatermark = Math.max(position, this.fetched.get(partition)?.highWatermark ?? 0);
+      return { partition, sink, task, position, highWatermark, seeked: true };
     } catch (e) {
       await sink.close().catch(() => undefined);
       throw e;
@@ -241,14 +265,16 @@ export class ReadProcessWrite {
     const partition = batch.partition;
     let state = this.states.get(partition);
     if (!state) {
+      const seen = this.fetched.get(partition);
+      const first = batch.isEmpty() ? Number(batch.highWatermark) : Number(batch.firstOffset());
+      this.fetched.set(partition, { from: Math.min(seen?.from ?? first, first), highWatermark: Number(batch.highWatermark) });
       const failures = this.failuresInARow.get(partition) ?? 0;
       if (failures > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** failures)));
       if (this.stopping) return;
       try {
         state = await this.setUp(partition);
       } catch (e) {
-        this.failuresInARow.set(partition, failures + 1);
-        this.lastError = kafkaError(e, { settings: this.settings, action: `taking over partition ${partition} of '${this.options.input}'` }).message;
+        this.failed(partition, kafkaError(e, { settings: this.settings, action: `taking over partition ${partition} of '${this.options.input}'` }).message);
         return;
       }
       if (this.stopping || !this.assigned.has(partition)) {
@@ -279,17 +305,39 @@ export class ReadProcessWrite {
       this.rowsOut += out.rows.length;
       state.position = next;
       this.failuresInARow.delete(partition);
+      this.failingSince.delete(partition);
       resolveOffset(batch.lastOffset());
     } catch (e) {
       // Aborted: nothing of the batch is visible. The task's state may hold the batch, so it goes too; the next batch
       // sets the partition up again from what is committed (or finds it fenced by its new owner).
       this.failedTransactions++;
-      this.failuresInARow.set(partition, (this.failuresInARow.get(partition) ?? 0) + 1);
-      this.lastError = e instanceof Error ? e.message : String(e);
       this.release(partition);
+      this.failed(partition, kafkaError(e, { settings: this.settings, action: `writing the results of partition ${partition} of '${this.options.input}' to '${this.options.output}'`, topic: this.options.output }).message);
       return;
     }
     await heartbeat().catch(() => undefined);
+  }
+
+  /**
+   * One more failure in a row of a partition. Past taskTimeoutMs of nothing but failures (and at least three
+   * attempts, so one slow attempt is not a verdict) the member fails with the reason: it cannot make progress.
+   */
+  private failed(partition: number, reason: string): void {
+    const failures = (this.failuresInARow.get(partition) ?? 0) + 1;
+    this.failuresInARow.set(partition, failures);
+    const now = Date.now();
+    // The first failure of a run is kept: later ones are often its echo (a transaction still being aborted).
+    const run = this.failingSince.get(partition) ?? { since: now, first: reason };
+    this.failingSince.set(partition, run);
+    this.lastError = reason;
+    const timeout = this.options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+    if (failures >= 3 && now - run.since >= timeout && this.stateValue === 'running' && !this.stopping) {
+      this.stateValue = 'failed';
+      const last = reason === run.first ? '' : `; last: ${reason}`;
+      this.lastError = `partition ${partition} of '${this.options.input}' cannot make progress: ${failures} attempts in ${Math.round((now - run.since) / 1000)} s failed (first: ${run.first}${last})`;
+      // A failed member leaves the group, so its partitions are not held by one that cannot process them.
+      void this.stop();
+    }
   }
 
   /** The batch's records from the partition's position on; the ones that are not JSON objects are counted and skipped. */
@@ -325,8 +373,8 @@ export class ReadProcessWrite {
     const partitions = [...this.assigned]
       .sort((a, b) => a - b)
       .map((partition) => {
-        const s = this.states.get(partition);
-        const position = s?.position ?? 0;
+        const s = this.states.get(partition) ?? this.fetched.get(partition);
+        const position = s ? ('position' in s ? s.position : s.from) : 0;
         const highWatermark = s?.highWatermark ?? 0;
         return { partition, position, highWatermark, lag: Math.max(0, highWatermark - position) };
       });
@@ -347,7 +395,14 @@ export class ReadProcessWrite {
   }
 
   /** Leaves the group (its partitions go to the other members at once) and closes the producers. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopped ??= this.leave();
+    return this.stopped;
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  private async leave(): Promise<void> {
     this.stopping = true;
     const consumer = this.consumer;
     this.consumer = undefined;

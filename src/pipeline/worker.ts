@@ -19,6 +19,8 @@ export interface WorkerOptions {
   fetchMaxBytes?: number;
   /** false: at least once (no transactions; a crash may write a window twice, never lose one). Default true. */
   exactlyOnce?: boolean;
+  /** How long a partition may fail every attempt before the worker fails with the reason (see ReadProcessWriteOptions). */
+  taskTimeoutMs?: number;
 }
 
 export interface WorkerMetrics extends ReadProcessWriteMetrics {
@@ -51,6 +53,7 @@ export class Worker {
       sessionTimeoutMs: options.sessionTimeoutMs,
       fetchMaxBytes: options.fetchMaxBytes,
       exactlyOnce: options.exactlyOnce,
+      taskTimeoutMs: options.taskTimeoutMs,
       task: (partition) => {
         const task = new WindowTask(pipeline);
         this.tasks.set(partition, task);

@@ -3,6 +3,7 @@
  * workers share six partitions, one is killed with SIGKILL mid-stream, a fourth joins later, one leaves with SIGTERM.
  * The windows a read_committed reader sees in the output topic equal a brute-force computation over the input and the
  * library run in one process: every window once, none missing, every aggregate exact.
+ * And a worker that can never write its windows fails in one line once --task-timeout has passed.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KafkaCluster } from '../../src/broker';
 import { TopicAdmin } from '../../src/kafka';
+import { Kafka, logLevel } from 'kafkajs';
 import { PipelineDefinition } from '../../src/pipeline';
 import { Session } from '../../src/session';
 import { tumbling, windowed } from '../../src/window';
@@ -173,5 +175,46 @@ test('3 workers, one killed with SIGKILL, one joining late, one leaving: the out
     for (const w of survivors) assert.equal(w.last()!.state, 'stopped');
   } finally {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  }
+});
+
+test('a worker whose windows can never be written says why, leaves and exits 1; meanwhile its lag counts the unread records', async () => {
+  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect();
+  // Every window row is larger than the output topic accepts: no attempt can ever succeed.
+  await kafkaAdmin.createTopics({
+    topics: [
+      { topic: 'stuck-in', numPartitions: 1 },
+      { topic: 'stuck-out', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '40' }] },
+    ],
+    waitForLeaders: true,
+  });
+  await kafkaAdmin.disconnect();
+  const RECORDS = 200;
+  await produceRaw({ brokers }, 'stuck-in', Array.from({ length: RECORDS }, (_, i) => ({ key: `s${i % 4}`, value: JSON.stringify({ sensor: `s${i % 4}`, time: T0 + i * 1000, v: i }) })));
+  const definition: PipelineDefinition = {
+    name: 'never-written',
+    input: { topic: 'stuck-in', timeField: 'time' },
+    window: { kind: 'tumbling', size: '10s', keyBy: 'sensor', aggregates: ['count', 'sum(v)'] },
+    output: { topic: 'stuck-out' },
+  };
+  const file = path.join(dir, 'stuck.json');
+  fs.writeFileSync(file, JSON.stringify(definition));
+  const cli = path.join(__dirname, '..', '..', 'cli', 'main.js');
+  const worker = startProcess(cli, ['worker', file, '--group', 'stuck', '--brokers', brokers, '--status', 'json', '--every', '100', '--task-timeout', '4000']);
+  try {
+    const failing = await worker.waitFor((s) => typeof s.lastError === 'string' && Number(s.lag) > 0, 'a failed attempt with the lag shown', 60_000);
+    assert.equal(failing.recordsIn, 0);
+    assert.equal(failing.lag, RECORDS, `lag counts every unread record: ${JSON.stringify(failing)}`);
+    assert.match(String(failing.lastError), /max\.message\.bytes/);
+    const code = await Promise.race([worker.exited, sleep(60_000).then(() => 'still running')]);
+    assert.equal(code, 1, `exits 1 once --task-timeout has passed: ${worker.stderr()}`);
+    const lines = worker.stderr().trim().split('\n').filter((l) => l.startsWith('streamlab'));
+    assert.equal(lines.length, 1, worker.stderr());
+    assert.match(lines[0]!, /^streamlab: the worker of 'never-written' failed: partition 0 of 'stuck-in' cannot make progress: \d+ attempts in \d+ s failed \(first: sending a transaction to 'stuck-out': .*larger than the topic 'stuck-out' accepts.*raise the topic's max\.message\.bytes/);
+    assert.equal(worker.last()!.state, 'failed');
+  } finally {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
   }
 });
