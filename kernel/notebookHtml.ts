@@ -20,7 +20,7 @@ export function notebookHtml(notebook: NotebookJson, title: string): string {
     .map((cell) => {
       if (cell.cell_type === 'markdown') return `<div class="cell markdown">${safeHtml(marked.parse(sourceOf(cell), { async: false }))}</div>`;
       if (cell.cell_type !== 'code') return '';
-      const prompt = cell.execution_count ? `[${cell.execution_count}]` : '[ ]';
+      const prompt = Number.isInteger(cell.execution_count) ? `[${cell.execution_count}]` : '[ ]';
       const outputs = (cell.outputs ?? []).map(outputHtml).join('');
       return `<div class="cell code"><div class="input"><span class="prompt">${prompt}</span><pre>${escape(sourceOf(cell))}</pre></div>${outputs ? `<div class="outputs">${outputs}</div>` : ''}</div>`;
     })

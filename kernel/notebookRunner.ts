@@ -165,6 +165,8 @@ export function readNotebook(text: string, file: string): NotebookJson {
     if (!text) throw new StreamlabError(`${where} has ${source === undefined ? 'no source' : `a source that is ${Array.isArray(source) ? 'a list with non-text lines' : source === null ? 'null' : `a ${typeof source}`}`}`, 'a cell\'s source is text or a list of lines of text');
     if (c.metadata !== undefined && (c.metadata === null || typeof c.metadata !== 'object')) throw new StreamlabError(`${where} has metadata that is not an object`, 'make it {} or delete it');
     if (c.metadata?.tags !== undefined && !(Array.isArray(c.metadata.tags) && c.metadata.tags.every((t) => typeof t === 'string'))) throw new StreamlabError(`${where} has tags that are not a list of text`, 'make them a list such as ["parameters"]');
+    const count = c.execution_count as unknown;
+    if (count !== undefined && count !== null && !(Number.isInteger(count) && (count as number) >= 0)) throw new StreamlabError(`${where} has execution_count ${JSON.stringify(count) ?? String(count)}`, 'make it null or a whole number');
     c.metadata ??= {};
   });
   return nb;
