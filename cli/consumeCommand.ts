@@ -1,10 +1,10 @@
 /** `streamlab consume TOPIC`: a stream with a live one-line summary, until Ctrl-C or --count records. */
 import { parse, intOption } from './args';
-import { StreamlabError, TopicSource, START_POSITION_FORMS, TIME_UNITS, TimeUnit, parseStartText } from '../src';
+import { StreamlabError, TopicSource, START_POSITION_FORMS, TIME_UNITS, TimeUnit, formatNames, headersText, parseStartText } from '../src';
 import { summaryLine } from './streamSummary';
 
 const USAGE =
-  'streamlab consume TOPIC [--from earliest|latest|committed|offset:N|time:ISO] [--decoder json|string|number|csv|bytes] [--columns a,b] ' +
+  `streamlab consume TOPIC [--from earliest|latest|committed|offset:N|time:ISO] [--decoder ${formatNames().join('|')}] [--columns a,b] ` +
   '[--time-field F] [--time-unit s|ms|us|ns] [--count N] [--brokers HOST:PORT]';
 
 export async function consumeCommand(argv: string[]): Promise<void> {
@@ -36,7 +36,7 @@ export async function consumeCommand(argv: string[]): Promise<void> {
     topic,
     from: start.from,
     timeUnit: timeUnit as TimeUnit | undefined,
-    decoder: (values.decoder ?? 'json') as 'json',
+    decoder: values.decoder ?? 'json',
     columns: values.columns?.split(','),
     timeField: values['time-field'],
     connection: { brokers: values.brokers },
@@ -50,7 +50,7 @@ export async function consumeCommand(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
   let seen = 0;
   for await (const r of reader) {
-    if (values.print) process.stdout.write(`${r.partition}:${r.offset} ${r.key ?? ''} ${JSON.stringify(r.value)}\n`);
+    if (values.print) process.stdout.write(`${r.partition}:${r.offset} ${r.key ?? ''} ${JSON.stringify(r.value)}${r.headers ? ` ${headersText(r.headers)}` : ''}\n`);
     if (++seen >= count) break;
   }
   clearInterval(ticker);

@@ -1,11 +1,11 @@
 /** `streamlab produce sensors|csv`: demo data into a topic. */
 import path from 'node:path';
 import { parse, intOption, numberOption } from './args';
-import { StreamlabError, TopicSink, SensorGenerator, readTimeSeriesCsv, nabAnomalyWindows, replayDelays, toReplayRecord, producePaced, abortableSleep } from '../src';
+import { StreamlabError, TopicSink, SensorGenerator, readTimeSeriesCsv, nabAnomalyWindows, replayDelays, toReplayRecord, producePaced, abortableSleep, Compression, compressionType } from '../src';
 
 const USAGE =
   'streamlab produce sensors --topic T [--sensors 8] [--rate 1000|max] [--count N] [--seed 1] | ' +
-  'streamlab produce csv FILE --topic T [--speedup 3600|max] [--labels combined_windows.json] [--brokers HOST:PORT]';
+  'streamlab produce csv FILE --topic T [--speedup 3600|max] [--labels combined_windows.json] [--compression none|gzip|snappy|lz4|zstd] [--brokers HOST:PORT]';
 
 export async function produceCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -20,6 +20,7 @@ export async function produceCommand(argv: string[]): Promise<void> {
       labels: { type: 'string' },
       partitions: { type: 'string' },
       brokers: { type: 'string' },
+      compression: { type: 'string' },
     },
     USAGE,
   );
@@ -42,6 +43,8 @@ export async function produceCommand(argv: string[]): Promise<void> {
   const rate = numberOption(values.rate, 'rate', 1000);
   const seed = intOption(values.seed, 'seed', 1, 0);
   const count = values.count === undefined ? Infinity : intOption(values.count, 'count', 1);
+  const compression = (values.compression ?? 'none') as Compression;
+  compressionType(compression, '--compression');
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
@@ -51,6 +54,7 @@ export async function produceCommand(argv: string[]): Promise<void> {
     // A replay keeps each row's own (past) time as its Kafka timestamp, which a real Kafka's time retention would
     // delete within minutes: a topic made for it keeps its records.
     createTopic: { partitions, retentionMs: kind === 'csv' ? -1 : undefined },
+    compression,
   });
   try {
     if (kind === 'sensors') {

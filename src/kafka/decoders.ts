@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import Papa from 'papaparse';
-import { StreamlabError, didYouMean, oneLineMessage } from '../errors';
+import { StreamlabError, oneLineMessage } from '../errors';
 import { JsonValue } from '../record';
 
 export interface Decoder<T> {
@@ -92,24 +92,6 @@ export function csvDecoder(columns: string[], options: { delimiter?: string } = 
   };
 }
 
+/** The built-in format names (the registry in ./formats lists every format, registry ones included). */
 export const DECODER_NAMES = ['json', 'string', 'number', 'csv', 'bytes'] as const;
 export type DecoderName = (typeof DECODER_NAMES)[number];
-
-export function decoderByName(name: string, csvColumns?: string[]): Decoder<unknown> {
-  switch (name) {
-    case 'json':
-      return jsonDecoder;
-    case 'string':
-      return stringDecoder;
-    case 'number':
-      return numberDecoder;
-    case 'csv':
-      return csvDecoder(csvColumns ?? []);
-    case 'bytes':
-      return bytesDecoder;
-    default: {
-      const guess = didYouMean(name, DECODER_NAMES);
-      throw new StreamlabError(`unknown decoder '${name}'`, `use one of ${DECODER_NAMES.join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`);
-    }
-  }
-}

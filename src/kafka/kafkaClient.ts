@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
 import { ConnectionSettings, secretsOf } from './connection';
 import { redactingLogCreator } from './clientLog';
+import { installCompressionCodecs } from './compression';
 
 export function createKafka(settings: ConnectionSettings, retries = 5): Kafka {
+  installCompressionCodecs();
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,

@@ -15,11 +15,13 @@
  */
 import { Consumer, EachBatchPayload } from 'kafkajs';
 import { StreamlabError } from '../errors';
-import { JsonValue, StreamRecord, ownField, readEventTime } from '../record';
+import { JsonValue, StreamRecord, TimeUnit } from '../record';
 import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
-import { jsonDecoder } from './decoders';
+import { BatchDecoder } from './batchDecoder';
+import { DeadLetter, DeadLetters } from './deadLetters';
+import { BatchAwareDecoder, formatDecoder } from './formats';
 import { TopicAdmin } from './topicAdmin';
 import { TopicSink } from './topicSink';
 
@@ -50,8 +52,12 @@ export interface ReadProcessWriteOptions {
   /** A fresh task for a partition this member is given (again after a failed transaction). */
   task(partition: number): PartitionTask;
   connection?: ConnectionOptions | ConnectionSettings;
+  /** Format of input values (a record format of ./formats whose values are objects); default 'json'. */
+  format?: string;
   /** Event time of input records (StreamRecord.time); default the Kafka timestamp. */
   timeField?: string;
+  /** Unit of epoch numbers in timeField (default ms). */
+  timeUnit?: TimeUnit;
   /** Output record keys and timestamps (see TopicSinkOptions). */
   keyField?: string;
   outputTimeField?: string;
@@ -94,8 +100,9 @@ export interface ReadProcessWriteMetrics {
   lag: number;
   recordsIn: number;
   rowsOut: number;
-  /** Input records that were not JSON objects or had no usable time: skipped (the same on every replay). */
+  /** Input records that could not be decoded or had no usable time: skipped (the same on every replay), see deadLetters. */
   skipped: number;
+  deadLettersByReason: Record<string, number>;
   transactions: number;
   /** Transactions that failed and were aborted; their partition is set up again from its committed position. */
   failedTransactions: number;
@@ -123,7 +130,9 @@ export class ReadProcessWrite {
   private memberId: string | undefined;
   private recordsIn = 0;
   private rowsOut = 0;
-  private skipped = 0;
+  /** Input records a task could not use (not decodable, no usable time), by reason, with where they are. */
+  readonly deadLetters = new DeadLetters(1000);
+  private readonly batchDecoder: BatchDecoder<JsonValue>;
   private transactions = 0;
   private failedTransactions = 0;
   private rebalances = 0;
@@ -149,6 +158,12 @@ export class ReadProcessWrite {
     if (typeof options.task !== 'function') throw new StreamlabError('read-process-write needs task(partition), a function returning the processing of one partition');
     this.options = { ...options, connection: protectSecrets(options.connection) };
     this.exactlyOnce = options.exactlyOnce !== false;
+    this.batchDecoder = new BatchDecoder<JsonValue>({
+      topic: options.input,
+      decoder: formatDecoder(options.format ?? 'json', {}, 'input format') as BatchAwareDecoder<JsonValue>,
+      timeField: options.timeField,
+      timeUnit: options.timeUnit,
+    });
     const timeout = options.taskTimeoutMs;
     if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) throw new StreamlabError(`read-process-write taskTimeoutMs must be a whole number of milliseconds, 0 or more; got ${String(timeout)}`);
   }
@@ -287,6 +302,7 @@ export class ReadProcessWrite {
     }
     if (isStale()) return;
     state.highWatermark = Number(batch.highWatermark);
+    if (this.batchDecoder.needsPrepare) await this.batchDecoder.prepare(batch.messages);
     const records = this.decode(batch.messages, state);
     if (batch.isEmpty() || Number(batch.lastOffset()) < state.position) return;
     const next = Number(batch.lastOffset()) + 1;
@@ -340,32 +356,16 @@ export class ReadProcessWrite {
     }
   }
 
-  /** The batch's records from the partition's position on; the ones that are not JSON objects are counted and skipped. */
+  /** The batch's records from the partition's position on; the ones that cannot be used are kept aside with their reason. */
   private decode(messages: EachBatchPayload['batch']['messages'], state: PartitionState): StreamRecord<JsonValue>[] {
-    const { input, timeField } = this.options;
     const out: StreamRecord<JsonValue>[] = [];
+    const dead: DeadLetter[] = [];
     for (const m of messages) {
       const offset = Number(m.offset);
       if (offset < state.position) continue;
-      const timestamp = Number(m.timestamp);
-      let value: JsonValue;
-      try {
-        value = jsonDecoder.decode(m.value ?? Buffer.alloc(0));
-      } catch {
-        this.skipped++;
-        continue;
-      }
-      let time = timestamp;
-      if (timeField !== undefined) {
-        const reading = readEventTime(ownField(value, timeField), timeField);
-        if (typeof reading !== 'number') {
-          this.skipped++;
-          continue;
-        }
-        time = reading;
-      }
-      out.push({ topic: input, partition: state.partition, offset, key: m.key ? m.key.toString('utf8') : null, timestamp, time, value });
+      this.batchDecoder.decodeInto(m, state.partition, offset, out, dead);
     }
+    for (const d of dead) this.deadLetters.add(d);
     return out;
   }
 
@@ -386,7 +386,8 @@ export class ReadProcessWrite {
       lag: partitions.reduce((n, p) => n + p.lag, 0),
       recordsIn: this.recordsIn,
       rowsOut: this.rowsOut,
-      skipped: this.skipped,
+      skipped: this.deadLetters.total,
+      deadLettersByReason: this.deadLetters.counts(),
       transactions: this.transactions,
       failedTransactions: this.failedTransactions,
       rebalances: this.rebalances,

@@ -21,7 +21,7 @@
  */
 import { ownField } from '../record';
 import { randomBytes } from 'node:crypto';
-import { Kafka, Message, PartitionMetadata, Partitioners, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import { CompressionTypes, Kafka, Message, PartitionMetadata, Partitioners, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import { StreamlabError } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { checkWritableTopic } from './topicNames';
@@ -30,6 +30,8 @@ import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
 import { TopicAdmin } from './topicAdmin';
 import { toEpochMs } from './startPosition';
+import { Compression, compressionType } from './compression';
+import { RecordHeaders, headersProblem, toKafkaHeaders } from './headers';
 
 export interface TopicSinkOptions {
   topic: string;
@@ -66,6 +68,15 @@ export interface TopicSinkOptions {
    * one, which makes each commit atomic but fences nothing.
    */
   transactionalId?: string;
+  /** Codec of the batches written: 'none' (default), 'gzip', 'snappy', 'lz4' or 'zstd'. */
+  compression?: Compression;
+  /** Headers of every record written (text or bytes). */
+  headers?: RecordHeaders;
+  /**
+   * Field of a row holding that record's headers (an object of text or bytes values, or null); it is written as the
+   * record's headers and left out of its value. They are added to `headers`, and win over them.
+   */
+  headersField?: string;
 }
 
 /** Consumer positions committed with a transaction: the next offset to read of each partition, for a group. */
@@ -89,7 +100,7 @@ export interface RawRecord {
   value: string | Buffer | null;
   timestamp?: number;
   partition?: number;
-  headers?: Record<string, string>;
+  headers?: RecordHeaders;
 }
 
 /** The part of a Danfo DataFrame the sink needs; kept structural so the sink does not load Danfo. */
@@ -132,6 +143,7 @@ export class TopicSink {
   private rejectedTotal = 0;
   readonly exactlyOnce: boolean;
   readonly transactionalId: string | undefined;
+  private readonly compression: CompressionTypes;
   /** The open transaction (exactlyOnce), begun by the first send after a commit. */
   private transaction: Transaction | undefined;
   /** Records sent in the open transaction: put back to pending when it aborts, so a later commit resends them. */
@@ -163,6 +175,11 @@ export class TopicSink {
     }
     if (options.transactionalId !== undefined && (typeof options.transactionalId !== 'string' || options.transactionalId === '')) {
       throw new StreamlabError(`transactionalId must be a non-empty string, got ${String(options.transactionalId)}`);
+    }
+    this.compression = compressionType(options.compression ?? 'none', `the sink of '${this.topic}': compression`);
+    if (options.headers !== undefined) {
+      const problem = headersProblem(options.headers);
+      if (problem) throw new StreamlabError(`the sink of '${this.topic}': headers ${problem}`, 'give an object of text or Buffer values, e.g. { source: "notebook" }');
     }
     this.transactionalId = this.exactlyOnce ? (options.transactionalId ?? `streamlab-${this.topic}-${randomBytes(6).toString('hex')}`) : undefined;
   }
@@ -267,6 +284,8 @@ export class TopicSink {
       if (r.timestamp !== undefined && !Number.isFinite(r.timestamp)) {
         throw new StreamlabError(`producing to '${this.topic}': raw record ${i} has timestamp ${String(r.timestamp)}`, 'use epoch ms; nothing of this call was sent');
       }
+      const problem = r.headers === undefined || r.headers === null ? undefined : headersProblem(r.headers);
+      if (problem) throw new StreamlabError(`producing to '${this.topic}': raw record ${i}: headers ${problem}`, 'nothing of this call was sent');
       const retention = r.timestamp === undefined ? undefined : this.retentionProblem(r.timestamp);
       if (retention) throw new StreamlabError(`producing to '${this.topic}': raw record ${i}: ${retention}`, 'nothing of this call was sent');
       return {
@@ -274,7 +293,7 @@ export class TopicSink {
         value: r.value,
         timestamp: r.timestamp !== undefined ? String(r.timestamp) : undefined,
         partition: r.partition,
-        headers: r.headers,
+        headers: this.headersOf(r.headers),
       };
     });
     await this.enqueue(messages);
@@ -374,7 +393,7 @@ export class TopicSink {
         m.partition = this.partitioner({ topic: this.topic, partitionMetadata: this.partitionMetadata, message: m });
       }
     }
-    let sender: { send(r: { topic: string; messages: Message[]; acks: number }): Promise<RecordMetadata[]> } = producer;
+    let sender: { send(r: { topic: string; messages: Message[]; acks: number; compression: CompressionTypes }): Promise<RecordMetadata[]> } = producer;
     if (this.exactlyOnce) {
       sender = await this.openTransaction();
       this.inTransaction.push(...messages);
@@ -386,7 +405,7 @@ export class TopicSink {
       // real cluster when a leader is paused past its session). So every partition must be in the answer, and
       // messages of one that is not are sent again.
       for (let attempt = 1; unacknowledged.length > 0; attempt++) {
-        const answer = await sender.send({ topic: this.topic, messages: unacknowledged, acks: -1 });
+        const answer = await sender.send({ topic: this.topic, messages: unacknowledged, acks: -1, compression: this.compression });
         const written = new Set(answer.filter((r) => r.errorCode === 0).map((r) => r.partition));
         unacknowledged = unacknowledged.filter((m) => !written.has(m.partition!));
         if (unacknowledged.length > 0 && attempt >= 5) {
@@ -446,10 +465,21 @@ export class TopicSink {
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
       return `is ${record === null ? 'null' : Array.isArray(record) ? 'an array' : `a ${typeof record}`}, not an object (a row is an object of fields)`;
     }
-    const row = record as Record<string, unknown>;
+    let row = record as Record<string, unknown>;
+    const { keyField, timeField, headersField } = this.options;
+    let own: RecordHeaders | undefined;
+    if (headersField !== undefined && Object.prototype.hasOwnProperty.call(row, headersField)) {
+      const h = row[headersField];
+      if (h !== null && h !== undefined) {
+        const problem = headersProblem(h);
+        if (problem) return `headers field '${headersField}' ${problem}`;
+        own = h as RecordHeaders;
+      }
+      row = { ...row };
+      delete row[headersField];
+    }
     const problem = jsonProblem(row, '', []);
     if (problem) return problem;
-    const { keyField, timeField } = this.options;
     let key: string | Buffer | null = null;
     if (keyField !== undefined) {
       const k = ownField(row, keyField);
@@ -472,7 +502,13 @@ export class TopicSink {
       if (retention) return retention;
       timestamp = String(ms);
     }
-    return { key, value: JSON.stringify(row), timestamp };
+    return { key, value: JSON.stringify(row), timestamp, headers: this.headersOf(own) };
+  }
+
+  /** The sink's headers and a record's own, as kafkajs takes them (undefined: none). */
+  private headersOf(own: RecordHeaders | undefined | null): Message['headers'] {
+    const all = own ? { ...this.options.headers, ...own } : this.options.headers;
+    return all && Object.keys(all).length > 0 ? toKafkaHeaders(all) : undefined;
   }
 
   /**

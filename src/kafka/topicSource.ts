@@ -7,10 +7,9 @@
  * partition, seeks there each time kafkajs (re)joins its group, and drops any re-fetched record below it.
  */
 import os from 'node:os';
-import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { StreamlabError, oneLineMessage } from '../errors';
+import { StreamlabError } from '../errors';
 import { RingBuffer } from '../util/ringBuffer';
 import { BoundedQueue } from '../util/boundedQueue';
 import { RateMeter } from '../util/rateMeter';
@@ -21,9 +20,11 @@ import { formatCount, formatDuration } from '../output/format';
 import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
-import { BatchProgress, JsonValue, PLAUSIBLE_MS, PartitionProgress, RecordKey, StreamRecord, TIME_UNITS, TimeUnit, fieldReader, readEventTime } from '../record';
-import { Decoder, decoderByName, describeJson, jsonDecoder, parseJson } from './decoders';
-import { DeadLetter, DeadLetters, previewBytes } from './deadLetters';
+import { BatchProgress, JsonValue, PartitionProgress, StreamRecord, TIME_UNITS, TimeUnit } from '../record';
+import { Decoder } from './decoders';
+import { BatchDecoder } from './batchDecoder';
+import { formatDecoder } from './formats';
+import { DeadLetter, DeadLetters } from './deadLetters';
 import { TopicAdmin } from './topicAdmin';
 import { StartFrom, parseStartFrom, resolveStart } from './startPosition';
 
@@ -31,8 +32,11 @@ export interface TopicSourceOptions<T = JsonValue> {
   topic: string;
   /** Default 'latest'. */
   from?: StartFrom;
-  /** 'json' (default), 'string', 'number', 'csv', 'bytes' (the value's bytes as a Buffer) or your own decoder. */
-  decoder?: 'json' | 'string' | 'number' | 'csv' | 'bytes' | Decoder<T>;
+  /**
+   * A format of the registry (./formats: 'json' (default), 'string', 'number', 'csv', 'bytes' (the value's bytes
+   * as a Buffer), ...) or your own decoder.
+   */
+  decoder?: string | Decoder<T>;
   /**
    * 'string' (default): a key that is valid UTF-8 is its text, any other key is handed over as its bytes (a
    * Buffer), never altered; 'bytes': every key as a Buffer.
@@ -118,6 +122,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   readonly groupId: string;
   readonly deadLetters: DeadLetters;
   private readonly decoder: Decoder<T>;
+  private readonly batchDecoder: BatchDecoder<T>;
   private readonly recent: RingBuffer<StreamRecord<T>>;
   private readonly subscribers = new Set<BatchSubscriber<T>>();
   private readonly readers = new Set<BoundedQueue<StreamRecord<T>>>();
@@ -155,7 +160,8 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     this.decoder =
       typeof options.decoder === 'object'
         ? options.decoder
-        : (decoderByName(options.decoder ?? 'json', options.columns) as Decoder<T>);
+        : (formatDecoder(options.decoder ?? 'json', { columns: options.columns }, 'decoder') as Decoder<T>);
+    this.batchDecoder = new BatchDecoder<T>({ topic: options.topic, decoder: this.decoder, keyDecoder: options.keyDecoder, timeField: options.timeField, timeUnit: options.timeUnit });
     if (options.from !== undefined) parseStartFrom(options.from);
     if (options.timeUnit !== undefined && !TIME_UNITS.includes(options.timeUnit)) {
       throw new StreamlabError(`unknown timeUnit '${String(options.timeUnit)}'`, `use one of ${TIME_UNITS.join(', ')}`);
@@ -330,19 +336,13 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     }
     const records: StreamRecord<T>[] = [];
     const dead: DeadLetter[] = [];
-    const decoder = this.decoder;
-    const fastJson = decoder === (jsonDecoder as Decoder<unknown>);
-    const timeField = this.options.timeField;
-    const readTimeField = timeField === undefined ? undefined : fieldReader(timeField);
-    const timeUnit = this.options.timeUnit ?? 'ms';
-    const msTime = timeUnit === 'ms';
-    const keyBytes = this.options.keyDecoder === 'bytes';
-    const topic = this.topic;
+    const decoder = this.batchDecoder;
     const partition = batch.partition;
     let next = p.position;
     let skipBefore = p.skipBefore;
     let bytes = 0;
     const messages = batch.messages;
+    if (decoder.needsPrepare) await decoder.prepare(messages);
     // Offsets only increase within a batch, so when the last is first + (n - 1) they are consecutive and need no
     // parsing one by one (kafkajs hands them over as strings; parsing them was a measurable share of this loop).
     const firstOffset = messages.length > 0 ? Number(messages[0]!.offset) : 0;
@@ -358,50 +358,11 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       const offset = consecutive ? firstOffset + i : Number(m.offset);
       if (offset < next) continue;
       next = offset + 1;
-      const timestamp = Number(m.timestamp);
       if (skipBefore !== undefined) {
-        if (timestamp < skipBefore) continue;
+        if (Number(m.timestamp) < skipBefore) continue;
         skipBefore = undefined;
       }
-      const raw = m.value;
-      const key: RecordKey = m.key === null ? null : !keyBytes && isUtf8(m.key) ? m.key.toString('utf8') : Buffer.from(m.key);
-      if (!raw || raw.length === 0) {
-        dead.push({ topic, partition, offset, timestamp, key, reason: 'empty-value', error: 'record has no value (a tombstone?)', preview: '' });
-        continue;
-      }
-      bytes += raw.length;
-      let value: T;
-      try {
-        if (fastJson) {
-          // jsonDecoder.decode inlined: its call and checks were a fifth of this loop's cost per record (measured).
-          // An unusual value goes through the decoder itself, for its exact error.
-          // Bytes that are not UTF-8 would decode to U+FFFD silently: the decoder refuses them, with its message.
-          const parsed: unknown = isUtf8(raw) ? parseJson(raw.toString('utf8')) : decoder.decode(raw);
-          value = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : decoder.decode(raw)) as T;
-        } else {
-          value = decoder.decode(raw);
-        }
-      } catch (e) {
-        dead.push({ topic, partition, offset, timestamp, key, reason: 'undecodable', error: `${decoder.name}: ${oneLineMessage(e instanceof Error ? e.message : String(e))}`, preview: previewBytes(raw) });
-        continue;
-      }
-      let time = timestamp;
-      if (timeField !== undefined) {
-        const isObject = value !== null && typeof value === 'object';
-        const field = isObject ? readTimeField!(value as Record<string, unknown>) : undefined;
-        // The common case inline: a plausible epoch-ms number. Everything else gets the full reading and its reason.
-        if (msTime && typeof field === 'number' && field >= PLAUSIBLE_MS.min && field < PLAUSIBLE_MS.max) {
-          time = field;
-        } else {
-          const reading = isObject ? readEventTime(field, timeField, timeUnit) : { error: `no time field '${timeField}' in ${describeJson(value)}`, missing: true };
-          if (typeof reading !== 'number') {
-            dead.push({ topic, partition, offset, timestamp, key, reason: reading.missing ? 'missing-time' : 'bad-time', error: reading.error, preview: previewBytes(raw) });
-            continue;
-          }
-          time = reading;
-        }
-      }
-      records.push({ topic, partition, offset, key, timestamp, time, value });
+      bytes += decoder.decodeInto(m, partition, offset, records, dead);
     }
     if (next === p.position && dead.length === 0) return;
 

@@ -21,11 +21,13 @@
 import fs from 'node:fs';
 import { StreamlabError, didYouMean } from '../errors';
 import { AggregatesOption, Duration, FixedWindowSpec, hopping, parseAggregates, parseDuration, tumbling, windowed } from '../window';
-import { checkTopicName, checkWritableTopic } from '../kafka';
+import { checkTopicName, checkWritableTopic, recordFormat, recordFormats } from '../kafka';
+import { TIME_UNITS, TimeUnit } from '../record';
 
 export interface PipelineDefinition {
   name: string;
-  input: { topic: string; timeField?: string };
+  /** format: the input's record format (default json; one whose values are objects: json, csv, avro, ...). */
+  input: { topic: string; timeField?: string; timeUnit?: TimeUnit; format?: string };
   window: { kind: 'tumbling' | 'hopping'; size: Duration; advance?: Duration; grace?: Duration; keyBy?: string | string[]; aggregates?: AggregatesOption };
   output: { topic: string; partitions?: number };
   /** The consumer group of the workers; `streamlab worker --group` overrides it. Default: the name. */
@@ -86,9 +88,17 @@ export function checkPipeline(value: unknown, where = 'the pipeline'): Pipeline 
   known(top, TOP_FIELDS, '');
   const name = text(top.name, 'name');
   const input = object(top.input, 'input');
-  known(input, ['topic', 'timeField'], 'input.');
+  known(input, ['topic', 'timeField', 'timeUnit', 'format'], 'input.');
   text(input.topic, 'input.topic');
   if (input.timeField !== undefined) text(input.timeField, 'input.timeField');
+  if (input.timeUnit !== undefined && !(TIME_UNITS as readonly unknown[]).includes(input.timeUnit)) fail(`input.timeUnit '${String(input.timeUnit)}' is not a unit`, `use one of ${TIME_UNITS.join(', ')}`);
+  if (input.timeUnit !== undefined && input.timeField === undefined) fail('input.timeUnit needs input.timeField', 'Kafka timestamps are always ms');
+  if (input.format !== undefined) {
+    const format = recordFormat(text(input.format, 'input.format'), 'input.format');
+    // Windows aggregate fields of objects: a format of text, numbers or bytes has none.
+    if (format.valueType !== 'JsonValue') fail(`input.format '${format.name}' gives ${format.valueType === 'Buffer' ? 'bytes' : `${format.valueType}s`}, not records with fields`, `use a format of objects (${recordFormats().filter((f) => f.valueType === 'JsonValue' && f.options.length === 0).map((f) => f.name).join(', ')})`);
+    if (format.options.length > 0) fail(`input.format '${format.name}' needs options a pipeline file cannot give yet (${format.options.join(', ')})`, 'use json, or a registry format');
+  }
   const output = object(top.output, 'output');
   known(output, ['topic', 'partitions'], 'output.');
   text(output.topic, 'output.topic');

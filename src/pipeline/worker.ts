@@ -47,6 +47,8 @@ export class Worker {
       groupId: this.group,
       connection: options.connection,
       timeField: def.input.timeField,
+      timeUnit: def.input.timeUnit,
+      format: def.input.format,
       // Output records are keyed by the window key, so one key's windows stay in order in one partition.
       keyField: pipeline.keyBy.length === 1 ? pipeline.keyBy[0] : undefined,
       createOutput: { partitions: def.output.partitions },

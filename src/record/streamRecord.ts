@@ -12,6 +12,19 @@ export type JsonValue = Record<string, unknown>;
  */
 export type RecordKey = string | Buffer | null;
 
+/** A header value: text when its bytes are UTF-8, else the bytes. */
+export type HeaderValue = string | Buffer;
+/** A record's headers by name; a name that occurs more than once keeps all its values, in order. */
+export type RecordHeaders = Record<string, HeaderValue | HeaderValue[]>;
+
+/** The writer schema of a record in a Schema Registry's wire format. */
+export interface RecordSchema {
+  id: number;
+  format: 'avro' | 'protobuf' | 'jsonschema';
+  subject?: string;
+  version?: number;
+}
+
 export interface StreamRecord<T = JsonValue> {
   topic: string;
   partition: number;
@@ -22,6 +35,10 @@ export interface StreamRecord<T = JsonValue> {
   /** Event time, epoch ms: the time field when one is configured, else the Kafka timestamp. */
   time: number;
   value: T;
+  /** The record's headers; absent when it has none. */
+  headers?: RecordHeaders;
+  /** The writer schema of a value in a Schema Registry's wire format; absent for plain formats. */
+  schema?: RecordSchema;
 }
 
 /** How far a source has read one partition, as of the batch it comes with. */

@@ -1,10 +1,11 @@
 /** Options shared by the magics that read records: how values are decoded and where event time comes from. */
-import { TIME_UNITS, TimeUnit } from '../../../src';
+import { TIME_UNITS, TimeUnit, formatNames, recordFormat } from '../../../src';
 import { lit, litIf } from '../codegen';
 import { option } from '../spec';
 import { choice, commaList, text } from '../values';
 
-export const DECODERS = ['json', 'string', 'number', 'csv'] as const;
+/** The record formats of the library's registry: a new format is a choice here with nothing else to change. */
+export const DECODERS: readonly string[] = formatNames();
 
 export const decodingOptions = {
   decoder: option(choice(DECODERS), 'how record values are decoded (default json)'),
@@ -14,7 +15,7 @@ export const decodingOptions = {
 };
 
 interface Decoding {
-  decoder?: (typeof DECODERS)[number];
+  decoder?: string;
   columns?: string[];
   'time-field'?: string;
   'time-unit'?: TimeUnit;
@@ -31,7 +32,9 @@ export function decodingFields(o: Decoding): Record<string, string | undefined> 
   return { decoder: litIf(o.decoder), columns: o.columns && lit(o.columns), timeField: litIf(o['time-field']), timeUnit: litIf(o['time-unit']) };
 }
 
-/** The record value type a decoder produces; json and csv give the library's default (JsonValue). */
+/** The record value type a decoder produces; formats of objects give the library's default (JsonValue). */
 export function valueTypeOf(decoder: Decoding['decoder']): string | undefined {
-  return decoder === 'string' || decoder === 'number' ? decoder : undefined;
+  if (decoder === undefined) return undefined;
+  const type = recordFormat(decoder).valueType;
+  return type === 'JsonValue' ? undefined : type;
 }
