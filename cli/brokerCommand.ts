@@ -9,10 +9,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, intOption } from './args';
 import { startBrokerHost, TopicSpec, KafkaCluster, KafkaSaslMechanism, makeBrokerCertificates, fetchKafka, findJava, kafkaVersion } from '../src';
+import { SchemaRegistryProcess, fetchSchemaRegistry, findJava21, schemaRegistryVersion } from '../src';
 import { brokerStatePath, checkNoOtherBroker, claimBrokerState, removeBrokerState, writeBrokerState, stateDir, BrokerState, TopicAdmin, resolveConnection, ConnectionOptions, StreamlabError } from '../src';
 
 const USAGE =
-  'streamlab broker [--brokers 1] [--partitions 4] [--topic NAME[:PARTITIONS]]... [--kafka [--sasl plain|scram-sha-256|scram-sha-512 [--sasl-username U]] [--tls] | --kafka --fetch]';
+  'streamlab broker [--brokers 1] [--partitions 4] [--topic NAME[:PARTITIONS]]... [--registry] [--kafka [--sasl plain|scram-sha-256|scram-sha-512 [--sasl-username U]] [--tls] | --kafka --fetch]';
 const SASL_CHOICES: KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 
 export async function brokerCommand(argv: string[]): Promise<void> {
@@ -27,6 +28,7 @@ export async function brokerCommand(argv: string[]): Promise<void> {
       'sasl-username': { type: 'string' },
       tls: { type: 'boolean' },
       fetch: { type: 'boolean' },
+      registry: { type: 'boolean' },
     },
     USAGE,
   );
@@ -41,7 +43,7 @@ export async function brokerCommand(argv: string[]): Promise<void> {
     for (const option of ['sasl', 'sasl-username', 'tls', 'fetch'] as const) {
       if (values[option] !== undefined) throw new StreamlabError(`--${option} needs --kafka (the embedded broker has no SASL, TLS or jars to fetch)`, `usage: ${USAGE}`);
     }
-    return embeddedBroker(brokers, partitions, topics);
+    return embeddedBroker(brokers, partitions, topics, values.registry === true);
   }
   if (values.fetch) return fetchOnly();
   let sasl: KafkaSaslMechanism | undefined;
@@ -51,18 +53,27 @@ export async function brokerCommand(argv: string[]): Promise<void> {
   } else if (values['sasl-username'] !== undefined) {
     throw new StreamlabError('--sasl-username needs --sasl', `usage: ${USAGE}`);
   }
-  return realKafka({ brokers, partitions, topics, sasl, username: values['sasl-username'] ?? 'streamlab', tls: values.tls === true });
+  return realKafka({ brokers, partitions, topics, sasl, username: values['sasl-username'] ?? 'streamlab', tls: values.tls === true, registry: values.registry === true });
 }
 
-async function embeddedBroker(brokers: number, partitions: number, topics: TopicSpec[]): Promise<void> {
+async function embeddedBroker(brokers: number, partitions: number, topics: TopicSpec[], withRegistry: boolean): Promise<void> {
   // Refused before anything starts when another broker is recorded; claimed atomically once this one is up.
   checkNoOtherBroker();
-  const host = await startBrokerHost({ brokers, defaultPartitions: partitions, topics });
+  if (withRegistry) findJava21(); // no Java 21 is one line, before anything starts
+  const registry = withRegistry ? await startRegistry() : undefined;
+  let host;
+  try {
+    host = await startBrokerHost({ brokers, defaultPartitions: partitions, topics });
+  } catch (e) {
+    await registry?.stop();
+    throw e;
+  }
   const status = host.status();
   try {
-    claimBrokerState({ bootstrapServers: status.bootstrapServers, controlUrl: status.controlUrl, pid: process.pid, startedAt: new Date().toISOString() });
+    claimBrokerState({ bootstrapServers: status.bootstrapServers, controlUrl: status.controlUrl, pid: process.pid, startedAt: new Date().toISOString(), schemaRegistryUrl: registry?.confluentUrl });
   } catch (e) {
     await host.close();
+    await registry?.stop();
     throw e;
   }
   process.stdout.write(
@@ -71,6 +82,7 @@ async function embeddedBroker(brokers: number, partitions: number, topics: Topic
       `  bootstrap servers: ${status.bootstrapServers}`,
       `  recorded in ${brokerStatePath()}: kernels and the CLI on this machine use it with no configuration`,
       `  topics: ${Object.entries(status.createdTopics).map(([t, p]) => `${t} (${p})`).join(', ') || 'none yet (new topics get 4 partitions)'}`,
+      ...(registry ? [registryLine(registry)] : []),
       '  limits: about 5 MB kept per partition (older records are dropped); no CreateTopics request',
       '  Ctrl-C stops it (`streamlab broker --kafka` runs a real Apache Kafka instead)',
       '',
@@ -79,14 +91,28 @@ async function embeddedBroker(brokers: number, partitions: number, topics: Topic
   await untilSignal();
   removeBrokerState();
   await host.close();
-  process.stdout.write('embedded broker stopped\n');
+  await registry?.stop();
+  process.stdout.write(`embedded broker${registry ? ' and Schema Registry' : ''} stopped\n`);
+}
+
+function startRegistry(dataDir?: string): Promise<SchemaRegistryProcess> {
+  return SchemaRegistryProcess.start({ dataDir, progress: (line) => process.stdout.write(`${line}\n`) });
+}
+
+function registryLine(registry: SchemaRegistryProcess): string {
+  return `  schema registry: ${registry.confluentUrl} (Apicurio Registry ${registry.version}, Confluent's API; in memory, recorded beside the broker)`;
 }
 
 async function fetchOnly(): Promise<void> {
-  const started = Date.now();
-  const libs = await fetchKafka({ progress: (line) => process.stderr.write(`${line}\n`) });
+  let started = Date.now();
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  const libs = await fetchKafka({ progress });
   const jars = fs.readdirSync(libs).filter((f) => f.endsWith('.jar')).length;
   process.stdout.write(`Apache Kafka ${kafkaVersion()}: ${jars} jars in ${libs} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  // The Schema Registry of `--registry` (it runs on Java 21+, which fetching does not need).
+  started = Date.now();
+  const home = await fetchSchemaRegistry({ progress });
+  process.stdout.write(`Apicurio Registry ${schemaRegistryVersion()} (Schema Registry): ${home} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
 }
 
 interface RealKafkaOptions {
@@ -96,12 +122,15 @@ interface RealKafkaOptions {
   sasl?: KafkaSaslMechanism;
   username: string;
   tls: boolean;
+  registry: boolean;
 }
 
 async function realKafka(o: RealKafkaOptions): Promise<void> {
   findJava(); // before anything is written: no Java is one line
+  if (o.registry) findJava21();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamlab-kafka-'));
   let cluster: KafkaCluster | undefined;
+  let registry: SchemaRegistryProcess | undefined;
   let recorded = false;
   const passwordFile = path.join(stateDir(), `kafka-${process.pid}.password`);
   try {
@@ -109,14 +138,24 @@ async function realKafka(o: RealKafkaOptions): Promise<void> {
     // The password: STREAMLAB_SASL_PASSWORD when set, else a new random one. It is only ever written to a file
     // only this user can read, which clients on this machine read through the state file.
     const password = o.sasl ? process.env.STREAMLAB_SASL_PASSWORD || randomBytes(18).toString('base64url') : undefined;
-    cluster = await KafkaCluster.start({
-      brokers: o.brokers,
-      defaultPartitions: o.partitions,
-      dataDir: path.join(dir, 'nodes'),
-      tls: certs,
-      sasl: o.sasl && password ? { mechanisms: [o.sasl], users: [{ username: o.username, password }] } : undefined,
-      progress: (line) => process.stdout.write(`${line}\n`),
-    });
+    // The registry starts beside the brokers (each a JVM of its own), so neither waits for the other.
+    const registryStart = o.registry ? startRegistry(path.join(dir, 'registry')) : undefined;
+    registryStart?.catch(() => undefined); // its failure is reported below, after the cluster's
+    try {
+      cluster = await KafkaCluster.start({
+        brokers: o.brokers,
+        defaultPartitions: o.partitions,
+        dataDir: path.join(dir, 'nodes'),
+        tls: certs,
+        sasl: o.sasl && password ? { mechanisms: [o.sasl], users: [{ username: o.username, password }] } : undefined,
+        progress: (line) => process.stdout.write(`${line}\n`),
+      });
+    } finally {
+      registry = await registryStart?.catch((e: unknown) => {
+        if (cluster) throw e;
+        return undefined;
+      });
+    }
     if (password) {
       fs.mkdirSync(stateDir(), { recursive: true });
       fs.writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
@@ -130,6 +169,7 @@ async function realKafka(o: RealKafkaOptions): Promise<void> {
       startedAt: new Date().toISOString(),
       caFile: certs?.caFile,
       sasl: o.sasl ? { mechanism: o.sasl, username: o.username, passwordFile } : undefined,
+      schemaRegistryUrl: registry?.confluentUrl,
     };
     const connection: ConnectionOptions = {
       brokers: cluster.bootstrapServers,
@@ -146,6 +186,7 @@ async function realKafka(o: RealKafkaOptions): Promise<void> {
         `  bootstrap servers: ${cluster.bootstrapServers}`,
         `  security: ${cluster.securityProtocol}${o.sasl ? `, ${o.sasl} as ${o.username} (password in ${passwordFile}, readable by you only)` : ''}${certs ? `; CA certificate ${certs.caFile}` : ''}`,
         `  recorded in ${brokerStatePath()}: kernels and the CLI on this machine use it with no configuration`,
+        ...(registry ? [registryLine(registry)] : []),
         `  topics: ${created.map(([t, p]) => `${t} (${p})`).join(', ') || `none yet (new topics get ${o.partitions} partitions)`}`,
         `  data and logs: ${dir} (removed when it stops)`,
         '  Ctrl-C stops it',
@@ -153,14 +194,14 @@ async function realKafka(o: RealKafkaOptions): Promise<void> {
       ].join('\n'),
     );
     await untilSignal();
-    process.stdout.write('stopping Apache Kafka\n');
+    process.stdout.write(`stopping Apache Kafka${registry ? ' and the Schema Registry' : ''}\n`);
   } finally {
     if (recorded) removeBrokerState();
-    await cluster?.stop();
+    await Promise.all([cluster?.stop(), registry?.stop()]);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(passwordFile, { force: true });
   }
-  process.stdout.write('Apache Kafka stopped\n');
+  process.stdout.write(`Apache Kafka${o.registry ? ' and the Schema Registry' : ''} stopped\n`);
 }
 
 async function createTopics(connection: ConnectionOptions, topics: TopicSpec[]): Promise<[string, number][]> {

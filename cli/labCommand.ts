@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, intOption } from './args';
 import { EmbeddedBroker, SensorGenerator, StreamlabError, TopicSink, producePaced, resolveConnection, stateDir } from '../src';
+import { SchemaRegistryProcess, findJava21, readBrokerState, writeBrokerState } from '../src';
 import { installKernel, installLabExtension } from '../kernel/install';
 import { readNotebook, runNotebook } from '../kernel/notebookRunner';
 import { notebookHtml } from '../kernel/notebookHtml';
@@ -45,7 +46,7 @@ async function headlessRun(notebooks: string, outDir: string | undefined): Promi
   if (!result.ok) throw new StreamlabError(`${HEADLESS_NOTEBOOK}: ${result.failure}`);
 }
 
-const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN] [--no-demo] [--rate 200] [--seed N] | streamlab lab --headless [--out DIR]';
+const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN] [--no-demo] [--rate 200] [--seed N] [--registry] | streamlab lab --headless [--out DIR]';
 const REPO = path.join(__dirname, '..', '..');
 
 /** $STREAMLAB_JUPYTER, else the JupyterLab the project installed (scripts/install.sh makes .venv), else one on PATH. */
@@ -94,9 +95,11 @@ export async function labCommand(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       headless: { type: 'boolean' },
       out: { type: 'string' },
+      registry: { type: 'boolean' },
     },
     USAGE,
   );
+  if (values.headless && values.registry) throw new StreamlabError('--registry is for the interactive lab, not --headless', `usage: ${USAGE}`);
   if (values.headless) return headlessRun(path.resolve(values.notebooks ?? path.join(REPO, 'notebooks')), values.out);
   const port = intOption(values.port, 'port', 8888, 1);
   const rate = intOption(values.rate, 'rate', 200, 1);
@@ -104,6 +107,7 @@ export async function labCommand(argv: string[]): Promise<void> {
   if (!fs.existsSync(notebooks)) throw new StreamlabError(`no notebook directory ${notebooks}`, 'pass --notebooks DIR');
   const jupyter = jupyterCommand();
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (values.registry) findJava21(); // no Java 21 is one line, before anything starts
 
   const dirs = labDirs();
   installKernel({ kind: 'prefix', dir: dirs.root });
@@ -123,7 +127,12 @@ export async function labCommand(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => void shutdown());
 
   try {
+    // The Schema Registry (--registry) starts first, beside whatever broker is used: it takes a few seconds.
+    const registryStart = values.registry ? SchemaRegistryProcess.start({ progress: out }) : undefined;
+    registryStart?.catch(() => undefined); // awaited below (an unawaited failure must not end the process first)
+    if (registryStart) stops.push(async () => (await registryStart.catch(() => undefined))?.stop());
     let connection;
+    let ownBroker = false;
     try {
       const settings = resolveConnection();
       connection = settings;
@@ -132,7 +141,16 @@ export async function labCommand(argv: string[]): Promise<void> {
       const broker = await EmbeddedBroker.start({ writeState: true });
       stops.push(() => broker.stop());
       connection = broker.connection;
+      ownBroker = true;
       out(`embedded broker at ${broker.connection.brokers} (kernels find it by themselves)`);
+    }
+    if (registryStart) {
+      const registry = await registryStart;
+      // Recorded beside the broker lab started, so kernels find it as they find the broker; a broker recorded by
+      // someone else (a `streamlab broker` running) keeps its record as it is.
+      const state = ownBroker ? readBrokerState() : undefined;
+      if (state) writeBrokerState({ ...state, schemaRegistryUrl: registry.confluentUrl });
+      out(`schema registry at ${registry.confluentUrl} (Apicurio Registry ${registry.version}${state ? ', recorded beside the broker' : ''})`);
     }
     if (!values['no-demo']) {
       const sink = await TopicSink.open({ topic: 'sensors', connection, createTopic: { partitions: 4 } });

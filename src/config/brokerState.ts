@@ -19,6 +19,11 @@ export interface BrokerState {
   caFile?: string;
   /** SASL on the client listener; the password is in passwordFile (mode 600), never in this file. */
   sasl?: { mechanism: string; username: string; passwordFile: string };
+  /**
+   * A Schema Registry started beside the broker (`--registry`): the base URL of its Confluent-compatible API, as
+   * Confluent clients take it (http://127.0.0.1:PORT/apis/ccompat/v7). Absent in records of brokers without one.
+   */
+  schemaRegistryUrl?: string;
 }
 
 export function brokerStatePath(): string {
