@@ -477,7 +477,7 @@ describe('defect 1: a second worker of a group on the embedded broker is refused
     try {
       for (let i = 0; i < 300 && !/running: partitions 0,1,2,3/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
       assert.match(out, /running: partitions 0,1,2,3/, 'worker A holds all four partitions');
-      const b = spawnSync(process.execPath, [CLI, 'worker', file, '--brokers', broker.bootstrapServers, '--at-least-once'], { encoding: 'utf8', timeout: 60_000 });
+      const b = spawnSync(process.execPath, [CLI, 'worker', file, '--brokers', broker.bootstrapServers, '--at-least-once'], { encoding: 'utf8', timeout: 120_000 });
       assert.equal(b.status, 1, b.stderr);
       assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
       assert.match(b.stderr, /^streamlab: group 'scale' (already has 1 worker|has another worker) on the embedded broker, which cannot give a second one partitions .*: run one worker per pipeline on the embedded broker, or scale out on a real Kafka/);
