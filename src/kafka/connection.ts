@@ -42,7 +42,22 @@ export interface ConnectionSettings {
   origin: 'options' | 'environment' | 'config file' | 'embedded broker' | 'local Kafka';
   /** Control API of the embedded broker, when that is what we talk to (topic creation goes through it). */
   embeddedControlUrl?: string;
+  /** A Schema Registry (Confluent's API), when one is configured: registry formats fetch writer schemas from it. */
+  schemaRegistry?: SchemaRegistrySettings;
 }
+
+export interface SchemaRegistrySettings {
+  /** Base URL of the Confluent-compatible API (Apicurio: http://host:port/apis/ccompat/v7). */
+  url: string;
+  username?: string;
+  password?: Secret;
+  /** CA certificate that signed an https registry's certificate. */
+  caFile?: string;
+  origin: 'options' | 'environment' | 'config file' | 'local Kafka' | 'embedded broker';
+}
+
+/** What a user may pass for a Schema Registry: its URL, or the URL with basic auth and a CA. */
+export type SchemaRegistryConnection = string | { url: string; username?: string; password?: string | Secret; passwordEnv?: string; caFile?: string };
 
 /** What a user may pass in code or a magic; anything left out comes from the environment or files. */
 export interface ConnectionOptions {
@@ -56,6 +71,8 @@ export interface ConnectionOptions {
   configFile?: string;
   /** Control API of an embedded broker these brokers belong to (found in the state file when omitted). */
   embeddedControlUrl?: string;
+  /** Schema Registry; else STREAMLAB_SCHEMA_REGISTRY_URL (_USERNAME, _PASSWORD, _CA), the config file, the state file. */
+  schemaRegistry?: SchemaRegistryConnection;
 }
 
 interface ConfigFile extends Omit<ConnectionOptions, 'configFile' | 'sasl'> {
@@ -107,7 +124,38 @@ export function resolveConnection(
     requestTimeoutMs: positive(layered.requestTimeoutMs, 30000, 'requestTimeoutMs'),
     origin,
     embeddedControlUrl,
+    schemaRegistry: registrySettings(options.schemaRegistry, fromEnv.schemaRegistry, config.schemaRegistry, embedded && origin !== 'options' && origin !== 'environment' && origin !== 'config file' ? embedded.schemaRegistryUrl : undefined, origin, env),
   };
+}
+
+/** The first registry given: options, environment, config file, then the one a local broker started beside it. */
+function registrySettings(
+  fromOptions: SchemaRegistryConnection | undefined,
+  fromEnv: SchemaRegistryConnection | undefined,
+  fromConfig: SchemaRegistryConnection | undefined,
+  fromState: string | undefined,
+  brokerOrigin: ConnectionSettings['origin'],
+  env: NodeJS.ProcessEnv,
+): SchemaRegistrySettings | undefined {
+  const [given, origin]: [SchemaRegistryConnection | undefined, SchemaRegistrySettings['origin']] =
+    fromOptions !== undefined ? [fromOptions, 'options'] : fromEnv !== undefined ? [fromEnv, 'environment'] : fromConfig !== undefined ? [fromConfig, 'config file'] : [fromState, brokerOrigin === 'local Kafka' ? 'local Kafka' : 'embedded broker'];
+  if (given === undefined) return undefined;
+  const o = typeof given === 'string' ? { url: given } : given;
+  if (o === null || typeof o !== 'object' || typeof o.url !== 'string') throw new StreamlabError(`schemaRegistry (from ${origin}) needs a url`, 'give its URL, e.g. "http://localhost:8081"');
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new StreamlabError(`Schema Registry URL '${o.url}' (from ${origin}) is not a URL`, 'write it as http://host:port or https://host:port/path');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StreamlabError(`Schema Registry URL '${o.url}' (from ${origin}) is not http or https`, 'write it as http://host:port or https://host:port/path');
+  if (url.username || url.password) throw new StreamlabError(`the Schema Registry URL (from ${origin}) holds credentials`, 'pass username and password (or STREAMLAB_SCHEMA_REGISTRY_USERNAME / _PASSWORD) instead, so the password is never shown');
+  const raw = o.passwordEnv !== undefined ? env[o.passwordEnv] : o.password;
+  if (o.passwordEnv !== undefined && raw === undefined) throw new StreamlabError(`the Schema Registry password variable ${o.passwordEnv} is not set`, `set ${o.passwordEnv}, or drop passwordEnv`);
+  const password = raw === undefined || raw === '' ? undefined : raw instanceof Secret ? raw : new Secret(raw);
+  if (password && !o.username) throw new StreamlabError(`the Schema Registry (from ${origin}) has a password but no username`, 'give its username as well');
+  if (o.caFile !== undefined && !fs.existsSync(o.caFile)) throw new StreamlabError(`Schema Registry caFile ${o.caFile} does not exist`, 'check the path (STREAMLAB_SCHEMA_REGISTRY_CA)');
+  return { url: o.url.replace(/\/+$/, ''), username: o.username || undefined, password, caFile: o.caFile, origin };
 }
 
 /** A printable one-line description, safe to show anywhere. */
@@ -128,11 +176,12 @@ export function protectSecrets<T extends ConnectionOptions | ConnectionSettings 
   const out: ConnectionOptions = { ...c };
   if (c.sasl && !(c.sasl.password instanceof Secret)) out.sasl = { ...c.sasl, password: new Secret(c.sasl.password) };
   if (c.ssl && typeof c.ssl === 'object' && typeof c.ssl.keyPassword === 'string') out.ssl = { ...c.ssl, keyPassword: new Secret(c.ssl.keyPassword) };
+  if (c.schemaRegistry && typeof c.schemaRegistry === 'object' && typeof c.schemaRegistry.password === 'string') out.schemaRegistry = { ...c.schemaRegistry, password: new Secret(c.schemaRegistry.password) };
   return out as T;
 }
 
 export function secretsOf(s: ConnectionSettings): Secret[] {
-  return [s.sasl?.password, s.ssl?.keyPassword].filter((x): x is Secret => x !== undefined);
+  return [s.sasl?.password, s.ssl?.keyPassword, s.schemaRegistry?.password].filter((x): x is Secret => x !== undefined);
 }
 
 export function parseBrokers(value: string | string[] | undefined): string[] {
@@ -170,6 +219,14 @@ function environmentOptions(env: NodeJS.ProcessEnv): ConnectionOptions {
       mechanism: env.STREAMLAB_SASL_MECHANISM ?? 'plain',
       username: env.STREAMLAB_SASL_USERNAME ?? '',
       password: new Secret(env.STREAMLAB_SASL_PASSWORD ?? ''),
+    };
+  }
+  if (env.STREAMLAB_SCHEMA_REGISTRY_URL) {
+    out.schemaRegistry = {
+      url: env.STREAMLAB_SCHEMA_REGISTRY_URL,
+      username: env.STREAMLAB_SCHEMA_REGISTRY_USERNAME,
+      password: env.STREAMLAB_SCHEMA_REGISTRY_PASSWORD === undefined ? undefined : new Secret(env.STREAMLAB_SCHEMA_REGISTRY_PASSWORD),
+      caFile: env.STREAMLAB_SCHEMA_REGISTRY_CA,
     };
   }
   return out;
