@@ -53,10 +53,15 @@ export class BatchDecoder<T> {
   }
 
   /** Lets a format look up what the batch's records need (their schemas) before they are decoded. */
-  async prepare(messages: readonly KafkaMessage[]): Promise<void> {
-    if (this.decoder.prepare) await this.decoder.prepare(messages.map((m) => m.value));
+  async prepare(messages: readonly KafkaMessage[], keepWaiting?: () => boolean): Promise<void> {
+    if (this.decoder.prepare) await this.decoder.prepare(messages.map((m) => m.value), keepWaiting);
     const keys = this.keyDecoder;
-    if (typeof keys === 'object' && keys.prepare) await keys.prepare(messages.map((m) => m.key));
+    if (typeof keys === 'object' && keys.prepare) await keys.prepare(messages.map((m) => m.key), keepWaiting);
+  }
+
+  /** What decoding waits for now (an unreachable registry), or undefined. */
+  get waiting(): string | undefined {
+    return this.decoder.waiting ?? (typeof this.keyDecoder === 'object' ? this.keyDecoder.waiting : undefined);
   }
 
   /**

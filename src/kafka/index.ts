@@ -13,3 +13,7 @@ export * from './topicSource';
 export * from './topicSink';
 export { checkTopicName, checkWritableTopic } from './topicNames';
 export * from './readProcessWrite';
+export { SchemaRegistryClient, SchemaRegistryError, SubjectVersion } from './registry/schemaRegistryClient';
+export { RegistryDecoder, RegistryFormat } from './registry/registryDecoder';
+export { RegisteredSchema, SchemaReference, RegistrySchemaType } from './registry/types';
+export { wireSchemaId, toWireFormat } from './registry/wireFormat';

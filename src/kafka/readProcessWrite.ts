@@ -21,7 +21,8 @@ import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
 import { BatchDecoder } from './batchDecoder';
 import { DeadLetter, DeadLetters } from './deadLetters';
-import { BatchAwareDecoder, formatDecoder } from './formats';
+import { BatchAwareDecoder, checkFormat, formatDecoder, recordFormat } from './formats';
+import { SchemaRegistryClient } from './registry/schemaRegistryClient';
 import { TopicAdmin } from './topicAdmin';
 import { TopicSink } from './topicSink';
 
@@ -132,7 +133,9 @@ export class ReadProcessWrite {
   private rowsOut = 0;
   /** Input records a task could not use (not decodable, no usable time), by reason, with where they are. */
   readonly deadLetters = new DeadLetters(1000);
-  private readonly batchDecoder: BatchDecoder<JsonValue>;
+  /** Built at start, where the connection says where a Schema Registry is. */
+  private batchDecoder!: BatchDecoder<JsonValue>;
+  private registry: SchemaRegistryClient | undefined;
   private transactions = 0;
   private failedTransactions = 0;
   private rebalances = 0;
@@ -158,12 +161,7 @@ export class ReadProcessWrite {
     if (typeof options.task !== 'function') throw new StreamlabError('read-process-write needs task(partition), a function returning the processing of one partition');
     this.options = { ...options, connection: protectSecrets(options.connection) };
     this.exactlyOnce = options.exactlyOnce !== false;
-    this.batchDecoder = new BatchDecoder<JsonValue>({
-      topic: options.input,
-      decoder: formatDecoder(options.format ?? 'json', {}, 'input format') as BatchAwareDecoder<JsonValue>,
-      timeField: options.timeField,
-      timeUnit: options.timeUnit,
-    });
+    checkFormat(options.format ?? 'json', {}, 'input format');
     const timeout = options.taskTimeoutMs;
     if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) throw new StreamlabError(`read-process-write taskTimeoutMs must be a whole number of milliseconds, 0 or more; got ${String(timeout)}`);
   }
@@ -176,6 +174,14 @@ export class ReadProcessWrite {
     const admin = new TopicAdmin(this.settings);
     this.admin = admin;
     try {
+      const format = this.options.format ?? 'json';
+      if (recordFormat(format).needsRegistry && this.settings.schemaRegistry) this.registry = new SchemaRegistryClient(this.settings.schemaRegistry);
+      this.batchDecoder = new BatchDecoder<JsonValue>({
+        topic: input,
+        decoder: formatDecoder(format, {}, 'input format', { registry: this.registry }) as BatchAwareDecoder<JsonValue>,
+        timeField: this.options.timeField,
+        timeUnit: this.options.timeUnit,
+      });
       await admin.requireTopic(input, action);
       if (this.exactlyOnce && (await admin.isMockCluster())) {
         throw new StreamlabError(
@@ -302,7 +308,10 @@ export class ReadProcessWrite {
     }
     if (isStale()) return;
     state.highWatermark = Number(batch.highWatermark);
-    if (this.batchDecoder.needsPrepare) await this.batchDecoder.prepare(batch.messages);
+    if (this.batchDecoder.needsPrepare) {
+      await this.batchDecoder.prepare(batch.messages, () => !this.stopping && !isStale());
+      if (this.stopping || isStale()) return;
+    }
     const records = this.decode(batch.messages, state);
     if (batch.isEmpty() || Number(batch.lastOffset()) < state.position) return;
     const next = Number(batch.lastOffset()) + 1;
@@ -391,7 +400,7 @@ export class ReadProcessWrite {
       transactions: this.transactions,
       failedTransactions: this.failedTransactions,
       rebalances: this.rebalances,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...((this.batchDecoder?.waiting ?? this.lastError) !== undefined ? { lastError: this.batchDecoder?.waiting ?? this.lastError } : {}),
     };
   }
 
@@ -413,6 +422,7 @@ export class ReadProcessWrite {
     await Promise.all([...this.closing]);
     await this.admin?.disconnect();
     this.admin = undefined;
+    this.registry?.close();
     if (this.stateValue !== 'failed') this.stateValue = 'stopped';
   }
 }

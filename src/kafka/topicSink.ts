@@ -32,6 +32,11 @@ import { TopicAdmin } from './topicAdmin';
 import { toEpochMs } from './startPosition';
 import { Compression, compressionType } from './compression';
 import { RecordHeaders, headersProblem, toKafkaHeaders } from './headers';
+import { SchemaRegistryClient } from './registry/schemaRegistryClient';
+import { AvroCodec, avroType } from './registry/avroCodec';
+import { protobufCodec } from './registry/protobufSchema';
+import { RegistryDecoder } from './registry/registryDecoder';
+import { toWireFormat } from './registry/wireFormat';
 
 export interface TopicSinkOptions {
   topic: string;
@@ -73,10 +78,26 @@ export interface TopicSinkOptions {
   /** Headers of every record written (text or bytes). */
   headers?: RecordHeaders;
   /**
+   * Write values in a Schema Registry's wire format instead of JSON: `schema` is registered under `subject` (default
+   * `<topic>-value`) or found there; without `schema`, the subject's `version` (default latest) is used. Needs a
+   * registry in the connection (schemaRegistry, STREAMLAB_SCHEMA_REGISTRY_URL, or a local broker started with one).
+   */
+  value?: SchemaValueOptions;
+  /**
    * Field of a row holding that record's headers (an object of text or bytes values, or null); it is written as the
    * record's headers and left out of its value. They are added to `headers`, and win over them.
    */
   headersField?: string;
+}
+
+export interface SchemaValueOptions {
+  format: 'avro' | 'protobuf' | 'jsonschema';
+  /** Avro schema (JSON text or object), .proto text, or JSON Schema (text or object). */
+  schema?: string | object;
+  subject?: string;
+  version?: number | 'latest';
+  /** Protobuf: the message type rows are written as (default the first of the file). */
+  messageName?: string;
 }
 
 /** Consumer positions committed with a transaction: the next offset to read of each partition, for a group. */
@@ -144,6 +165,10 @@ export class TopicSink {
   readonly exactlyOnce: boolean;
   readonly transactionalId: string | undefined;
   private readonly compression: CompressionTypes;
+  /** Rows to wire-format bytes (options.value), set at connect once the schema id is known. */
+  private valueEncoder: ((row: Record<string, unknown>) => Buffer) | undefined;
+  /** The schema id values are written with (options.value). */
+  schemaId: number | undefined;
   /** The open transaction (exactlyOnce), begun by the first send after a commit. */
   private transaction: Transaction | undefined;
   /** Records sent in the open transaction: put back to pending when it aborts, so a later commit resends them. */
@@ -221,6 +246,7 @@ export class TopicSink {
         throw new StreamlabError(`${action}: this cluster cannot serve idempotent producers`, "pass idempotent: 'auto' or false");
       }
       this.idempotentValue = supported;
+      if (this.options.value) await this.prepareValueEncoder(settings);
       this.kafka = createKafka(settings, 5);
       // kafkajs needs all three for transactions; connect() then runs InitProducerId, which fences an older producer
       // with the same transactionalId and aborts its open transaction.
@@ -236,6 +262,49 @@ export class TopicSink {
       throw kafkaError(e, { settings, action, topic: this.topic });
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  private async prepareValueEncoder(settings: ConnectionSettings): Promise<void> {
+    const v = this.options.value!;
+    if (!settings.schemaRegistry) {
+      throw new StreamlabError(`the sink of '${this.topic}' writes ${v.format} values and no Schema Registry is configured`, 'pass schemaRegistry (a URL), set STREAMLAB_SCHEMA_REGISTRY_URL, or start one with `streamlab broker --kafka --registry`');
+    }
+    const registry = new SchemaRegistryClient(settings.schemaRegistry);
+    try {
+      const subject = v.subject ?? `${this.topic}-value`;
+      const schemaType = ({ avro: 'AVRO', protobuf: 'PROTOBUF', jsonschema: 'JSON' } as const)[v.format];
+      let text: string;
+      if (v.schema !== undefined) {
+        text = typeof v.schema === 'string' ? v.schema : JSON.stringify(v.schema);
+        // Checked here so a schema that does not parse is one line about the schema, not a registry refusal.
+        if (v.format === 'avro') avroType(text, `the Avro schema of the sink of '${this.topic}'`);
+        this.schemaId = await registry.register(subject, { schemaType, schema: text });
+      } else {
+        const found = await registry.schemaBySubject(subject, v.version ?? 'latest');
+        if (found.schemaType !== schemaType) throw new StreamlabError(`subject '${subject}' holds a ${found.schemaType} schema, not ${v.format}`, `write with format '${found.schemaType === 'JSON' ? 'jsonschema' : found.schemaType.toLowerCase()}'`);
+        this.schemaId = found.id;
+        text = found.schema;
+      }
+      const id = this.schemaId;
+      const registered = await registry.schemaById(id);
+      if (v.format === 'avro') {
+        const codec = new AvroCodec(avroType(text, `schema id ${id}`));
+        this.valueEncoder = (row) => toWireFormat(id, codec.encode(row));
+      } else if (v.format === 'protobuf') {
+        const codec = await protobufCodec(registered, (ref) => registry.schemaBySubject(ref.subject, ref.version));
+        this.valueEncoder = (row) => toWireFormat(id, codec.encode(row, v.messageName));
+      } else {
+        const check = new RegistryDecoder('jsonschema', registry);
+        await check.prepare([toWireFormat(id, Buffer.from('{}'))]);
+        this.valueEncoder = (row) => {
+          const bytes = toWireFormat(id, Buffer.from(JSON.stringify(row)));
+          check.decode(bytes);
+          return bytes;
+        };
+      }
+    } finally {
+      registry.close();
     }
   }
 
@@ -478,7 +547,8 @@ export class TopicSink {
       row = { ...row };
       delete row[headersField];
     }
-    const problem = jsonProblem(row, '', []);
+    // A schema'd value is checked by its codec (Buffers and Dates are values there); JSON by the encoding rule.
+    const problem = this.valueEncoder ? undefined : jsonProblem(row, '', []);
     if (problem) return problem;
     let key: string | Buffer | null = null;
     if (keyField !== undefined) {
@@ -502,7 +572,13 @@ export class TopicSink {
       if (retention) return retention;
       timestamp = String(ms);
     }
-    return { key, value: JSON.stringify(row), timestamp, headers: this.headersOf(own) };
+    let value: string | Buffer;
+    try {
+      value = this.valueEncoder ? this.valueEncoder(row) : JSON.stringify(row);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return { key, value, timestamp, headers: this.headersOf(own) };
   }
 
   /** The sink's headers and a record's own, as kafkajs takes them (undefined: none). */

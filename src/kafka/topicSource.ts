@@ -23,7 +23,8 @@ import { kafkaError } from './kafkaErrors';
 import { BatchProgress, JsonValue, PartitionProgress, StreamRecord, TIME_UNITS, TimeUnit } from '../record';
 import { Decoder } from './decoders';
 import { BatchDecoder } from './batchDecoder';
-import { formatDecoder } from './formats';
+import { checkFormat, formatDecoder, recordFormat } from './formats';
+import { SchemaRegistryClient } from './registry/schemaRegistryClient';
 import { DeadLetter, DeadLetters } from './deadLetters';
 import { TopicAdmin } from './topicAdmin';
 import { StartFrom, parseStartFrom, resolveStart } from './startPosition';
@@ -41,9 +42,11 @@ export interface TopicSourceOptions<T = JsonValue> {
    * 'string' (default): a key that is valid UTF-8 is its text, any other key is handed over as its bytes (a
    * Buffer), never altered; 'bytes': every key as a Buffer.
    */
-  keyDecoder?: 'string' | 'bytes';
+  keyDecoder?: string;
   /** Column names for the csv decoder. */
   columns?: string[];
+  /** Avro reader schema (decoder 'avro' or 'auto'): values of every writer schema are read as this one. */
+  readerSchema?: string | object;
   /**
    * Field holding event time (an epoch number in `timeUnit`, or ISO-8601). Records without it, or with a time that
    * is not finite or not plausible in that unit, are dead-lettered ('missing-time', 'bad-time') with the reason.
@@ -121,8 +124,10 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
   readonly topic: string;
   readonly groupId: string;
   readonly deadLetters: DeadLetters;
-  private readonly decoder: Decoder<T>;
-  private readonly batchDecoder: BatchDecoder<T>;
+  /** Built at start when its format reads a Schema Registry (the connection says where that is). */
+  private decoder: Decoder<T> | undefined;
+  private batchDecoder: BatchDecoder<T> | undefined;
+  private registry: SchemaRegistryClient | undefined;
   private readonly recent: RingBuffer<StreamRecord<T>>;
   private readonly subscribers = new Set<BatchSubscriber<T>>();
   private readonly readers = new Set<BoundedQueue<StreamRecord<T>>>();
@@ -157,17 +162,22 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     this.options = { ...options, connection: protectSecrets(options.connection) };
     this.topic = options.topic;
     this.progress = { topic: options.topic, partitions: [] };
-    this.decoder =
-      typeof options.decoder === 'object'
-        ? options.decoder
-        : (formatDecoder(options.decoder ?? 'json', { columns: options.columns }, 'decoder') as Decoder<T>);
-    this.batchDecoder = new BatchDecoder<T>({ topic: options.topic, decoder: this.decoder, keyDecoder: options.keyDecoder, timeField: options.timeField, timeUnit: options.timeUnit });
+    // Format names and options are checked here, before anything connects; a registry format's decoder is built at
+    // start, where the connection (and so the registry) is known.
+    if (typeof options.decoder === 'object') this.decoder = options.decoder;
+    else if (options.decoder !== undefined) {
+      const format = checkFormat(options.decoder, { columns: options.columns, readerSchema: options.readerSchema }, 'decoder');
+      if (!format.needsRegistry) this.decoder = format.decoder({ columns: options.columns }, {}) as Decoder<T>;
+    } else if (options.columns !== undefined || options.readerSchema !== undefined) {
+      throw new StreamlabError(`${options.columns !== undefined ? 'columns' : 'readerSchema'} needs a decoder that takes it`, options.columns !== undefined ? "pass decoder: 'csv'" : "pass decoder: 'avro' (or 'auto')");
+    }
+    const key = options.keyDecoder;
+    if (key !== undefined && key !== 'string' && key !== 'bytes' && !(typeof key === 'string' && recordFormat(key, 'keyDecoder').needsRegistry)) {
+      throw new StreamlabError(`unknown keyDecoder '${String(key)}'`, "use 'string' (text, or bytes when not UTF-8), 'bytes', or a registry format (avro, protobuf, jsonschema, auto)");
+    }
     if (options.from !== undefined) parseStartFrom(options.from);
     if (options.timeUnit !== undefined && !TIME_UNITS.includes(options.timeUnit)) {
       throw new StreamlabError(`unknown timeUnit '${String(options.timeUnit)}'`, `use one of ${TIME_UNITS.join(', ')}`);
-    }
-    if (options.keyDecoder !== undefined && options.keyDecoder !== 'string' && options.keyDecoder !== 'bytes') {
-      throw new StreamlabError(`unknown keyDecoder '${String(options.keyDecoder)}'`, "use 'string' (text, or bytes when not UTF-8) or 'bytes'");
     }
     if (options.commit && !options.groupId) {
       throw new StreamlabError('commit needs a named group', 'pass groupId as well, or drop commit');
@@ -218,6 +228,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     try {
       const connection = this.options.connection ?? {};
       this.settings = 'origin' in connection ? (connection as ConnectionSettings) : resolveConnection(connection as ConnectionOptions);
+      this.batchDecoder = this.buildDecoder(this.settings);
       admin = new TopicAdmin(this.settings);
       this.admin = admin;
       await admin.requireTopic(this.topic, action);
@@ -336,13 +347,16 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     }
     const records: StreamRecord<T>[] = [];
     const dead: DeadLetter[] = [];
-    const decoder = this.batchDecoder;
+    const decoder = this.batchDecoder!;
     const partition = batch.partition;
     let next = p.position;
     let skipBefore = p.skipBefore;
     let bytes = 0;
     const messages = batch.messages;
-    if (decoder.needsPrepare) await decoder.prepare(messages);
+    if (decoder.needsPrepare) {
+      await decoder.prepare(messages, () => !this.stopping && isRunning() && !isStale());
+      if (this.stopping || !isRunning() || isStale()) return;
+    }
     // Offsets only increase within a batch, so when the last is first + (n - 1) they are consecutive and need no
     // parsing one by one (kafkajs hands them over as strings; parsing them was a measurable share of this loop).
     const firstOffset = messages.length > 0 ? Number(messages[0]!.offset) : 0;
@@ -599,13 +613,28 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       deadLettersByReason: this.deadLetters.counts(),
       errors: this.errors,
       restarts: this.restarts,
-      lastError: this.lastError,
+      lastError: this.batchDecoder?.waiting ?? this.lastError,
       lag: partitions.reduce((n, p) => n + p.lag, 0),
       partitions,
       retained: this.recent.size,
       buffered,
       bufferHighWater,
     };
+  }
+
+  /**
+   * The decoding of this stream. With no decoder given, 'auto' when a Schema Registry is configured (its wire format
+   * is recognised per record, anything else read as JSON), else 'json'.
+   */
+  private buildDecoder(settings: ConnectionSettings): BatchDecoder<T> {
+    const o = this.options;
+    const registry = () => (this.registry ??= settings.schemaRegistry ? new SchemaRegistryClient(settings.schemaRegistry) : undefined);
+    if (!this.decoder) {
+      const name = typeof o.decoder === 'string' ? o.decoder : settings.schemaRegistry ? 'auto' : 'json';
+      this.decoder = formatDecoder(name, { columns: o.columns, readerSchema: o.readerSchema }, 'decoder', { registry: recordFormat(name).needsRegistry ? registry() : undefined }) as Decoder<T>;
+    }
+    const key = o.keyDecoder === undefined || o.keyDecoder === 'string' || o.keyDecoder === 'bytes' ? o.keyDecoder : formatDecoder(o.keyDecoder, {}, 'keyDecoder', { registry: registry() });
+    return new BatchDecoder<T>({ topic: o.topic, decoder: this.decoder, keyDecoder: key, timeField: o.timeField, timeUnit: o.timeUnit });
   }
 
   /** Stops consuming, leaves the group (deleting a private group where the broker allows) and ends readers. */
@@ -635,6 +664,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
 
   private async release(): Promise<void> {
     this.stopping = true;
+    this.registry?.close();
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer) await this.disconnectConsumer(consumer);

@@ -17,12 +17,32 @@ export function hasOwnField(record: object, name: string): boolean {
   return hasOwn.call(record, name);
 }
 
-/** The record's own field `name`, or undefined. */
+/**
+ * The record's own field `name`, or undefined. A dotted name ('reading.value') that is not a field of its own reaches
+ * into nested records (Avro and Protobuf records nest), own fields at every step.
+ */
 export function ownField(record: object, name: string): unknown {
-  return hasOwn.call(record, name) ? (record as Record<string, unknown>)[name] : undefined;
+  if (hasOwn.call(record, name)) return (record as Record<string, unknown>)[name];
+  return name.includes('.') ? nestedField(record, name.split('.')) : undefined;
 }
 
-/** A reader of one field, own properties only: a plain property read unless the name is an inherited one. */
+function nestedField(record: object, path: string[]): unknown {
+  let at: unknown = record;
+  for (const part of path) {
+    if (at === null || typeof at !== 'object' || !hasOwn.call(at, part)) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
+/**
+ * A reader of one field, own properties only: a plain property read unless the name is an inherited one or a dotted
+ * path into nested records (a field whose own name has a dot still wins).
+ */
 export function fieldReader(name: string): (record: Record<string, unknown>) => unknown {
+  if (name.includes('.')) {
+    const path = name.split('.');
+    return (record) => (hasOwn.call(record, name) ? record[name] : nestedField(record, path));
+  }
   return isInheritedName(name) ? (record) => (hasOwn.call(record, name) ? record[name] : undefined) : (record) => record[name];
 }

@@ -8,10 +8,11 @@ import { choice, commaList, text } from '../values';
 export const DECODERS: readonly string[] = formatNames();
 
 export const decodingOptions = {
-  decoder: option(choice(DECODERS), 'how record values are decoded (default json)'),
+  decoder: option(choice(DECODERS), 'how record values are decoded (default json; auto when a Schema Registry is configured)'),
   columns: option(commaList('A,B'), 'column names for --decoder csv (the records carry no header)'),
   'time-field': option(text('FIELD'), 'field holding event time (an epoch number or ISO-8601); records without a usable one are dead-lettered'),
   'time-unit': option(choice(TIME_UNITS), 'unit of epoch numbers in --time-field (default ms; never guessed)'),
+  'key-decoder': option(choice(['string', 'bytes', 'avro', 'protobuf', 'jsonschema', 'auto'] as const), 'how record keys are decoded (default string: text, or bytes when not UTF-8)'),
 };
 
 interface Decoding {
@@ -19,6 +20,7 @@ interface Decoding {
   columns?: string[];
   'time-field'?: string;
   'time-unit'?: TimeUnit;
+  'key-decoder'?: string;
 }
 
 export function checkDecoding(o: Decoding): string | undefined {
@@ -29,7 +31,7 @@ export function checkDecoding(o: Decoding): string | undefined {
 }
 
 export function decodingFields(o: Decoding): Record<string, string | undefined> {
-  return { decoder: litIf(o.decoder), columns: o.columns && lit(o.columns), timeField: litIf(o['time-field']), timeUnit: litIf(o['time-unit']) };
+  return { decoder: litIf(o.decoder), keyDecoder: litIf(o['key-decoder']), columns: o.columns && lit(o.columns), timeField: litIf(o['time-field']), timeUnit: litIf(o['time-unit']) };
 }
 
 /** The record value type a decoder produces; formats of objects give the library's default (JsonValue). */

@@ -2,7 +2,8 @@
 import { CellExpansion, MagicArgs, ValueType, defineMagic, flag, option } from '../spec';
 import { SESSION, lit, litIf, object } from '../codegen';
 import { CodeScanner } from '../lex';
-import { ValueError, integer, text, topic } from '../values';
+import { ValueError, choice, integer, text, topic } from '../values';
+import { COMPRESSIONS } from '../../../src';
 
 /**
  * --from is TypeScript by design (a variable or a short expression), like the cell form's body. It must be one
@@ -26,11 +27,16 @@ const options = {
   'time-field': option(text('FIELD'), 'field (epoch ms or ISO-8601) that becomes the record timestamp (default now)'),
   create: flag('create the topic when it is missing'),
   partitions: option(integer('N', 1), 'partitions of a created topic (implies --create)'),
+  format: option(choice(['avro', 'protobuf', 'jsonschema'] as const), 'write values in the Schema Registry wire format (default JSON)'),
+  schema: option(expression, 'the schema of --format: a variable or expression (Avro JSON, .proto text, JSON Schema); registered under --subject'),
+  subject: option(text('SUBJECT'), 'registry subject (default TOPIC-value); without --schema its latest version is used'),
+  compression: option(choice(COMPRESSIONS), 'codec of the batches written (default none)'),
 };
 
 function around({ positionals: [name], options: o }: MagicArgs<typeof options>): CellExpansion {
   const create = o.partitions !== undefined ? `{ partitions: ${lit(o.partitions)} }` : o.create ? 'true' : undefined;
-  const settings = object({ keyField: litIf(o.key), timeField: litIf(o['time-field']), createTopic: create });
+  const value = o.format === undefined ? undefined : object({ format: lit(o.format), schema: o.schema, subject: litIf(o.subject) });
+  const settings = object({ keyField: litIf(o.key), timeField: litIf(o['time-field']), createTopic: create, value, compression: litIf(o.compression) });
   return { open: `await ${SESSION}.produce(${lit(name!)}, (`, close: `)${settings ? `, ${settings}` : ''});` };
 }
 
@@ -46,8 +52,13 @@ export const produce = defineMagic({
   examples: [
     '%produce alerts --from anomalies --key sensor --create',
     '%produce sensors-copy --from readings',
+    '%produce readings-avro --from readings --format avro --schema readingSchema --compression zstd',
     '%%produce alerts --key sensor\n[{ sensor: "s1", level: 3 }, { sensor: "s2", level: 1 }]',
   ],
+  validate({ options: o }) {
+    if ((o.schema !== undefined || o.subject !== undefined) && o.format === undefined) return '--schema and --subject need --format (avro, protobuf or jsonschema)';
+    return undefined;
+  },
   line(args) {
     const { open, close } = around(args);
     return `${open}${args.options.from}${close}`;
