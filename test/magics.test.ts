@@ -29,12 +29,12 @@ const PRELUDE = `import * as ${LIBRARY} from ${JSON.stringify(LIBRARY_PATH)};`;
 const USAGE = {
   connect:
     '%connect [BROKERS] [--client-id ID] [--ssl] [--ssl-ca FILE] [--sasl-mechanism plain|scram-sha-256|scram-sha-512] [--sasl-username USER] [--sasl-password-env VAR] [--config FILE]',
-  peek: '%peek TOPIC [-n N] [--decoder json|string|number|csv|bytes] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--as NAME]',
+  peek: '%peek TOPIC [-n N] [--decoder json|string|number|csv|bytes|avro|protobuf|jsonschema|auto] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--key-decoder string|bytes|avro|protobuf|jsonschema|auto] [--as NAME]',
   consume:
-    '%consume TOPIC [--as NAME] [--from POSITION] [--decoder json|string|number|csv|bytes] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--group ID] [--commit] [--recent N] [--show]',
-  produce: '%produce TOPIC --from EXPR [--key FIELD] [--time-field FIELD] [--create] [--partitions N]',
+    '%consume TOPIC [--as NAME] [--from POSITION] [--decoder json|string|number|csv|bytes|avro|protobuf|jsonschema|auto] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--key-decoder string|bytes|avro|protobuf|jsonschema|auto] [--group ID] [--commit] [--recent N] [--show]',
+  produce: '%produce TOPIC --from EXPR [--key FIELD] [--time-field FIELD] [--create] [--partitions N] [--format avro|protobuf|jsonschema] [--schema EXPR] [--subject SUBJECT] [--compression none|gzip|snappy|lz4|zstd]',
   produceCell:
-    '%%produce TOPIC [--key FIELD] [--time-field FIELD] [--create] [--partitions N] + body: a TypeScript expression giving rows, a DataFrame or a running stream',
+    '%%produce TOPIC [--key FIELD] [--time-field FIELD] [--create] [--partitions N] [--format avro|protobuf|jsonschema] [--schema EXPR] [--subject SUBJECT] [--compression none|gzip|snappy|lz4|zstd] + body: a TypeScript expression giving rows, a DataFrame or a running stream',
   stop: '%stop NAME|all',
   help: '%help [NAME]',
 };
@@ -325,7 +325,7 @@ describe('errors', () => {
   test('bad values name the option and the usage', () => {
     expectError('%peek sensors -n 0', `%peek: bad -n '0': must be a whole number >= 1; usage: ${USAGE.peek}`);
     expectError('%peek sensors --count=many', `%peek: bad --count 'many': must be a whole number >= 1; usage: ${USAGE.peek}`);
-    expectError('%peek sensors --decoder jsn', `%peek: bad --decoder 'jsn': use one of json, string, number, csv, bytes (did you mean json?); usage: ${USAGE.peek}`);
+    expectError('%peek sensors --decoder jsn', `%peek: bad --decoder 'jsn': use one of json, string, number, csv, bytes, avro, protobuf, jsonschema, auto (did you mean json?); usage: ${USAGE.peek}`);
     expectError('%consume sensors --from soon', `%consume: bad --from 'soon': use earliest, latest, committed, offset:N or time:ISO-8601|EPOCH_MS; usage: ${USAGE.consume}`);
     expectError('%consume sensors --from time:yesterday', `%consume: bad --from 'time:yesterday': use earliest, latest, committed, offset:N or time:ISO-8601|EPOCH_MS; usage: ${USAGE.consume}`);
     expectError('%consume sensors --columns a,,b --decoder csv', `%consume: bad --columns 'a,,b': must be a comma-separated list with no empty items; usage: ${USAGE.consume}`);
@@ -456,11 +456,11 @@ describe('completion', () => {
     assert.deepEqual(await complete('%consume sensors --fr'), { matches: ['--from'], cursorStart: 17, cursorEnd: 21 });
     assert.deepEqual(await complete('%consume sensors --from '), { matches: ['earliest', 'latest', 'committed'], cursorStart: 24, cursorEnd: 24 });
     assert.deepEqual(await complete('%consume sensors --from=l'), { matches: ['latest'], cursorStart: 24, cursorEnd: 25 });
-    assert.deepEqual(await complete('%consume sensors --decoder '), { matches: ['json', 'string', 'number', 'csv', 'bytes'], cursorStart: 27, cursorEnd: 27 });
+    assert.deepEqual(await complete('%consume sensors --decoder '), { matches: ['json', 'string', 'number', 'csv', 'bytes', 'avro', 'protobuf', 'jsonschema', 'auto'], cursorStart: 27, cursorEnd: 27 });
     assert.deepEqual(await complete('%connect --sasl-mechanism s'), { matches: ['scram-sha-256', 'scram-sha-512'], cursorStart: 26, cursorEnd: 27 });
     // Options already given are not offered again; after the arguments, options are the next thing to type.
     const next = await complete('%peek sensors -n 5 ');
-    assert.deepEqual(next?.matches, ['--decoder', '--columns', '--time-field', '--time-unit', '--as', '--explain']);
+    assert.deepEqual(next?.matches, ['--decoder', '--columns', '--time-field', '--time-unit', '--key-decoder', '--as', '--explain']);
   });
 
   test('stream names and all for %stop, %pause and %resume', async () => {
