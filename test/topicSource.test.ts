@@ -286,7 +286,7 @@ describe('clear errors', () => {
   });
 
   test('bad options fail before connecting', () => {
-    assert.throws(() => new TopicSource({ topic: 't', decoder: 'jsn' as 'json', connection }), /unknown decoder 'jsn': use one of json, string, number, csv, bytes \(did you mean 'json'\?\)/);
+    assert.throws(() => new TopicSource({ topic: 't', decoder: 'jsn' as 'json', connection }), /unknown decoder 'jsn': use one of json, string, number, csv, bytes, avro, protobuf, jsonschema, auto \(did you mean 'json'\?\)/);
     assert.throws(() => new TopicSource({ topic: 't', from: 'begining' as 'earliest', connection }), /bad start position "begining"/);
     assert.throws(() => new TopicSource({ topic: 't', commit: true, connection }), /commit needs a named group/);
   });

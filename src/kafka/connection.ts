@@ -163,6 +163,7 @@ export function describeConnection(s: ConnectionSettings): string {
   const parts = [`brokers ${s.brokers.join(',')} (from ${s.origin})`];
   if (s.ssl) parts.push('SSL');
   if (s.sasl) parts.push(`SASL ${s.sasl.mechanism} as ${s.sasl.username}`);
+  if (s.schemaRegistry) parts.push(`Schema Registry ${s.schemaRegistry.url}${s.schemaRegistry.username ? ` as ${s.schemaRegistry.username}` : ''}`);
   return parts.join(', ');
 }
 

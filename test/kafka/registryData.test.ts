@@ -14,6 +14,7 @@ import { KafkaCluster, SchemaRegistryProcess } from '../../src/broker';
 import { SchemaRegistryClient, TopicAdmin, TopicSink, TopicSource, TopicSourceOptions, resolveConnection } from '../../src/kafka';
 import { StreamRecord } from '../../src/record';
 import { tumbling, windowed } from '../../src/window';
+import { Worker, checkPipeline } from '../../src/pipeline';
 import { buildFeatures, scoreFeatures, trainModel } from '../../src/models';
 import { confluentConsume, confluentProduce } from '../support/confluentJobs';
 
@@ -331,5 +332,35 @@ describe('bad settings, each one line', () => {
     const noRegistry = new TopicSource({ topic: 'bad-settings', decoder: 'avro', connection: { brokers: bootstrap } });
     await assert.rejects(noRegistry.start(), /^StreamlabError: decoder 'avro' reads a Schema Registry, and none is configured: pass schemaRegistry/);
     await noRegistry.stop();
+  });
+});
+
+describe('a worker pipeline on an Avro topic', () => {
+  test('writes the same windows as the same pipeline on the same data as JSON', async () => {
+    const rows = Array.from({ length: 600 }, (_, i) => ({ ...expected(i), value: (i * 7) % 23 }));
+    for (const topic of ['w-avro', 'w-json']) await createTopic(topic);
+    const avroSink = await TopicSink.open({ topic: 'w-avro', connection: { brokers: bootstrap, schemaRegistry: url }, value: { format: 'avro', schema: READING_V1 }, keyField: 'sensor' });
+    await avroSink.write(rows);
+    await avroSink.close();
+    const jsonSink = await TopicSink.open({ topic: 'w-json', connection: { brokers: bootstrap }, keyField: 'sensor' });
+    await jsonSink.write(rows.map((r) => ({ ...r, time: r.time.getTime() })));
+    await jsonSink.close();
+    const windowsOf = async (input: string, format: string) => {
+      const pipeline = checkPipeline({ name: `p-${input}`, input: { topic: input, timeField: 'time', format }, window: { kind: 'tumbling', size: '30s', keyBy: 'sensor', aggregates: ['count', 'sum(value)', 'max(site.floor)'] }, output: { topic: `${input}-out` } }, 'pipeline.json');
+      const worker = new Worker(pipeline, { connection: { brokers: bootstrap, schemaRegistry: url } });
+      await worker.start();
+      const deadline = Date.now() + 60_000;
+      while (!(worker.metrics().recordsIn === rows.length && worker.metrics().lag === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const m = worker.metrics();
+      await worker.stop();
+      assert.equal(m.recordsIn, rows.length, JSON.stringify(m));
+      assert.equal(m.skipped, 0);
+      const out = await readTopic(`${input}-out`, { decoder: 'json' });
+      return out.records.map((r) => r.value).sort((a, b) => String(a.sensor).localeCompare(String(b.sensor)) || Number(a.windowStart) - Number(b.windowStart));
+    };
+    const fromAvro = await windowsOf('w-avro', 'avro');
+    const fromJson = await windowsOf('w-json', 'json');
+    assert.ok(fromAvro.length > 10, `${fromAvro.length} windows`);
+    assert.deepEqual(fromAvro, fromJson);
   });
 });
