@@ -30,11 +30,14 @@ const USAGE = {
   connect:
     '%connect [BROKERS] [--client-id ID] [--ssl] [--ssl-ca FILE] [--sasl-mechanism plain|scram-sha-256|scram-sha-512] [--sasl-username USER] [--sasl-password-env VAR] [--config FILE]',
   peek: '%peek TOPIC [-n N] [--decoder json|string|number|csv|bytes|avro|protobuf|jsonschema|auto] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--key-decoder string|bytes|avro|protobuf|jsonschema|auto] [--as NAME]',
-  consume:
+  // Past 240 characters an error quotes only the required parts (kernel/magics/usage.ts).
+  consume: '%consume TOPIC [OPTIONS] (%consume? lists every option)',
+  consumeHelp:
     '%consume TOPIC [--as NAME] [--from POSITION] [--decoder json|string|number|csv|bytes|avro|protobuf|jsonschema|auto] [--columns A,B] [--time-field FIELD] [--time-unit s|ms|us|ns] [--key-decoder string|bytes|avro|protobuf|jsonschema|auto] [--group ID] [--commit] [--recent N] [--show]',
   produce: '%produce TOPIC --from EXPR [--key FIELD] [--time-field FIELD] [--create] [--partitions N] [--format avro|protobuf|jsonschema] [--schema EXPR] [--subject SUBJECT] [--compression none|gzip|snappy|lz4|zstd]',
-  produceCell:
+  produceCellHelp:
     '%%produce TOPIC [--key FIELD] [--time-field FIELD] [--create] [--partitions N] [--format avro|protobuf|jsonschema] [--schema EXPR] [--subject SUBJECT] [--compression none|gzip|snappy|lz4|zstd] + body: a TypeScript expression giving rows, a DataFrame or a running stream',
+  produceCell: '%%produce TOPIC [OPTIONS] + body: a TypeScript expression giving rows, a DataFrame or a running stream (%%produce? lists every option)',
   stop: '%stop NAME|all',
   help: '%help [NAME]',
 };
@@ -395,18 +398,18 @@ describe('help', () => {
     assert.equal(expandCell('%consume?').help, page);
     assert.equal(expandCell('%help %consume').help, page);
     const lines = page.split('\n');
-    assert.equal(lines[0], USAGE.consume);
+    assert.equal(lines[0], USAGE.consumeHelp);
     assert.ok(lines.includes('Options:') && lines.includes('Examples:') && lines.includes('Arguments:'));
     assert.ok(lines.some((l) => /^ {2}--from POSITION +where to start \(default latest\)/.test(l)));
     assert.ok(lines.some((l) => /^ {2}--explain +show the TypeScript this magic runs/.test(l)));
     assert.ok(lines.includes('  %consume sensors --as readings --from earliest'));
     const produce = expandCell('%%produce?\n[1, 2]').help!.split('\n');
-    assert.deepEqual(produce.slice(0, 2), [USAGE.produce, USAGE.produceCell]);
+    assert.deepEqual(produce.slice(0, 2), [USAGE.produce, USAGE.produceCellHelp]);
     assert.ok(expandCell('%peek?').help!.split('\n').some((l) => /^ {2}-n, --count N +how many records \(default 20\)/.test(l)));
   });
 
   test('help wins over mistakes elsewhere in the cell, but a bad help request is an error', () => {
-    assert.ok(expandCell('%consume sensors --bogus\n%consume?').help!.startsWith(USAGE.consume));
+    assert.ok(expandCell('%consume sensors --bogus\n%consume?').help!.startsWith(USAGE.consumeHelp));
     expectError('%help consme', `%help: no magic named consme (did you mean consume?); usage: ${USAGE.help}`);
     expectError('%help consume peek', `%help: unexpected argument 'peek'; usage: ${USAGE.help}`);
   });
@@ -482,9 +485,9 @@ describe('completion', () => {
 });
 
 test('inspection shows the help of the magic under the cursor', () => {
-  assert.equal(inspectMagic('x;\n%consume sensors --as r', 6)!.split('\n')[0], USAGE.consume);
+  assert.equal(inspectMagic('x;\n%consume sensors --as r', 6)!.split('\n')[0], USAGE.consumeHelp);
   assert.equal(inspectMagic('%help peek', 2)!.split('\n')[0], USAGE.peek);
-  assert.equal(inspectMagic('%%produce out\n[1]', 3)!.split('\n')[1], USAGE.produceCell);
+  assert.equal(inspectMagic('%%produce out\n[1]', 3)!.split('\n')[1], USAGE.produceCellHelp);
   assert.equal(inspectMagic('%%produce out\n[1]', 16), undefined);
   assert.equal(inspectMagic('%nosuch', 3), undefined);
 });
