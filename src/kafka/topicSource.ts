@@ -316,6 +316,13 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
         this.finish('failed');
       }
     });
+    // A batch of only transaction markers or aborted records never reaches eachBatch (kafkajs filters it and moves
+    // on), yet its offsets count: without this, a read until the end of a transactional topic waits forever for the
+    // offset of its last commit marker.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic !== this.topic || payload.batchSize !== 0 || this.stopping) return;
+      this.skipFilteredOffsets(payload.partition, Number(payload.lastOffset), Number(payload.highWatermark));
+    });
     // stop() may have disconnected this consumer while it connected; then it is disconnected again here, once up.
     const consumerCheckpoint = async () => {
       if (!this.stopping) return;
@@ -378,7 +385,10 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       }
       bytes += decoder.decodeInto(m, partition, offset, records, dead);
     }
-    if (next === p.position && dead.length === 0) return;
+    // Markers and aborted records after the last delivered record still move the position past them.
+    const lastRaw = Number(batch.lastOffset());
+    const afterRaw = Number.isFinite(lastRaw) && lastRaw + 1 > next && lastRaw + 1 <= Number(batch.highWatermark) ? lastRaw + 1 : next;
+    if (afterRaw === p.position && dead.length === 0) return;
 
     const keepGoing = async () => {
       if (this.stopping || !isRunning() || isStale()) return false;
@@ -389,7 +399,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
     p.highWatermark = Number(batch.highWatermark);
     if (records.length > 0 && !(await this.deliver(records, keepGoing))) return;
 
-    p.position = next;
+    p.position = afterRaw;
     p.skipBefore = skipBefore;
     for (const d of dead) this.deadLetters.add(d);
     // Only the newest `capacity` records of a batch can survive in the ring; skip pushing the rest.
@@ -423,6 +433,14 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       if (pushed < records.length && !reader.isClosed) return false;
     }
     return true;
+  }
+
+  private skipFilteredOffsets(partition: number, lastOffset: number, highWatermark: number): void {
+    const p = this.partitions.get(partition);
+    if (!p || !Number.isFinite(lastOffset) || lastOffset + 1 <= p.position || lastOffset + 1 > highWatermark) return;
+    p.position = lastOffset + 1;
+    p.highWatermark = Math.max(p.highWatermark, highWatermark);
+    if (this.endOffsets && this.reachedEnd()) void this.finishAtEnd();
   }
 
   private reachedEnd(): boolean {

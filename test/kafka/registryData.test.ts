@@ -347,8 +347,8 @@ describe('a worker pipeline on an Avro topic', () => {
     await jsonSink.close();
     const windowsOf = async (input: string, format: string) => {
       const pipeline = checkPipeline({ name: `p-${input}`, input: { topic: input, timeField: 'time', format }, window: { kind: 'tumbling', size: '30s', keyBy: 'sensor', aggregates: ['count', 'sum(value)', 'max(site.floor)'] }, output: { topic: `${input}-out` } }, 'pipeline.json');
-      // At least once: the output then holds no transaction markers, so a plain read reaches its end.
-      const worker = new Worker(pipeline, { connection: { brokers: bootstrap, schemaRegistry: url }, exactlyOnce: false });
+      // Exactly once (the default): the output holds transaction markers, which a read until the end must step over.
+      const worker = new Worker(pipeline, { connection: { brokers: bootstrap, schemaRegistry: url } });
       await worker.start();
       const deadline = Date.now() + 60_000;
       while (!(worker.metrics().recordsIn === rows.length && worker.metrics().lag === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
