@@ -1,6 +1,6 @@
 /** `streamlab topics [create NAME]`: what the cluster holds, or a new topic. */
 import { parse, intOption } from './args';
-import { StreamlabError, TopicAdmin, describeConnection } from '../src';
+import { StreamlabError, TopicAdmin, TopicFormats, describeConnection, type TopicSummary } from '../src';
 
 const USAGE = 'streamlab topics [--brokers HOST:PORT] | streamlab topics create NAME [--partitions N]';
 
@@ -24,10 +24,13 @@ export async function topicsCommand(argv: string[]): Promise<void> {
       return;
     }
     process.stdout.write(`${describeConnection(admin.settings)}\n`);
-    const rows = [['topic', 'partitions', 'messages', 'offsets (partition:low-high)']];
-    for (const topic of await admin.listTopics()) {
-      const s = await admin.summary(topic);
-      rows.push([topic, String(s.partitions), String(s.messages), s.offsets.map((o) => `${o.partition}:${o.low}-${o.high}`).join(' ')]);
+    const summaries: TopicSummary[] = [];
+    for (const topic of await admin.listTopics()) summaries.push(await admin.summary(topic));
+    const formats = await new TopicFormats(admin.settings).of(summaries);
+    const rows = [['topic', 'partitions', 'messages', 'format', 'subject', 'offsets (partition:low-high)']];
+    for (const s of summaries) {
+      const f = formats.get(s.topic);
+      rows.push([s.topic, String(s.partitions), String(s.messages), f?.format ?? '', f?.subject ?? '', s.offsets.map((o) => `${o.partition}:${o.low}-${o.high}`).join(' ')]);
     }
     process.stdout.write(table(rows));
   } finally {

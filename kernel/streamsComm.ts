@@ -7,7 +7,7 @@
 import { Session } from '../src';
 import { CommManager, Comm, CommData } from './comms';
 
-import { STREAMS_COMM_TARGET } from '../protocol/messages';
+import { STREAMS_COMM_TARGET, type TopicRow } from '../protocol/messages';
 
 export const STREAMS_TARGET = STREAMS_COMM_TARGET;
 const MIN_WATCH_MS = 250;
@@ -50,7 +50,7 @@ async function handle(
         setWatch(undefined);
         return snapshot({ reply: request });
       case 'topics':
-        return snapshot({ reply: request, connected: session.connected, topics: await session.topicSummaries() });
+        return snapshot({ reply: request, connected: session.connected, topics: (await session.topicSummaries({ ifConnected: true })).map(topicRow) });
       case 'stop':
       case 'pause':
       case 'resume': {
@@ -63,4 +63,17 @@ async function handle(
   } catch (e) {
     comm.send({ reply: request, error: (e as Error).message });
   }
+}
+
+/** A topic as the panel lists it (protocol/messages.ts TopicRow). */
+function topicRow(t: Awaited<ReturnType<Session['topicSummaries']>>[number]): TopicRow {
+  return {
+    topic: t.topic,
+    partitions: t.partitions,
+    messages: t.messages,
+    offsets: t.offsets,
+    ...(t.format ? { format: t.format.format } : {}),
+    ...(t.format?.subject ? { subject: t.format.subject } : {}),
+    ...(t.format?.note ? { formatNote: t.format.note } : {}),
+  };
 }

@@ -27,10 +27,21 @@ export function stringLiteral(text: string): string {
  * plain TypeScript it expands to with the name as a string literal, since a magic is one line of words and a
  * name with a newline, a quote or a space (the embedded broker accepts any) would break out of it.
  */
-export function topicCell(action: 'peek' | 'consume', topic: string, variable: string): string {
-  if (isPlainTopicName(topic)) return action === 'peek' ? `%peek ${topic} -n 20` : `%consume ${topic} --as ${variable} --from earliest`;
+export function topicCell(action: 'peek' | 'consume', topic: string, variable: string, format?: string): string {
+  const decoder = format === undefined ? undefined : DECODER_OF_FORMAT[format];
+  if (isPlainTopicName(topic)) {
+    const flag = decoder ? ` --decoder ${decoder}` : '';
+    return action === 'peek' ? `%peek ${topic} -n 20${flag}` : `%consume ${topic} --as ${variable} --from earliest${flag}`;
+  }
   const name = stringLiteral(topic);
+  const option = decoder ? `, decoder: '${decoder}'` : '';
   return action === 'peek'
-    ? `await streamlab.session.peek(${name}, 20)`
-    : `const ${variable} = await streamlab.session.consume({ topic: ${name}, name: '${variable}', from: 'earliest' });`;
+    ? `await streamlab.session.peek(${name}, 20${decoder ? `, { decoder: '${decoder}' }` : ''})`
+    : `const ${variable} = await streamlab.session.consume({ topic: ${name}, name: '${variable}', from: 'earliest'${option} });`;
 }
+
+/**
+ * The decoder a detected format needs when it is not the default one (JSON, or `auto` with a registry, reads the
+ * rest): the inserted cell then reads the topic as it is.
+ */
+const DECODER_OF_FORMAT: Record<string, string | undefined> = { text: 'string', number: 'number', binary: 'bytes' };

@@ -185,6 +185,12 @@ export interface TopicRow {
   partitions: number;
   messages: number;
   offsets: { partition: number; low: number; high: number }[];
+  /** Detected from its newest values: avro, protobuf, jsonschema, json, number, text, binary, empty... */
+  format?: string;
+  /** Schema Registry subject(s) of those values, as "name v3". */
+  subject?: string;
+  /** Why the format is a partial guess (no registry configured, an unknown schema id). */
+  formatNote?: string;
 }
 
 export interface StreamsMessage {

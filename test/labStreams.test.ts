@@ -110,7 +110,10 @@ test('the panel lists the notebook\'s streams with live rates and sparklines', a
   // The demo feed's topic: four partitions, each with its offsets shown.
   assert.equal(await topic.getAttribute('data-partitions'), '4');
   assert.ok(Number(await topic.getAttribute('data-messages')) > 0, 'sensors holds messages');
-  assert.match((await topic.locator('.streamlab-stream-detail').textContent()) ?? '', /^offsets 0: [\d,]+–[\d,]+, 1: .*, 3: [\d,]+–[\d,]+$/);
+  assert.match((await topic.locator('.streamlab-stream-detail').first().textContent()) ?? '', /^offsets 0: [\d,]+–[\d,]+, 1: .*, 3: [\d,]+–[\d,]+$/);
+  // Its format, detected from its newest values (the demo feed writes JSON; no registry here).
+  await waitFor('the format of the topic', async () => (await topic.getAttribute('data-format')) === 'json', 20_000);
+  assert.equal(await topic.locator('.streamlab-topic-format').textContent(), 'format json');
   await screenshot(page, 'streams-panel');
   assert.deepEqual(session.refused, [], 'the page reached nothing but 127.0.0.1');
 });

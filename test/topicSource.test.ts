@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientLog, ConnectionOptions, TopicSink, TopicSource } from '../src/kafka';
+import { clientLog, ConnectionOptions, TopicAdmin, TopicFormats, TopicSink, TopicSource, resolveConnection } from '../src/kafka';
 import { StreamRecord, JsonValue } from '../src/record';
 import { produceRaw, sleep, startBroker, TestBroker, uniqueTopic } from './support/broker';
 
@@ -260,6 +260,37 @@ describe('outages and backpressure', () => {
     await source.resume();
     assert.equal((await reader.take(50, 20_000)).length, 50);
     await source.stop();
+  });
+});
+
+describe('formats detected from a sample', () => {
+  test('JSON, numbers, text, binary, the wire format without a registry, mixed, and an empty topic; tombstones ignored', async () => {
+    const wire = (id: number, payload: number[]) => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), Buffer.from(payload)]);
+    const topics: Record<string, { values: (string | Buffer | null)[]; expected: string }> = {
+      json: { values: ['{"a":1}', '[1,2]', '{"b":"x"}'], expected: 'json' },
+      num: { values: ['1.5', '-3', '42'], expected: 'number' },
+      text: { values: ['hello', 'a,b,c', 'plain words'], expected: 'text' },
+      bin: { values: [Buffer.from([0xff, 0xfe, 0x01]), Buffer.from([0x80, 0x81])], expected: 'binary' },
+      wire: { values: [wire(7, [2, 4, 6]), wire(7, [8]), null], expected: 'wire format' },
+      mixed: { values: ['{"a":1}', 'hello'], expected: 'mixed: json, text' },
+      none: { values: [], expected: 'empty' },
+    };
+    const names = new Map(Object.keys(topics).map((k) => [k, uniqueTopic(`fmt-${k}`)]));
+    for (const [k, t] of Object.entries(topics)) {
+      await broker.createTopic(names.get(k)!, 1);
+      if (t.values.length > 0) await produceRaw(connection, names.get(k)!, t.values.map((value) => ({ value, partition: 0 })));
+    }
+    const admin = await TopicAdmin.connect(connection);
+    try {
+      const summaries = await Promise.all([...names.values()].map((n) => admin.summary(n)));
+      const formats = await new TopicFormats(resolveConnection(connection)).of(summaries);
+      for (const [k, t] of Object.entries(topics)) assert.equal(formats.get(names.get(k)!)?.format, t.expected, k);
+      const wireFormat = formats.get(names.get('wire')!)!;
+      assert.deepEqual(wireFormat.schemaIds, [7]);
+      assert.match(wireFormat.note ?? '', /configure a registry/);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { StreamlabError } from '../errors';
 import { EmbeddedBroker } from '../broker/embeddedBroker';
 import { ConnectionOptions, ConnectionSettings, describeConnection, resolveConnection } from '../kafka/connection';
 import { TopicAdmin, TopicSummary } from '../kafka/topicAdmin';
+import { TopicFormats, type TopicFormat } from '../kafka/topicFormats';
 import { TopicSource, TopicSourceOptions } from '../kafka/topicSource';
 import { StreamRecord, JsonValue } from '../record';
 import { TopicSink, TopicSinkOptions, SinkMetrics, FrameLike } from '../kafka/topicSink';
@@ -97,6 +98,7 @@ export class Session {
   private readonly reported = new Map<string, string>();
   private readonly statusLines = new Map<string, StatusLine>();
   private watchdog: NodeJS.Timeout | undefined;
+  private topicFormats: TopicFormats | undefined;
 
   /**
    * Chooses the cluster for everything that follows and checks that it answers. With no brokers anywhere
@@ -135,35 +137,42 @@ export class Session {
     return this.settingsValue!;
   }
 
-  /** One row per topic: partitions, messages held, and offsets (partition:low-high). */
+  /**
+   * One row per topic: partitions, messages held, offsets (partition:low-high), and the format and registry subject
+   * detected from its newest values.
+   */
   async topics(): Promise<DataFrame> {
-    const admin = new TopicAdmin(await this.settings());
-    try {
-      const rows = { topic: [] as string[], partitions: [] as number[], messages: [] as number[], offsets: [] as string[] };
-      for (const topic of await admin.listTopics()) {
-        const s = await admin.summary(topic);
-        rows.topic.push(topic);
-        rows.partitions.push(s.partitions);
-        rows.messages.push(s.messages);
-        rows.offsets.push(s.offsets.map((o) => `${o.partition}:${o.low}-${o.high}`).join(' '));
-      }
-      return frameFromColumns(rows);
-    } finally {
-      await admin.disconnect();
+    const summaries = await this.topicSummaries();
+    const rows = { topic: [] as string[], partitions: [] as number[], messages: [] as number[], format: [] as string[], subject: [] as string[], offsets: [] as string[] };
+    for (const s of summaries) {
+      rows.topic.push(s.topic);
+      rows.partitions.push(s.partitions);
+      rows.messages.push(s.messages);
+      rows.format.push(s.format?.format ?? '');
+      rows.subject.push(s.format?.subject ?? '');
+      rows.offsets.push(s.offsets.map((o) => `${o.partition}:${o.low}-${o.high}`).join(' '));
     }
+    return frameFromColumns(rows);
   }
 
-  /** Every topic with its partitions, messages held and offsets (what the Streams panel lists); [] before connect(). */
-  async topicSummaries(): Promise<TopicSummary[]> {
-    if (!this.connected) return [];
-    const admin = new TopicAdmin(await this.settings());
+  /**
+   * Every topic with its partitions, messages held, offsets and detected format (what the Streams panel lists); []
+   * before connect() for the panel, which must not start a broker by asking.
+   */
+  async topicSummaries(options: { ifConnected?: boolean } = {}): Promise<(TopicSummary & { format?: TopicFormat })[]> {
+    if (options.ifConnected && !this.connected) return [];
+    const settings = await this.settings();
+    const admin = new TopicAdmin(settings);
+    let summaries: TopicSummary[];
     try {
-      const out: TopicSummary[] = [];
-      for (const topic of await admin.listTopics()) out.push(await admin.summary(topic));
-      return out;
+      summaries = [];
+      for (const topic of await admin.listTopics()) summaries.push(await admin.summary(topic));
     } finally {
       await admin.disconnect();
     }
+    if (this.topicFormats?.settings !== settings) this.topicFormats = new TopicFormats(settings);
+    const formats = await this.topicFormats.of(summaries);
+    return summaries.map((s) => ({ ...s, ...(formats.has(s.topic) ? { format: formats.get(s.topic)! } : {}) }));
   }
 
   /** Topic names, for completion. */

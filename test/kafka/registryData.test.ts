@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { KafkaCluster, SchemaRegistryProcess } from '../../src/broker';
-import { SchemaRegistryClient, TopicAdmin, TopicSink, TopicSource, TopicSourceOptions, resolveConnection } from '../../src/kafka';
+import { SchemaRegistryClient, TopicAdmin, TopicFormats, TopicSink, TopicSource, TopicSourceOptions, resolveConnection } from '../../src/kafka';
 import { StreamRecord } from '../../src/record';
 import { tumbling, windowed } from '../../src/window';
 import { Worker, checkPipeline } from '../../src/pipeline';
@@ -363,5 +363,23 @@ describe('a worker pipeline on an Avro topic', () => {
     const fromJson = await windowsOf('w-json', 'json');
     assert.ok(fromAvro.length > 10, `${fromAvro.length} windows`);
     assert.deepEqual(fromAvro, fromJson);
+  });
+});
+
+describe('listings', () => {
+  test("each topic's format and subject, detected from its newest values against the registry", async () => {
+    await createTopic('listed-avro');
+    const sink = await TopicSink.open({ topic: 'listed-avro', connection: { brokers: bootstrap, schemaRegistry: url }, value: { format: 'avro', schema: READING_V1 } });
+    await sink.write([expected(1), expected(2)]);
+    await sink.close();
+    const settings = resolveConnection({ brokers: bootstrap, schemaRegistry: url });
+    const admin = new TopicAdmin(settings);
+    try {
+      const formats = await new TopicFormats(settings).of([await admin.summary('listed-avro')]);
+      assert.deepEqual(formats.get('listed-avro'), { format: 'avro', subject: 'listed-avro-value v1', schemaIds: formats.get('listed-avro')!.schemaIds });
+      assert.equal(formats.get('listed-avro')!.schemaIds!.length, 1);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

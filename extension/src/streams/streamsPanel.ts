@@ -206,11 +206,17 @@ export class StreamsPanel extends Widget {
       const offsets = div('streamlab-stream-detail');
       offsets.textContent = `offsets ${t.offsets.map((o) => `${o.partition}: ${formatCount(o.low)}–${formatCount(o.high)}`).join(', ')}`;
       offsets.title = 'partition: first–next offset';
+      const format = div('streamlab-stream-detail streamlab-topic-format');
+      if (t.format) {
+        format.textContent = `format ${t.format}${t.subject ? ` · subject ${t.subject}` : ''}`;
+        format.title = t.formatNote ?? 'detected from the newest values of the topic';
+        card.dataset.format = t.format;
+      }
       const actions = div('streamlab-stream-actions');
-      actions.append(button('Consume', 'insert-consume', () => this.insertCell(topicCell('consume', t.topic, variableName(t.topic)))));
-      actions.append(button('Peek', 'insert-peek', () => this.insertCell(topicCell('peek', t.topic, variableName(t.topic)))));
+      actions.append(button('Consume', 'insert-consume', () => this.insertCell(topicCell('consume', t.topic, variableName(t.topic), t.format))));
+      actions.append(button('Peek', 'insert-peek', () => this.insertCell(topicCell('peek', t.topic, variableName(t.topic), t.format))));
       actions.title = 'Insert a cell below the active one';
-      card.append(top, offsets, actions);
+      card.append(top, offsets, ...(t.format ? [format] : []), actions);
       list.append(card);
     }
     return list;
