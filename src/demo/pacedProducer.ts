@@ -12,6 +12,8 @@ export interface PacedProduceOptions {
   signal?: AbortSignal;
   /** Called after every batch with the running total. */
   onProgress?: (sent: number) => void;
+  /** How a batch is written (default: as raw records); a schema'd sink writes them as rows instead. */
+  write?: (records: GeneratedRaw[]) => Promise<void>;
 }
 
 export async function producePaced(sink: TopicSink, next: () => GeneratedRaw, options: PacedProduceOptions): Promise<number> {
@@ -23,7 +25,7 @@ export async function producePaced(sink: TopicSink, next: () => GeneratedRaw, op
     const n = Math.min(batch, count - sent);
     const records = [];
     for (let i = 0; i < n; i++) records.push(next());
-    await sink.writeRaw(records);
+    await (options.write ? options.write(records) : sink.writeRaw(records));
     await sink.flush();
     sent += n;
     options.onProgress?.(sent);
