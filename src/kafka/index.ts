@@ -17,6 +17,7 @@ export { SchemaRegistryClient, SchemaRegistryError, SubjectVersion } from './reg
 export { RegistryDecoder, RegistryFormat } from './registry/registryDecoder';
 export { RegisteredSchema, SchemaReference, RegistrySchemaType } from './registry/types';
 export { wireSchemaId, toWireFormat } from './registry/wireFormat';
+export { avroType, AvroCodec } from './registry/avroCodec';
 export { sniffFormat, plainKind, type TopicFormat } from './formats/sniff';
 export { TopicFormats } from './topicFormats';
 export { sampleTopics, type SampleRequest } from './topicSampler';
