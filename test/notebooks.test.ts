@@ -71,6 +71,11 @@ for (const file of files) {
       const lastLine = code.trimEnd().split('\n').pop() ?? '';
       const quiet = /^\s*%(connect|stop)\b|^\s*%\w+ .*--as \w+|^%%produce/m.test(code) || /[;}]$/.test(lastLine) || (c.metadata.tags ?? []).some((t) => t === 'parameters' || t === 'injected-parameters');
       assert.ok((c.outputs ?? []).length > 0 || quiet, `code cell ${i + 1} of ${file} shows something:\n${code}`);
+      // An example shows no warning or error the reader did not ask for (one it demonstrates is tagged so).
+      if (!(c.metadata.tags ?? []).includes('shows-warning')) {
+        const warnings = ((c.outputs ?? []) as { name?: string; output_type?: string }[]).filter((o) => o.name === 'stderr' || o.output_type === 'error');
+        assert.deepEqual(warnings.map((o) => JSON.stringify(o).slice(0, 300)), [], `code cell ${i + 1} of ${file} warns:\n${code}`);
+      }
     }
   });
 }

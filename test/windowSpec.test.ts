@@ -93,6 +93,11 @@ describe('fields', () => {
     assert.match(watch({ ...base, time: 'ts' }, hundred).warnings.join(), /has the field 'ts' \(time\)/);
     assert.match(watch(base, [{ sensor: 's1', value: 2 }]).warnings.join(), /no record so far \(1\) has a 'time' field for event time/, 'flush ends the watch early');
     assert.deepEqual(watch(base, [{ sensor: 's1', value: 'x', time: 1 }, ...hundred]).warnings, [], 'a bad first record is no reason to warn');
+    // Dotted paths into nested values are watched as what they name, not as top-level names.
+    const nested = hundred.map((r) => ({ ...r, site: { hall: 'h1', floor: 2 } }));
+    assert.deepEqual(watch({ ...base, keyBy: 'site.hall', aggregates: ['max(site.floor)'] }, nested).warnings, []);
+    assert.deepEqual(watch({ ...base, keyBy: 'site.hal' }, nested).warnings, ["no record so far (100) has the field 'site.hal' (keyBy): they have sensor, time, value, status, site; check the field name"]);
+    assert.match(watch({ ...base, aggregates: ['mean(site.hall)'] }, nested).warnings.join(), /mean_site\.hall needs numbers, but no record so far \(100\) has a number in 'site\.hall'/);
   });
   test('first, last, distinct and count take any values', () => {
     const w = windowed({ ...base, aggregates: { status: ['first', 'last', 'distinct', 'count'] } });

@@ -8,6 +8,7 @@ import { StreamlabError, didYouMean } from '../errors';
 import { AggregatePlan } from './aggregatePlan';
 import { NUMERIC_OPS } from './aggregateSpec';
 import { TimeOption } from './recordAccess';
+import { fieldReader } from '../record';
 
 export type FieldType = 'number' | 'string' | 'boolean' | 'any';
 
@@ -15,6 +16,8 @@ const NUMERIC_HINT = 'aggregate a numeric field, or use count, first, last or di
 
 export class FieldChecks {
   private readonly referenced: string[];
+  /** Named fields that are dotted paths into nested values, with their readers: records are watched for them too. */
+  readonly nested: readonly { name: string; read: (record: Record<string, unknown>) => unknown }[];
 
   constructor(
     private readonly keyBy: readonly string[],
@@ -24,6 +27,7 @@ export class FieldChecks {
     const timeField = typeof time === 'string' && time !== 'processing' ? [time] : [];
     const aggregateFields = plan.defs.map((d) => d.field).filter((f) => f !== '*');
     this.referenced = [...new Set([...keyBy, ...aggregateFields, ...timeField])];
+    this.nested = this.referenced.filter((f) => f.includes('.')).map((name) => ({ name, read: fieldReader(name) }));
   }
 
   /** Throws when the declared fields (names, or names with types) do not fit the spec. */

@@ -657,6 +657,12 @@ export class WindowedStream {
       this.namesSeen.add(name);
       if (typeof fields[name] === 'number') this.numbersSeen.add(name);
     }
+    for (const { name, read } of this.fieldChecks.nested) {
+      const value = read(fields as Record<string, unknown>);
+      if (value === undefined) continue;
+      this.namesSeen.add(name);
+      if (typeof value === 'number') this.numbersSeen.add(name);
+    }
     if (++this.watched >= FIELD_WATCH_RECORDS) this.finishWatch();
   }
 
