@@ -1,10 +1,12 @@
 /**
  * Features from rows of records: chosen numeric columns, their lags, deltas and rolling statistics, in row order
- * (rows are time-ordered; history loads them so). The NaN rule: a row whose features are not all finite numbers
- * (a missing or non-numeric value, or a lag or window reaching before the first row) is dropped, and counted by
- * cause; nothing is imputed silently.
+ * (rows are time-ordered; history loads them so). With `by`, each key's rows make their own sequence: a lag is the
+ * same sensor's previous value, never another sensor's that happened to arrive before it (interleaved keys made
+ * lags and deltas noise, and a model trained on them flagged half a stream). The NaN rule: a row whose features
+ * are not all finite numbers (a missing or non-numeric value, or a lag or window reaching before its key's first
+ * row) is dropped, and counted by cause; nothing is imputed silently.
  */
-import { ownField, hasOwnField } from '../record';
+import { fieldReader } from '../record';
 import { StreamlabError, didYouMean } from '../errors';
 
 export type RollingStat = 'mean' | 'std' | 'min' | 'max';
@@ -22,6 +24,11 @@ export interface FeatureSpec {
   target?: string;
   /** Forecasters: predict the target this many rows ahead. Default 1. Classifiers use 0 (the row's own label). */
   horizon?: number;
+  /**
+   * Field (a dotted path for nested values) whose value keys a row: lags, deltas and rolling statistics are taken
+   * within each key. Rows without it share one key of their own (null).
+   */
+  by?: string;
 }
 
 export interface FeatureRows {
@@ -75,11 +82,12 @@ export function buildFeatures(rows: readonly Record<string, unknown>[], spec: Fe
       'use fewer lags or a shorter window, or train on more rows',
     );
   }
-  const missing = missingColumn(rows, spec, (row, c) => hasOwnField(row, c));
+  const readers = new Map([...spec.columns, ...(spec.target ? [spec.target] : [])].map((c) => [c, fieldReader(c)]));
+  const missing = missingColumn(rows, spec, (row, c) => readers.get(c)!(row) !== undefined);
   if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
-  const columns = spec.columns.map((c) => numbers(rows, (r) => ownField(r, c)));
-  const targets = spec.target ? numbers(rows, (r) => ownField(r, spec.target!)) : undefined;
-  const m = featureMatrix(columns, targets, rows.length, spec);
+  const columns = spec.columns.map((c) => numbers(rows, fieldReader(c)));
+  const targets = spec.target ? numbers(rows, fieldReader(spec.target)) : undefined;
+  const m = spec.by === undefined ? featureMatrix(columns, targets, rows.length, spec) : keyedFeatureMatrix(columns, targets, keyIds(rows, spec.by), rows.length, spec);
   const x = new Array<number[]>(m.count);
   for (let i = 0; i < m.count; i++) x[i] = Array.from(m.x.subarray(i * m.width, (i + 1) * m.width));
   return { names: featureNames(spec), x, ...(m.y ? { y: Array.from(m.y) } : {}), source: Array.from(m.source), dropped: m.dropped };
@@ -162,6 +170,78 @@ export function featureMatrix(values: readonly ArrayLike<number>[], targets: Arr
   };
 }
 
+/** Each row's key as a small number (rows without the field share one), for keyedFeatureMatrix. */
+export function keyIds(rows: readonly Record<string, unknown>[], by: string): Int32Array {
+  const read = fieldReader(by);
+  const ids = new Map<string, number>();
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = keyIdOf(ids, read(rows[i]!));
+  return out;
+}
+
+/** The id of a key value: one id per distinct value (by its text; objects by their JSON), null and undefined alike. */
+export function keyIdOf(ids: Map<string, number>, value: unknown): number {
+  const text = value === undefined || value === null ? '\u0000null' : typeof value === 'object' ? JSON.stringify(value) : `${typeof value}:${String(value)}`;
+  let id = ids.get(text);
+  if (id === undefined) {
+    id = ids.size;
+    ids.set(text, id);
+  }
+  return id;
+}
+
+/**
+ * featureMatrix within each key: the rows of one key (in their order) are one sequence, and the feature rows come
+ * back in the rows' order, with `source` indexing the input. Warm-up is counted per key.
+ */
+export function keyedFeatureMatrix(values: readonly ArrayLike<number>[], targets: ArrayLike<number> | undefined, keys: ArrayLike<number>, n: number, spec: FeatureSpec): FeatureMatrix {
+  checkFeatureSpec(spec);
+  const members = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    let list = members.get(keys[i]!);
+    if (!list) members.set(keys[i]!, (list = []));
+    list.push(i);
+  }
+  const perKey: { rows: number[]; m: FeatureMatrix }[] = [];
+  let width = 0;
+  let count = 0;
+  const dropped = { notFinite: 0, warmup: 0, noTarget: 0 };
+  for (const rows of members.values()) {
+    const m = featureMatrix(
+      values.map((v) => Float64Array.from(rows, (i) => v[i]!)),
+      targets ? Float64Array.from(rows, (i) => targets[i]!) : undefined,
+      rows.length,
+      spec,
+    );
+    width = m.width;
+    count += m.count;
+    dropped.notFinite += m.dropped.notFinite;
+    dropped.warmup += m.dropped.warmup;
+    dropped.noTarget += m.dropped.noTarget;
+    perKey.push({ rows, m });
+  }
+  // Back into the rows' order: a merge of the keys' feature rows by the input index they describe.
+  const order: { key: number; at: number; source: number }[] = [];
+  perKey.forEach(({ rows, m }, key) => {
+    for (let j = 0; j < m.count; j++) order.push({ key, at: j, source: rows[m.source[j]!]! });
+  });
+  order.sort((a, b) => a.source - b.source);
+  const x = new Float64Array(count * width);
+  const y = targets ? new Float64Array(count) : undefined;
+  const source = new Int32Array(count);
+  order.forEach((o, k) => {
+    const m = perKey[o.key]!.m;
+    x.set(m.x.subarray(o.at * width, (o.at + 1) * width), k * width);
+    if (y) y[k] = m.y![o.at]!;
+    source[k] = o.source;
+  });
+  return { width: width || featureWidth(spec, values.length), count, x, ...(y ? { y } : {}), source, dropped };
+}
+
+function featureWidth(spec: FeatureSpec, columns: number): number {
+  return columns * (1 + (spec.lags ?? 0) + (spec.deltas ? 1 : 0) + (spec.rolling ? (spec.rolling.stats ?? ['mean', 'std']).length : 0));
+}
+
 /** Rows a stream must keep from before a batch so its first row has all its lags and windows. */
 export function featureReach(spec: FeatureSpec): number {
   return Math.max(spec.lags ?? 0, spec.deltas ? 1 : 0, spec.rolling ? spec.rolling.window - 1 : 0);
@@ -178,6 +258,12 @@ export function checkFeatureSpec(spec: FeatureSpec): void {
   const perColumn = 1 + lags + (spec.deltas ? 1 : 0) + (spec.rolling ? (spec.rolling.stats ?? ['mean', 'std']).length : 0);
   const width = spec.columns.length * perColumn;
   if (width > MAX_FEATURES) throw new StreamlabError(`the spec makes ${width} features a row (${spec.columns.length} columns x ${perColumn}), more than ${MAX_FEATURES}`, 'use fewer lags or columns');
+  if (spec.by !== undefined && (typeof spec.by !== 'string' || spec.by === '')) throw new StreamlabError('by must be a field name', "e.g. by: 'sensor'");
+  if (spec.by !== undefined && spec.target !== undefined && (spec.horizon ?? 1) > 0) {
+    // A live forecaster decides a row once the row `horizon` later arrives; per key that can be any time later,
+    // which the scorer's bounded look-back cannot promise.
+    throw new StreamlabError("per-key features (by) work with the autoencoder and the classifier, not yet with a forecaster's horizon", 'train one forecaster per key on its rows, or drop by');
+  }
 }
 
 function toNumber(v: unknown): number {

@@ -44,7 +44,7 @@ parentPort!.on('message', (m: Message) => {
   }
   void ready!
     .then(() => {
-      const { rows, scores } = scorer!.score(m.columns, m.target, m.n);
+      const { rows, scores } = scorer!.score(m.columns, m.target, m.n, m.keys);
       let flagged = 0;
       for (let k = 0; k < scores.length; k++) if (scores[k]! >= threshold) flagged++;
       const flaggedRows = new Float64Array(flagged);

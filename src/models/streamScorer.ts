@@ -4,7 +4,7 @@
  * go to a topic (when given), to a chart's marker trace (when given) and to a bounded buffer read as a DataFrame.
  * Lags and windows reach back across batches: the scorer keeps the last rows it needs.
  */
-import { ownField, hasOwnField } from '../record';
+import { ownField, hasOwnField, fieldReader } from '../record';
 import { StreamlabError } from '../errors';
 import { frameFromColumns, type DataFrame } from '../frames';
 import type { TopicSink } from '../kafka';
@@ -14,7 +14,7 @@ import { waitFor } from '../util/waitFor';
 import { formatCount } from '../output/format';
 import { missingColumn, missingColumnError, numbers } from './features';
 import type { TrainedModel } from './trainedModel';
-import { ColumnScorer } from './columnScorer';
+import { ColumnScorer, KeyNumbering } from './columnScorer';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { modelToData } from './modelTransfer';
@@ -33,6 +33,8 @@ export interface WorkerBatch {
   n: number;
   columns: Float64Array[];
   target?: Float64Array;
+  /** Each row's key number, for a per-key model (spec.by). */
+  keys?: Float64Array;
 }
 
 export interface WorkerReply {
@@ -150,12 +152,30 @@ export class StreamScorer {
   private workerReady: Promise<void> = Promise.resolve();
   private onWorkerReady: () => void = () => {};
   private pending: Promise<void> = Promise.resolve();
+  /** A per-key model's key values as numbers (the worker thread gets numbers only). */
+  private readonly keyNumbers = new KeyNumbering();
+  private readonly readKey: ((row: Record<string, unknown>) => unknown) | undefined;
   stopped = false;
 
   constructor(readonly options: StreamScorerOptions) {
     this.core = new ColumnScorer(options.model);
     this.horizon = this.core.horizon;
     this.kept = new RingBuffer<Row>(options.keep ?? 1000);
+    this.readKey = options.model.spec.by === undefined ? undefined : fieldReader(options.model.spec.by);
+  }
+
+  /** Key numbers of a batch's items for a per-key model, else undefined. */
+  private keysOf(items: readonly unknown[], asRows: boolean): Float64Array | undefined {
+    const read = this.readKey;
+    if (!read) return undefined;
+    const by = this.options.model.spec.by!;
+    const out = new Float64Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const value = asRows ? read(item as Row) : by.includes('.') ? read(rowOf(item)) : fieldOf(item, by);
+      out[i] = this.keyNumbers.idOf(value);
+    }
+    return out;
   }
 
   get threshold(): number {
@@ -227,13 +247,14 @@ export class StreamScorer {
     }
     const columns = spec.columns.map((c) => numbers(batch, (item) => fieldOf(item, c)));
     const target = spec.target ? numbers(batch, (item) => fieldOf(item, spec.target!)) : undefined;
+    const keys = this.keysOf(batch, false);
     const arrival = this.arrive(batch);
     const id = this.nextId++;
     let done = () => {};
     const answered = new Promise<void>((resolve) => (done = resolve));
     this.inflight.set(id, { arrival, done, answered });
-    const message: WorkerBatch = { type: 'batch', id, n: batch.length, columns, ...(target ? { target } : {}) };
-    worker.postMessage(message, [...columns, ...(target ? [target] : [])].map((a) => a.buffer as ArrayBuffer));
+    const message: WorkerBatch = { type: 'batch', id, n: batch.length, columns, ...(target ? { target } : {}), ...(keys ? { keys } : {}) };
+    worker.postMessage(message, [...columns, ...(target ? [target] : []), ...(keys ? [keys] : [])].map((a) => a.buffer as ArrayBuffer));
     this.inflightRecords += batch.length;
     if (this.inflightRecords >= MAX_IN_FLIGHT_RECORDS) {
       const started = performance.now();
@@ -305,12 +326,13 @@ export class StreamScorer {
     this.m.records += rows.length;
     this.m.batches++;
     const spec = this.options.model.spec;
-    const missing = missingColumn(rows, spec, (r, c) => hasOwnField(r, c));
+    const missing = missingColumn(rows, spec, (r, c) => hasOwnField(r, c) || (c.includes('.') && fieldReader(c)(r) !== undefined));
     if (missing !== undefined) throw missingColumnError(missing, rows.slice(0, 100).flatMap((r) => Object.keys(r)));
-    const columns = spec.columns.map((c) => numbers(rows, (r) => ownField(r, c)));
+    const columns = spec.columns.map((c) => numbers(rows, c.includes('.') ? fieldReader(c) : (r) => ownField(r, c)));
     const target = spec.target ? numbers(rows, (r) => ownField(r, spec.target!)) : undefined;
+    const keys = this.keysOf(rows, true);
     const arrival = this.arrive(rows);
-    const verdicts = this.core.score(columns, target, rows.length);
+    const verdicts = this.core.score(columns, target, rows.length, keys);
     const threshold = this.threshold;
     const out: Row[] = new Array(verdicts.rows.length);
     for (let k = 0; k < out.length; k++) {

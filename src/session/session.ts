@@ -535,7 +535,7 @@ export class Session {
     const lines = [
       ...summaryRows(result.summary).map(([k, v]) => `${k.padEnd(16)} ${v}`),
       `${'backend choice'.padEnd(16)} ${result.backend.name} (${result.backend.note})`,
-      `${'features'.padEnd(16)} ${result.features.names.join(', ')}; ${describeDropped({ dropped: result.features })}`,
+      `${'features'.padEnd(16)} ${result.features.names.join(', ')}${result.model.spec.by !== undefined ? ` (within each '${result.model.spec.by}')` : ''}; ${describeDropped({ dropped: result.features })}`,
       `${'threshold'.padEnd(16)} ${result.model.threshold.toPrecision(4)}${save !== undefined ? `; saved to ${save}` : ''}`,
     ];
     Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': lines.join('\n') }), enumerable: false });

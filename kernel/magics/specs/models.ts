@@ -26,6 +26,7 @@ export const train = defineMagic({
     lags: option(integer('N', 0), 'add the previous N values of each column'),
     deltas: flag('add the change since the previous row of each column'),
     rolling: option(integer('N', 2), 'add mean and std of each column over the last N rows'),
+    by: option(text('FIELD'), 'take lags, deltas and rolling statistics within each value of FIELD (e.g. sensor): one sequence per key; %score keeps per-key state too'),
     epochs: option(integer('N', 1), 'most epochs (default 50)'),
     patience: option(integer('N', 0), 'stop after N epochs without a better validation loss (default 5; 0: never)'),
     validation: option(decimal('SHARE', 0, 0.9), 'share of the newest rows kept for validation (default 0.2)'),
@@ -37,13 +38,14 @@ export const train = defineMagic({
     save: option(text('DIR'), 'save the trained model (with scaler and feature spec) to this directory'),
   },
   examples: [
-    '%train sensors --columns value --lags 4 --deltas --as detector',
+    '%train sensors --columns value --lags 4 --deltas --by sensor --as detector',
     '%train sensors --columns value,temp --rolling 10 --epochs 30 --percentile 99.5 --save models/sensors --as detector',
     '%train sales --kind forecaster --columns units --target units --lags 24 --as forecast',
   ],
   validate({ options: o }) {
     if (!o.columns) return 'give the input columns: --columns FIELD,...';
     if ((o.kind === 'forecaster' || o.kind === 'classifier') && !o.target) return `a ${o.kind} needs --target FIELD`;
+    if (o.by !== undefined && o.kind === 'forecaster') return '--by works with the autoencoder and the classifier, not yet with a forecaster';
     return undefined;
   },
   line({ positionals: [topic], options: o }) {
@@ -53,6 +55,7 @@ export const train = defineMagic({
       deltas: o.deltas && 'true',
       rolling: o.rolling === undefined ? undefined : `{ window: ${lit(o.rolling)} }`,
       target: litIf(o.target),
+      by: litIf(o.by),
     });
     const settings = object({
       kind: lit(o.kind ?? 'autoencoder'),
