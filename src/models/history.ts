@@ -74,6 +74,8 @@ export async function loadHistory(o: HistoryOptions): Promise<History> {
   const progress = o.progress === false ? undefined : new Progress(`history of '${o.topic}'`, total, 'records');
   const source = new TopicSource({ topic: o.topic, connection: o.connection, from: { offset: start }, untilEnd: true, timeField: o.timeField, recentCapacity: 1 });
   const rows: Record<string, unknown>[] = [];
+  // Where each row came from, so rows of one instant sort the same way on every load (partitions arrive in any order).
+  const origin = new Map<Record<string, unknown>, number>();
   let bytes = 0;
   let failure: StreamlabError | undefined;
   source.subscribe((batch) => {
@@ -81,7 +83,9 @@ export async function loadHistory(o: HistoryOptions): Promise<History> {
     for (const r of batch) {
       if (to !== undefined && r.time >= to) continue;
       if (from !== undefined && r.time < from) continue;
-      rows.push(rowOf(r));
+      const row = rowOf(r);
+      origin.set(row, r.partition * 2 ** 40 + r.offset);
+      rows.push(row);
     }
     bytes = source.metrics().bytes;
     progress?.update(source.metrics().records + source.metrics().deadLetters);
@@ -101,7 +105,7 @@ export async function loadHistory(o: HistoryOptions): Promise<History> {
     progress?.fail(failure.message);
     throw failure;
   }
-  rows.sort((a, b) => Number(a.time) - Number(b.time));
+  rows.sort((a, b) => Number(a.time) - Number(b.time) || origin.get(a)! - origin.get(b)!);
   const kept = o.last !== undefined ? rows.slice(-o.last) : rows;
   progress?.finish(source.metrics().records);
   if (kept.length === 0) throw new StreamlabError(`no record of '${o.topic}' falls in that time range`, 'widen the range (from/to)');

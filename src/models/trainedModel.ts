@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StreamlabError } from '../errors';
 import { useBackend, type BackendChoice, type BackendName } from './backend';
-import { buildFeatures, StandardScaler, timeSplit, type FeatureRows, type FeatureSpec } from './features';
+import { buildFeatures, featureReach, StandardScaler, timeSplit, type FeatureRows, type FeatureSpec } from './features';
 import { autoencoder, classifier, forecaster, type ModelKind } from './recipes';
 import { fit, type TrainOptions, type TrainSummary } from './train';
 import { denseForward, type DenseForward } from './denseForward';
@@ -43,7 +43,33 @@ export interface TrainResult {
   readonly model: TrainedModel;
   readonly summary: TrainSummary;
   readonly backend: BackendChoice;
-  readonly features: FeatureRows['dropped'] & { rows: number; names: string[] };
+  readonly features: FeatureRows['dropped'] & { rows: number; names: string[]; note?: string };
+}
+
+/**
+ * A field that looks like the key of interleaved series (text, 2 to 1,000 values, the value changing from one row
+ * to the next more often than not), when lags, deltas or rolling statistics would run across it: worth a word, since
+ * such features mix sensors and a model of them flags a live stream at random.
+ */
+export function interleavedKey(rows: readonly Record<string, unknown>[], spec: FeatureSpec): string | undefined {
+  if (spec.by !== undefined || featureReach(spec) === 0) return undefined;
+  const sample = rows.slice(0, 2000);
+  let best: { field: string; values: number } | undefined;
+  for (const field of Object.keys(sample[0] ?? {})) {
+    if (spec.columns.includes(field) || field === spec.target) continue;
+    const values = new Set<string>();
+    let switches = 0;
+    let text = true;
+    for (let i = 0; i < sample.length && text; i++) {
+      const v = sample[i]![field];
+      text = typeof v === 'string';
+      values.add(String(v));
+      if (i > 0 && v !== sample[i - 1]![field]) switches++;
+    }
+    if (!text || values.size < 2 || values.size > 1000 || switches < (sample.length - 1) / 2) continue;
+    if (!best || values.size > best.values) best = { field, values: values.size };
+  }
+  return best?.field;
 }
 
 /** Features -> time split -> scaler on the training rows -> recipe -> fit -> threshold from training scores. */
@@ -81,7 +107,9 @@ export async function trainModel(rows: readonly Record<string, unknown>[], o: Tr
   const trainScores = scoreFeatures(trained, split.train.map((r) => r.x), split.train.map((r) => r.y));
   trained.threshold = o.threshold ?? (o.kind === 'classifier' ? 0.5 : untiedThreshold(trainScores, o.percentile ?? 99));
   if (!Number.isFinite(trained.threshold)) throw new StreamlabError(`the anomaly threshold came out ${trained.threshold}: the training scores are not finite`, 'rescale the features, or give threshold: N');
-  return { model: trained, summary, backend, features: { ...f.dropped, rows: f.x.length, names: f.names } };
+  const key = interleavedKey(rows, spec);
+  const note = key === undefined ? undefined : `the rows interleave values of '${key}', and the lags, deltas and rolling statistics run across them; to take them within each one, pass by: '${key}' (%train --by ${key})`;
+  return { model: trained, summary, backend, features: { ...f.dropped, rows: f.x.length, names: f.names, ...(note ? { note } : {}) } };
 }
 
 /**

@@ -537,6 +537,7 @@ export class Session {
       `${'backend choice'.padEnd(16)} ${result.backend.name} (${result.backend.note})`,
       `${'features'.padEnd(16)} ${result.features.names.join(', ')}${result.model.spec.by !== undefined ? ` (within each '${result.model.spec.by}')` : ''}; ${describeDropped({ dropped: result.features })}`,
       `${'threshold'.padEnd(16)} ${result.model.threshold.toPrecision(4)}${save !== undefined ? `; saved to ${save}` : ''}`,
+      ...(result.features.note ? [`${'note'.padEnd(16)} ${result.features.note}`] : []),
     ];
     Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': lines.join('\n') }), enumerable: false });
     return result;
