@@ -151,9 +151,16 @@ export class StreamlabKernel {
           this.output.kernelLog(`${channel}: no handler for ${type}`);
       }
     } finally {
-      this.publish('status', { execution_state: 'idle' }, msg);
+      // While a cell runs, a request handled beside it (a chart's comm traffic, completion) must not tell the
+      // frontend the kernel is idle: JupyterLab shows any idle status as the kernel's. Its idle follows the cell's,
+      // as it would from a kernel that handles one shell message at a time.
+      if (this.working) this.idleAfterCell.push(msg);
+      else this.publish('status', { execution_state: 'idle' }, msg);
     }
   }
+
+  /** Idle statuses of requests handled while a cell ran, published once it ends. */
+  private readonly idleAfterCell: Message[] = [];
 
   /** Runs queued cells one at a time. */
   private async work(out: SerialSender): Promise<void> {
@@ -169,10 +176,12 @@ export class StreamlabKernel {
           if (failed && c.stop_on_error !== false) await this.abortQueued(out);
         } finally {
           this.publish('status', { execution_state: 'idle' }, msg);
+          for (const other of this.idleAfterCell.splice(0)) this.publish('status', { execution_state: 'idle' }, other);
         }
       }
     } finally {
       this.working = false;
+      for (const other of this.idleAfterCell.splice(0)) this.publish('status', { execution_state: 'idle' }, other);
     }
   }
 

@@ -173,6 +173,38 @@ describe('comms', () => {
     opened.stop();
   });
 
+  test('requests answered while a cell runs (comm traffic, completion) leave the kernel busy until the cell ends', async () => {
+    const statuses: { state: string; parent: string }[] = [];
+    const off = kernel.on('iopub', (m) => {
+      if (m.header.msg_type === 'status') statuses.push({ state: String(m.content.execution_state), parent: String(m.parent_header.msg_id ?? '') });
+    });
+    try {
+      const cell = kernel.execute('await new Promise((resolve) => setTimeout(resolve, 1500)); 1');
+      await sleep(300);
+      const commId = `busy-${Date.now()}`;
+      const opened = collectComm(kernel, commId);
+      kernel.send('shell', 'comm_open', { comm_id: commId, target_name: 'streamlab.streams', data: {} });
+      await opened.next();
+      kernel.send('shell', 'comm_msg', { comm_id: commId, data: { request: 'list' } });
+      await opened.next();
+      const completion = await kernel.request('shell', 'complete_request', { code: 'Math.fl', cursor_pos: 7 });
+      assert.ok((completion.content.matches as string[]).includes('floor'), 'answered while the cell runs');
+      const ran = await cell;
+      const cellId = String(ran.reply.parent_header.msg_id);
+      const cellIdle = statuses.findIndex((s) => s.state === 'idle' && s.parent === cellId);
+      const cellBusy = statuses.findIndex((s) => s.state === 'busy' && s.parent === cellId);
+      assert.ok(cellBusy >= 0 && cellIdle > cellBusy);
+      // What JupyterLab shows is the last status it saw: between the cell's busy and idle, never idle.
+      assert.deepEqual(statuses.slice(cellBusy, cellIdle).filter((s) => s.state === 'idle'), []);
+      await sleep(200);
+      assert.ok(statuses.slice(cellIdle + 1).filter((s) => s.state === 'idle').length >= 3, 'the requests\' own idles follow the cell\'s');
+      kernel.send('shell', 'comm_close', { comm_id: commId, data: {} });
+      opened.stop();
+    } finally {
+      off();
+    }
+  });
+
   test('a comm to an unknown target is closed straight back', async () => {
     const commId = `ghost-${Date.now()}`;
     const closed = new Promise<JupyterMessage>((resolve) => {
