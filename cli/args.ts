@@ -33,7 +33,22 @@ function joinNegativeNumbers(argv: string[], options: Options): string[] {
   return out;
 }
 
+/** `--help` or `-h` given to a command: main prints the command's summary and this usage, and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super('help requested');
+  }
+}
+
+/** Throws HelpRequested when argv asks for help (before a `--` that ends the options). */
+export function checkHelp(argv: readonly string[], usage: string): void {
+  const end = argv.indexOf('--');
+  const options = end < 0 ? argv : argv.slice(0, end);
+  if (options.includes('--help') || options.includes('-h')) throw new HelpRequested(usage);
+}
+
 export function parse<T extends Options>(argv: string[], options: T, usage: string): Parsed<T> {
+  checkHelp(argv, usage);
   try {
     return parseArgs({ args: joinNegativeNumbers(argv, options), options, allowPositionals: true, strict: true }) as unknown as Parsed<T>;
   } catch (e) {

@@ -2,7 +2,7 @@
  * `streamlab install|uninstall|kernel`: the Jupyter face of the command. The kernel lives in kernel/ and is
  * loaded only by these commands, so the library and the other commands never load tslab.
  */
-import { parse } from './args';
+import { checkHelp, parse } from './args';
 import { StreamlabError } from '../src';
 import type { InstallScope } from '../kernel/install';
 
@@ -37,6 +37,7 @@ export async function uninstallCommand(argv: string[]): Promise<void> {
 }
 
 export async function kernelCommand(argv: string[]): Promise<void> {
+  checkHelp(argv, 'streamlab kernel --connection-file FILE (Jupyter starts it so, from the kernelspec `streamlab install` writes)');
   const { runKernel } = await import('../kernel/main');
   await runKernel(argv);
   // The kernel runs until Jupyter shuts it down; it exits the process itself.

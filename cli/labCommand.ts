@@ -7,6 +7,7 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { parse, intOption } from './args';
 import { EmbeddedBroker, SensorGenerator, StreamlabError, TopicSink, producePaced, resolveConnection, stateDir } from '../src';
 import { SchemaRegistryProcess, findJava21, readBrokerState, writeBrokerState } from '../src';
@@ -46,7 +47,7 @@ async function headlessRun(notebooks: string, outDir: string | undefined): Promi
   if (!result.ok) throw new StreamlabError(`${HEADLESS_NOTEBOOK}: ${result.failure}`);
 }
 
-const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN] [--no-demo] [--rate 200] [--seed N] [--registry] | streamlab lab --headless [--out DIR]';
+const USAGE = 'streamlab lab [--port 8888] [--notebooks DIR] [--no-browser] [--token TOKEN (default: a random one; "" for none)] [--no-demo] [--rate 200] [--seed N] [--registry] | streamlab lab --headless [--out DIR]';
 const REPO = path.join(__dirname, '..', '..');
 
 /** $STREAMLAB_JUPYTER, else the JupyterLab the project installed (scripts/install.sh makes .venv), else one on PATH. */
@@ -64,6 +65,21 @@ export function jupyterCommand(): string {
 }
 
 /** streamlab's own Jupyter directories: kernels and extensions installed here leave the user's Jupyter alone. */
+/**
+ * The directory `streamlab lab` serves the examples from: beside its Jupyter settings in the state directory, each
+ * example copied in when it is not there yet, so a user's edits and outputs survive the next start and the
+ * repository's own files are never rewritten.
+ */
+export function workingCopy(examples: string, dir = path.join(stateDir(), 'notebooks')): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const name of fs.readdirSync(examples)) {
+    const from = path.join(examples, name);
+    const to = path.join(dir, name);
+    if (fs.statSync(from).isFile() && !fs.existsSync(to)) fs.copyFileSync(from, to);
+  }
+  return dir;
+}
+
 export function labDirs(root = path.join(stateDir(), 'jupyter')): { root: string; data: string; runtime: string; config: string } {
   const dirs = { root, data: path.join(root, 'share', 'jupyter'), runtime: path.join(root, 'runtime'), config: path.join(root, 'config') };
   for (const d of [dirs.data, dirs.runtime, dirs.config]) fs.mkdirSync(d, { recursive: true });
@@ -103,8 +119,13 @@ export async function labCommand(argv: string[]): Promise<void> {
   if (values.headless) return headlessRun(path.resolve(values.notebooks ?? path.join(REPO, 'notebooks')), values.out);
   const port = intOption(values.port, 'port', 8888, 1);
   const rate = intOption(values.rate, 'rate', 200, 1);
-  const notebooks = path.resolve(values.notebooks ?? path.join(REPO, 'notebooks'));
-  if (!fs.existsSync(notebooks)) throw new StreamlabError(`no notebook directory ${notebooks}`, 'pass --notebooks DIR');
+  const given = values.notebooks !== undefined;
+  const examples = path.resolve(values.notebooks ?? path.join(REPO, 'notebooks'));
+  if (!fs.existsSync(examples)) throw new StreamlabError(`no notebook directory ${examples}`, 'pass --notebooks DIR');
+  // The examples are served from a working copy: autosave would otherwise rewrite the repository's tracked files
+  // with outputs. A directory the user names is theirs, and is served in place.
+  const notebooks = given ? examples : workingCopy(examples);
+  const token = values.token ?? randomBytes(24).toString('hex');
   const jupyter = jupyterCommand();
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (values.registry) findJava21(); // no Java 21 is one line, before anything starts
@@ -165,7 +186,7 @@ export async function labCommand(argv: string[]): Promise<void> {
       out(`demo feed: ${rate} sensor readings/s into topic 'sensors' (8 sensors, labelled anomalies)`);
     }
 
-    const token = values.token ?? '';
+    if (token === '') out('no token (--token ""): any local user or web page that can reach this port can run code in its kernels');
     const args = [
       'lab',
       `--ServerApp.root_dir=${notebooks}`,
@@ -193,7 +214,7 @@ export async function labCommand(argv: string[]): Promise<void> {
       if (process.env.STREAMLAB_LAB_LOG) process.stderr.write(text);
       if (!announced && /Jupyter Server .* is running|http:\/\/127\.0\.0\.1:\d+\/lab/.test(text)) {
         announced = true;
-        out(`JupyterLab is serving ${notebooks} at ${url}  (Ctrl-C stops it and everything above)`);
+        out(`JupyterLab is serving ${notebooks}${given ? '' : ` (a working copy of ${examples})`} at ${url}  (Ctrl-C stops it and everything above)`);
       }
       for (const line of text.split('\n')) if (/^\[[CE] /.test(line) || /Error: /.test(line)) lastProblem = line.replace(/^\[[CE] [^\]]*\]\s*/, '').trim();
     });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `streamlab` command. Errors print as one line (set STREAMLAB_DEBUG=1 for the stack). */
 import { StreamlabError, didYouMean } from '../src';
+import { HelpRequested } from './args';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   demo: { summary: 'embedded broker + sensor generator + a live consume summary', run: (a) => import('./demoCommand').then((m) => m.demoCommand(a)) },
@@ -32,7 +33,13 @@ async function main(argv: string[]): Promise<void> {
     const guess = didYouMean(name, Object.keys(COMMANDS));
     throw new StreamlabError(`unknown command '${name}'`, guess ? `did you mean '${guess}'?` : `run \`streamlab help\``);
   }
-  await command.run(rest);
+  try {
+    await command.run(rest);
+  } catch (e) {
+    if (!(e instanceof HelpRequested)) throw e;
+    const forms = e.usage.split(/ \| (?=streamlab )/).map((form, i) => `${i === 0 ? 'usage: ' : '       '}${form}`);
+    process.stdout.write([`streamlab ${name}: ${command.summary}`, '', ...forms, ''].join('\n'));
+  }
 }
 
 main(process.argv.slice(2)).then(

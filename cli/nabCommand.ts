@@ -3,7 +3,7 @@
  * DATA_DIR --out RESULTS_DIR` runs a streamlab detector over NAB series replayed through the embedded broker.
  */
 import path from 'node:path';
-import { parse } from './args';
+import { checkHelp, parse } from './args';
 import { table } from './topicsCommand';
 import { StreamlabError, defaultNabDir, scoreResultsDir, type CorpusScore } from '../src';
 
@@ -16,6 +16,7 @@ export async function nabCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'score') return scoreCommand(rest);
   if (sub === 'detect') return import('./nabDetectCommand').then((m) => m.nabDetectCommand(rest));
+  checkHelp(argv, USAGE);
   throw new StreamlabError(sub ? `unknown nab command '${sub}'` : 'nab needs a command', `usage: ${USAGE}`);
 }
 
