@@ -4,7 +4,10 @@
  * it N times, on one machine or several, and Kafka spreads the input partitions over them.
  */
 import { ConnectionOptions, ConnectionSettings, ReadProcessWrite, ReadProcessWriteMetrics, TopicAdmin } from '../kafka';
+import fs from 'node:fs';
+import path from 'node:path';
 import { StreamlabError } from '../errors';
+import { stateDir } from '../config/stateDir';
 import { formatCount } from '../output/format';
 import { Pipeline } from './pipelineFile';
 import { WindowTask } from './windowTask';
@@ -66,8 +69,21 @@ export class Worker {
 
   async start(): Promise<this> {
     await this.refuseUselessScaleOut();
-    await this.loop.start();
+    try {
+      await this.loop.start();
+    } catch (e) {
+      this.releaseClaim();
+      throw e;
+    }
     return this;
+  }
+
+  /** The file by which a worker of this group on this embedded broker says it runs (see refuseUselessScaleOut). */
+  private claim: string | undefined;
+
+  private releaseClaim(): void {
+    if (this.claim) fs.rmSync(this.claim, { force: true });
+    this.claim = undefined;
   }
 
   /**
@@ -82,6 +98,15 @@ export class Worker {
       // The mock may not describe groups; then the worker finds out after joining (see secondOnEmbeddedBroker).
       const members = await admin.groupMembers(this.group);
       if (members) throw this.secondOnEmbeddedBroker(`already has ${members} worker${members === 1 ? '' : 's'}`);
+      // The embedded broker is a local process, so its workers are too: a claim file in the state directory tells a
+      // second one at once, where the group's state alone is not certain to (the mock sometimes does give a second
+      // member partitions, and takes them from the first).
+      const file = path.join(stateDir(), 'workers', `${admin.settings.brokers.join(',').replace(/[^\w.-]+/g, '_')}~${encodeURIComponent(this.group)}.json`);
+      const holder = readClaim(file);
+      if (holder !== undefined && holder !== process.pid && alive(holder)) throw this.secondOnEmbeddedBroker('already has 1 worker');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify({ pid: process.pid, group: this.group, since: new Date().toISOString() }));
+      this.claim = file;
     } finally {
       await admin.disconnect();
     }
@@ -125,6 +150,28 @@ export class Worker {
 
   /** Leaves the group (the others take its partitions at once) after the batch in progress commits or aborts. */
   async stop(): Promise<void> {
-    await this.loop.stop();
+    try {
+      await this.loop.stop();
+    } finally {
+      this.releaseClaim();
+    }
+  }
+}
+
+function readClaim(file: string): number | undefined {
+  try {
+    const pid = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown }).pid;
+    return typeof pid === 'number' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
