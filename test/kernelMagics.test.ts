@@ -195,6 +195,30 @@ describe('a model of several sensors', () => {
   });
 });
 
+describe('nested fields', () => {
+  test('dotted paths key windows, chart traces and produced records', async () => {
+    const devices = uniqueTopic('devices');
+    await broker.createTopic(devices, 2);
+    await produceRaw(
+      broker.connection,
+      devices,
+      Array.from({ length: 60 }, (_, i) => ({ key: `d${i % 3}`, value: JSON.stringify({ device: { id: `d${i % 3}`, site: 'lab' }, reading: { value: i % 3 === 0 ? 10 : 20 + i }, time: T0 + i * 1000 }), timestamp: T0 + i * 1000 })),
+    );
+    await ok(`%window ${devices} --from earliest --time-field time --tumbling 1m --by device.id --agg count,max(reading.value) --as perDevice`);
+    const rows = JSON.parse(String(resultData(await ok('await perDevice.caughtUp(); JSON.stringify(perDevice.closedRows().concat(perDevice.openRows()).map((r) => [r["device.id"], r.count]).sort())'))['text/plain']).replace(/^'|'$/g, '')) as [string, number][];
+    assert.deepEqual(rows, [['d0', 20], ['d1', 20], ['d2', 20]]);
+    await ok(`%plot ${devices} --from earliest --time-field time --y reading.value --by device.id --as byDevice`);
+    const names = String(resultData(await ok('await new Promise((r) => setTimeout(r, 1500)); byDevice.snapshot().series.map((s) => s.name).sort().join(",")'))['text/plain']);
+    assert.equal(names, "'d0,d1,d2'");
+    const out = uniqueTopic('devices-out');
+    await ok(`%%produce ${out} --key device.id --create\n[{ device: { id: 'x1' }, reading: { value: 1 } }, { device: { id: 'x2' }, reading: { value: 2 } }]`);
+    const keys = String(resultData(await ok(`(await streamlab.session.peek('${out}', 5)).column('key').values.slice().sort().join(',')`))['text/plain']);
+    assert.equal(keys, "'x1,x2'");
+    await ok('%stop perDevice');
+    await ok('%stop byDevice');
+  });
+});
+
 describe('magics, error paths', () => {
   const usageError = async (code: string, pattern: RegExp) => {
     const e = errorOf(await kernel.execute(code));
