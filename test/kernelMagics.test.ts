@@ -251,6 +251,22 @@ describe('magics, error paths', () => {
     // The session keeps its earlier, working connection after a failed %connect.
     assert.match(html(await ok('%topics')), new RegExp(topic));
   });
+
+  test('a field the first records do not have, or that never holds a number, fails the cell in one line and starts nothing', async () => {
+    // A topic read by a window of its own: its first records are looked at.
+    const typo = errorOf(await kernel.execute(`%window ${topic} --from earliest --time-field time --tumbling 10s --by sensr --agg mean(valu) --as typoWindow`));
+    assert.equal(typo.ename, 'StreamlabError');
+    assert.match(typo.evalue, /^window 'typoWindow': no record has the field 'sensr' \(by\) among the \d+ records looked at; fields seen: sensor, time, value; did you mean 'sensor'\?: name a field the records have; nothing was started$/);
+    const agg = errorOf(await kernel.execute(`%window ${topic} --from earliest --time-field time --tumbling 10s --by sensor --agg mean(valu) --as typoWindow`));
+    assert.match(agg.evalue, /^window 'typoWindow': no record has a numeric 'valu' \(mean\(valu\)\) among the \d+ records looked at; fields seen: sensor, time, value; did you mean 'value'\?/);
+    // A running stream: what it holds is looked at.
+    await ok(`%consume ${topic} --from earliest --time-field time --as held`);
+    await ok('await held.until(40)');
+    const text = errorOf(await kernel.execute('%plot held --y sensor --as textChart'));
+    assert.match(text.evalue, /^chart 'textChart': no record has a numeric 'sensor' \(y\) among the 40 records looked at: it holds text such as "s\d"; fields seen: sensor, time, value/);
+    assert.doesNotMatch(html(await ok('%streams')), /typoWindow|textChart/, 'nothing was left running');
+    await ok('%stop held');
+  });
 });
 
 describe('magic lines in the editor', () => {

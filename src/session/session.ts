@@ -33,6 +33,8 @@ import type { WindowResult } from '../window/windowedStream';
 import type { Pipeline } from '../pipeline';
 import { ExportOptions, WindowOrigin, pipelineOf, writePipelineFile } from './pipelineExport';
 import { GroupWatch } from './groupWatch';
+import { PREFLIGHT_RECORDS, fieldProblem, type NamedField } from './fieldPreflight';
+import { fieldsOf } from '../window/recordAccess';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Start a private embedded broker when no brokers are configured anywhere (default true). */
@@ -358,32 +360,39 @@ export class Session {
       clock = setInterval(() => stream.advanceTo(Date.now()), 1000);
       clock.unref();
     }
+    const stopAll = async () => {
+      detach();
+      clearInterval(clock);
+      stream.endDisplays();
+      await own?.stop();
+    };
     const handle = windowHandle({
       stream,
       feed,
       ownFeed: own !== undefined,
       feedName: sourceName,
       from: consume?.from,
-      stop: async () => {
-        detach();
-        clearInterval(clock);
-        stream.endDisplays();
-        await own?.stop();
-      },
+      stop: stopAll,
     });
     this.windowOrigins.set(stream, { name: windowName, topic: feed.topic, timeField: feed.timeField, options: windowOptions, stream });
     if (running) stream.feedHint = `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)`;
     this.registry.add(windowName, handle);
+    const sampling = own ? firstRows(own as TopicSource<unknown>) : undefined;
     if (own) {
       try {
         await own.start();
       } catch (e) {
+        sampling!.cancel();
         this.registry.delete(windowName);
         detach();
         clearInterval(clock);
         throw e;
       }
     }
+    await this.refuseMissingFields(`window '${windowName}'`, running ? recentRows(running as TopicSource<unknown>) : await sampling!.rows(), stream.namedFields(), async () => {
+      this.registry.delete(windowName);
+      await stopAll();
+    });
     this.announce(windowName, handle);
     this.watch();
     return stream;
@@ -443,19 +452,39 @@ export class Session {
       resume: () => chart.resume(),
     };
     this.registry.add(chartName, handle);
+    const sampling = own ? firstRows(own) : undefined;
     if (own) {
       try {
         await own.start();
       } catch (e) {
+        sampling!.cancel();
         this.registry.delete(chartName);
         detach();
         chart.stop('failed');
         throw e;
       }
     }
+    const sample = own ? await sampling!.rows() : target instanceof TopicSource ? recentRows(target) : target instanceof WindowedStream ? target.closedRows().slice(-PREFLIGHT_RECORDS) : [];
+    const named: NamedField[] = [
+      ...asList(chartOptions.y).map((name) => ({ name, role: 'y', numeric: true })),
+      ...asList(chartOptions.by).map((name) => ({ name, role: 'by', numeric: false })),
+      ...(chartOptions.x !== undefined && chartOptions.x !== 'time' ? [{ name: chartOptions.x, role: 'x', numeric: false }] : []),
+    ];
+    await this.refuseMissingFields(`chart '${chartName}'`, sample, named, async () => {
+      this.registry.delete(chartName);
+      await handle.stop!();
+    });
     if (show) chart.show();
     this.watch();
     return chart;
+  }
+
+  /** Fails a cell whose named fields the first records show to be missing or never numbers (see fieldPreflight). */
+  private async refuseMissingFields(what: string, sample: readonly Record<string, unknown>[], fields: readonly NamedField[], undo: () => Promise<void>): Promise<void> {
+    const problem = fieldProblem(sample, fields);
+    if (problem === undefined) return;
+    await undo();
+    throw new StreamlabError(`${what}: ${problem}`, 'name a field the records have; nothing was started');
   }
 
   /**
@@ -706,4 +735,37 @@ export const session = new Session();
 function frameRows(df: DataFrame): Record<string, unknown>[] {
   const columns = df.columns as string[];
   return (df.values as unknown[][]).map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
+}
+
+/** How long a just-started stream is given to show its first records before a cell goes on without the check. */
+const PREFLIGHT_WAIT_MS = 1500;
+
+/** The fields of the records a running stream holds now (its recent buffer), newest last. */
+function recentRows(source: TopicSource<unknown>): Record<string, unknown>[] {
+  return source.latest(PREFLIGHT_RECORDS).map((r) => fieldsOf(r.value));
+}
+
+/** The fields of a starting stream's first records: its first batch, or nothing after PREFLIGHT_WAIT_MS. */
+function firstRows(source: TopicSource<unknown>): { rows(): Promise<Record<string, unknown>[]>; cancel(): void } {
+  const rows: Record<string, unknown>[] = [];
+  let seen: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => (seen = resolve));
+  const unsubscribe = source.subscribe((batch) => {
+    for (const r of batch) if (rows.length < PREFLIGHT_RECORDS) rows.push(fieldsOf(r.value));
+    if (rows.length > 0) seen();
+  });
+  return {
+    async rows() {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([first, new Promise<void>((resolve) => (timer = setTimeout(resolve, PREFLIGHT_WAIT_MS)))]);
+      clearTimeout(timer);
+      unsubscribe();
+      return rows;
+    },
+    cancel: unsubscribe,
+  };
+}
+
+function asList(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }

@@ -30,6 +30,19 @@ export class FieldChecks {
     this.nested = this.referenced.filter((f) => f.includes('.')).map((name) => ({ name, read: fieldReader(name) }));
   }
 
+  /** Every field the spec names, with what it is for and whether it must hold numbers (for checks on a sample). */
+  named(): { name: string; role: string; numeric: boolean }[] {
+    const out = this.keyBy.map((name) => ({ name, role: 'by', numeric: false }));
+    const seen = new Set<string>();
+    for (const d of this.plan.defs) {
+      if (d.field === '*' || seen.has(`${d.op}:${d.field}`)) continue;
+      seen.add(`${d.op}:${d.field}`);
+      out.push({ name: d.field, role: `${d.op}(${d.field})`, numeric: NUMERIC_OPS.has(d.op) });
+    }
+    if (typeof this.time === 'string' && this.time !== 'processing') out.push({ name: this.time, role: 'time', numeric: false });
+    return out;
+  }
+
   /** Throws when the declared fields (names, or names with types) do not fit the spec. */
   checkDeclared(declared: string[] | Record<string, FieldType>): void {
     const types: Record<string, FieldType> = Array.isArray(declared) ? Object.fromEntries(declared.map((f) => [f, 'any' as FieldType])) : declared;

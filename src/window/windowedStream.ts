@@ -648,6 +648,11 @@ export class WindowedStream {
     );
   }
 
+  /** The fields the window names (keys, aggregates' fields, the time field), for checks on a sample of records. */
+  namedFields(): { name: string; role: string; numeric: boolean }[] {
+    return this.fieldChecks.named();
+  }
+
   /** Notes the field names of the first records, then warns about fields the spec names that none of them had. */
   private watchFields(fields: Fields, stream: boolean): void {
     if (!stream) this.watchedPlain = true;
