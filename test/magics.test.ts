@@ -155,7 +155,11 @@ describe('expansion', () => {
     ],
     [
       '%train sensors --columns value --lags 4 --deltas --epochs 30 --percentile 99.5 --save models/s --as det',
-      'const det = await streamlab.session.train("sensors", { kind: "autoencoder", spec: { columns: ["value"], lags: 4, deltas: true }, epochs: 30, percentile: 99.5, save: "models/s" });',
+      'const det = await streamlab.session.train("sensors", { kind: "autoencoder", spec: { columns: ["value"], lags: 4, deltas: true }, epochs: 30, percentile: 99.5, save: "models/s", show: true });',
+    ],
+    [
+      '%train sensors --columns value --lags 4 --by sensor',
+      'await streamlab.session.train("sensors", { kind: "autoencoder", spec: { columns: ["value"], lags: 4, by: "sensor" } });',
     ],
     [
       '%train sales --kind forecaster --columns units --target units --rolling 24 --last 5000 --time-field time --backend wasm',

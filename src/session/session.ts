@@ -25,7 +25,8 @@ import { summaryRows } from '../models/train';
 import { StreamScorer } from '../models/streamScorer';
 import { isDataFrame } from '../frames/danfo';
 import { StatusLine } from '../output/statusLine';
-import { explainEmpty } from '../output/table';
+import { explainEmpty, tableBundle } from '../output/table';
+import { notebookOutput } from '../output/notebookOutput';
 import { MIME_BUNDLE } from '../output/notebookOutput';
 import { formatBytes, formatCount } from '../output/format';
 import { LiveChart, ChartOptions } from '../plot/liveChart';
@@ -555,20 +556,29 @@ export class Session {
    * Trains a model (autoencoder, forecaster, classifier, or your own tf.LayersModel) on a topic's history, or on
    * rows or a DataFrame you give, with live loss curves in the notebook; returns the model, a summary and the backend.
    */
-  async train(data: string | readonly Record<string, unknown>[] | DataFrame, options: TrainModelOptions & { history?: Omit<HistoryOptions, 'topic' | 'connection'>; save?: string }): Promise<TrainResult> {
-    const { history, save, ...trainOptions } = options;
+  async train(data: string | readonly Record<string, unknown>[] | DataFrame, options: TrainModelOptions & { history?: Omit<HistoryOptions, 'topic' | 'connection'>; save?: string; show?: boolean }): Promise<TrainResult> {
+    const { history, save, show, ...trainOptions } = options;
     const rows = typeof data === 'string' ? (await this.history(data, history)).rows : isDataFrame(data) ? frameRows(data) : data;
     const result = await trainModel(rows, trainOptions);
     if (save !== undefined) await saveModel(save, result.model);
-    // Shown as a cell's value: the summary table, the backend and why, the NaN rule's counts.
-    const lines = [
-      ...summaryRows(result.summary).map(([k, v]) => `${k.padEnd(16)} ${v}`),
-      `${'backend choice'.padEnd(16)} ${result.backend.name} (${result.backend.note})`,
-      `${'features'.padEnd(16)} ${result.features.names.join(', ')}${result.model.spec.by !== undefined ? ` (within each '${result.model.spec.by}')` : ''}; ${describeDropped({ dropped: result.features })}`,
-      `${'threshold'.padEnd(16)} ${result.model.threshold.toPrecision(4)}${save !== undefined ? `; saved to ${save}` : ''}`,
-      ...(result.features.note ? [`${'note'.padEnd(16)} ${result.features.note}`] : []),
+    // Shown as a cell's value, or (show: a magic that binds the result) below the cell: a short table.
+    const percentile = trainOptions.percentile ?? 99;
+    const threshold = trainOptions.threshold !== undefined || result.model.kind === 'classifier'
+      ? `${result.model.threshold.toPrecision(4)} (given)`
+      : `${result.model.threshold.toPrecision(4)}: the ${percentile}th percentile of the training rows' scores, so about ${formatShare(100 - percentile)} of rows like them are flagged`;
+    const pairs: [string, string][] = [
+      ...summaryRows(result.summary),
+      ['backend choice', `${result.backend.name} (${result.backend.note})`],
+      ['features', `${result.features.names.join(', ')}${result.model.spec.by !== undefined ? ` (within each '${result.model.spec.by}')` : ''}`],
+      ['rows left out', describeDropped({ dropped: result.features }).replace(/^dropped: /, '')],
+      ['threshold', threshold],
+      ...(save !== undefined ? ([['saved to', save]] as [string, string][]) : []),
+      ...(result.features.note ? ([['note', result.features.note]] as [string, string][]) : []),
     ];
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ 'text/plain': lines.join('\n') }), enumerable: false });
+    const bundle = () => tableBundle({ columns: ['', ''], rows: pairs, caption: `a${result.model.kind === 'autoencoder' ? 'n' : ''} ${result.model.kind} trained` });
+    const text = pairs.map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n');
+    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ ...bundle(), 'text/plain': text }), enumerable: false });
+    if (show) notebookOutput()?.display({ ...bundle(), 'text/plain': text }, `train-${Date.now()}`, false);
     return result;
   }
 
@@ -768,4 +778,9 @@ function firstRows(source: TopicSource<unknown>): { rows(): Promise<Record<strin
 
 function asList(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** A share in percent for a person: "0.5 %", "1 %", "0.05 %". */
+function formatShare(percent: number): string {
+  return `${Number(percent.toPrecision(3))} %`;
 }

@@ -68,6 +68,8 @@ export const train = defineMagic({
       backend: litIf(o.backend),
       history: object({ last: litIf(o.last), timeField: litIf(o['time-field']) }),
       save: litIf(o.save),
+      // Bound to a variable, the result is not the cell's value: the summary is shown below the cell instead.
+      show: o.as === undefined ? undefined : 'true',
     });
     // Without --as the result is the line's value, so the cell shows its summary table.
     return statement(`await ${SESSION}.train(${lit(topic!)}, ${settings})`, o.as);
