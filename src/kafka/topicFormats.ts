@@ -37,7 +37,7 @@ export class TopicFormats {
           continue;
         }
         this.known.delete(s.topic);
-        this.known.set(s.topic, { format: await sniffFormat(values, this.registry), messages: s.messages, at: now });
+        this.known.set(s.topic, { format: await sniffFormat(values, this.registry, s.topic), messages: s.messages, at: now });
         if (this.known.size > MAX_TOPICS) this.known.delete(this.known.keys().next().value!);
       }
     }

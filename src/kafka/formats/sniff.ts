@@ -36,8 +36,23 @@ export function plainKind(value: Buffer): 'json' | 'number' | 'text' | 'binary' 
   return trimmed !== '' && Number.isFinite(Number(trimmed)) ? 'number' : 'text';
 }
 
+/**
+ * The subjects to name for a topic: one schema id can sit under many subjects (the same schema registered for
+ * several topics), so the topic's own (`<topic>-value`, the default naming) win, then any naming the topic; else the
+ * first three and how many more.
+ */
+function subjectsFor(all: readonly string[], topic: string | undefined): string[] {
+  if (topic !== undefined) {
+    const own = all.filter((s) => s.startsWith(`${topic}-value `));
+    if (own.length > 0) return own;
+    const naming = all.filter((s) => s.includes(topic));
+    if (naming.length > 0) return naming;
+  }
+  return all.length > 3 ? [...all.slice(0, 3), `and ${all.length - 3} more`] : [...all];
+}
+
 /** The format of a topic from sampled values (tombstones are left out by the caller). */
-export async function sniffFormat(values: readonly Buffer[], registry?: SchemaRegistryClient): Promise<TopicFormat> {
+export async function sniffFormat(values: readonly Buffer[], registry?: SchemaRegistryClient, topic?: string): Promise<TopicFormat> {
   if (values.length === 0) return { format: 'empty', note: 'no value to sample' };
   const kinds = new Set<string>();
   const ids = new Set<number>();
@@ -67,7 +82,7 @@ export async function sniffFormat(values: readonly Buffer[], registry?: SchemaRe
   const format = kinds.size === 1 ? [...kinds][0]! : `mixed: ${[...kinds].sort().join(', ')}`;
   return {
     format,
-    ...(subjects.size > 0 ? { subject: [...subjects].sort().join(', ') } : {}),
+    ...(subjects.size > 0 ? { subject: subjectsFor([...subjects].sort(), topic).join(', ') } : {}),
     ...(ids.size > 0 ? { schemaIds: [...ids].sort((a, b) => a - b) } : {}),
     ...(notes.size > 0 ? { note: [...notes].join('; ') } : {}),
   };
