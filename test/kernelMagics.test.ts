@@ -176,7 +176,12 @@ describe('a model of several sensors', () => {
     const flaggedShare = async (by: string, name: string) => {
       await ok(`%train ${sensors} --columns value --lags 4 --deltas${by} --percentile 99.5 --epochs 8 --seed 1 --time-field time --as ${name}`);
       await ok(`%score ${sensors} --model ${name} --from earliest --time-field time --as ${name}Scores`);
+      // A scorer plots as its score line, the threshold line and markers on flagged rows.
+      await ok(`%plot ${name}Scores --as ${name}Chart`);
       const m = JSON.parse(String(resultData(await ok(`const m = await ${name}Scores.until(${good}); JSON.stringify({ scored: m.scored, flagged: m.flagged })`))['text/plain']).replace(/^'|'$/g, '')) as { scored: number; flagged: number };
+      const traces = JSON.parse(String(resultData(await ok(`JSON.stringify({ series: ${name}Chart.snapshot().series.map((t) => [t.name, t.y.length > 0]), markers: ${name}Chart.snapshot().markers.map((t) => t.x.length) })`))['text/plain']).replace(/^'|'$/g, '')) as { series: [string, boolean][]; markers: number[] };
+      assert.deepEqual(traces.series, [['score', true], ['threshold', true]]);
+      await ok(`%stop ${name}Chart`);
       await ok(`%stop ${name}Scores`);
       return m;
     };

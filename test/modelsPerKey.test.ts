@@ -78,12 +78,18 @@ test('a per-key model flags about what its threshold promises on clean data, and
     if (thread) {
       const records = rows.map((r, i) => ({ topic: 't', partition: 0, offset: i, key: r.sensor, timestamp: r.time, time: r.time, value: r }));
       let deliver: (batch: unknown[]) => void | Promise<void> = () => undefined;
+      // What a chart of the scores gets: every scored row, with its key, the threshold and the verdict.
+      const scored: Record<string, unknown>[] = [];
+      scorer.subscribeScored((rows) => void scored.push(...rows));
       scorer.attach({ subscribe: (fn) => ((deliver = fn), () => undefined) });
       await scorer.prepare();
       for (let i = 0; i < records.length; i += 250) await deliver(records.slice(i, i + 250));
       await scorer.idle();
       const flagged = new Set(scorer.flaggedRows().map((r) => `${r.sensor}@${r.time}`));
       await scorer.stop();
+      assert.equal(scored.length, scorer.metrics().scored);
+      assert.deepEqual(new Set(scored.filter((r) => r.isAnomaly).map((r) => `${r.sensor}@${r.time}`)), flagged);
+      assert.ok(scored.every((r) => r.threshold === model.threshold && typeof r.score === 'number'));
       return { flagged, metrics: scorer.metrics() };
     }
     const flagged = new Set<string>();

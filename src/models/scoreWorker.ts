@@ -54,8 +54,10 @@ parentPort!.on('message', (m: Message) => {
         flaggedRows[at] = rows[k]!;
         flaggedScores[at++] = scores[k]!;
       }
-      const reply: WorkerReply = { type: 'done', id: m.id, scored: rows.length, flaggedRows, flaggedScores, dropped: scorer!.dropped };
-      parentPort!.postMessage(reply, [flaggedRows.buffer, flaggedScores.buffer]);
+      // Every verdict too when the main thread plots scores: two buffers handed over, not copied.
+      const all = m.all ? { rows: Float64Array.from(rows), scores: Float64Array.from(scores) } : undefined;
+      const reply: WorkerReply = { type: 'done', id: m.id, scored: rows.length, flaggedRows, flaggedScores, dropped: scorer!.dropped, ...(all ? { allRows: all.rows, allScores: all.scores } : {}) };
+      parentPort!.postMessage(reply, [flaggedRows.buffer, flaggedScores.buffer, ...(all ? [all.rows.buffer, all.scores.buffer] : [])]);
     })
     .catch((e: unknown) => parentPort!.postMessage({ type: 'error', id: m.id, message: (e as Error).message } satisfies WorkerReply));
 });

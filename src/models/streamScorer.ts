@@ -35,6 +35,8 @@ export interface WorkerBatch {
   target?: Float64Array;
   /** Each row's key number, for a per-key model (spec.by). */
   keys?: Float64Array;
+  /** Answer with every verdict, not only the flagged ones (someone plots the scores). */
+  all?: boolean;
 }
 
 export interface WorkerReply {
@@ -44,6 +46,9 @@ export interface WorkerReply {
   /** Row numbers and scores of the flagged rows. */
   flaggedRows?: Float64Array;
   flaggedScores?: Float64Array;
+  /** Every verdict of the batch, when asked (WorkerBatch.all). */
+  allRows?: Float64Array;
+  allScores?: Float64Array;
   dropped?: number;
   message?: string;
 }
@@ -155,6 +160,8 @@ export class StreamScorer {
   /** A per-key model's key values as numbers (the worker thread gets numbers only). */
   private readonly keyNumbers = new KeyNumbering();
   private readonly readKey: ((row: Record<string, unknown>) => unknown) | undefined;
+  /** Who gets every scored row (a chart of the scores). */
+  private readonly scoredListeners = new Set<(rows: Row[]) => void>();
   stopped = false;
 
   constructor(readonly options: StreamScorerOptions) {
@@ -253,7 +260,7 @@ export class StreamScorer {
     let done = () => {};
     const answered = new Promise<void>((resolve) => (done = resolve));
     this.inflight.set(id, { arrival, done, answered });
-    const message: WorkerBatch = { type: 'batch', id, n: batch.length, columns, ...(target ? { target } : {}), ...(keys ? { keys } : {}) };
+    const message: WorkerBatch = { type: 'batch', id, n: batch.length, columns, ...(target ? { target } : {}), ...(keys ? { keys } : {}), ...(this.scoredListeners.size > 0 ? { all: true } : {}) };
     worker.postMessage(message, [...columns, ...(target ? [target] : []), ...(keys ? [keys] : [])].map((a) => a.buffer as ArrayBuffer));
     this.inflightRecords += batch.length;
     if (this.inflightRecords >= MAX_IN_FLIGHT_RECORDS) {
@@ -294,12 +301,42 @@ export class StreamScorer {
       }
       this.m.scored += reply.scored ?? 0;
       this.m.dropped = reply.dropped ?? this.m.dropped;
+      if (reply.allRows && reply.allScores) this.tellScored(batch.arrival, reply.allRows, reply.allScores);
       this.flag(flagged);
       // Writes go one at a time, in order, on `pending`, which idle() and stop() wait for.
       if (this.options.sink && flagged.length > 0) this.pending = this.pending.then(() => this.write(flagged)).catch((e: unknown) => this.failed(e));
     }
     batch?.done();
     if (this.inflight.size === 0) for (const w of this.drained.splice(0)) w();
+  }
+
+  /**
+   * Every scored row from now on, as { time, score, threshold, isAnomaly } plus the model's key field: what a chart
+   * of the scores draws (the score line, the threshold line, markers on flagged rows). Returns the unsubscribe.
+   */
+  subscribeScored(listener: (rows: Record<string, unknown>[]) => void): () => void {
+    this.scoredListeners.add(listener);
+    return () => this.scoredListeners.delete(listener);
+  }
+
+  private tellScored(arrival: Arrival<unknown>, rows: ArrayLike<number>, scores: ArrayLike<number>): void {
+    const threshold = this.threshold;
+    const by = this.options.model.spec.by;
+    const out: Row[] = new Array(rows.length);
+    for (let k = 0; k < rows.length; k++) {
+      const item = itemAt(arrival, rows[k]!);
+      const time = fieldOf(item, 'time');
+      const row: Row = { time, score: scores[k]!, threshold, isAnomaly: scores[k]! >= threshold };
+      if (by !== undefined) row[by] = by.includes('.') ? fieldReader(by)(rowOf(item)) : fieldOf(item, by);
+      out[k] = row;
+    }
+    for (const l of [...this.scoredListeners]) {
+      try {
+        l(out);
+      } catch (e) {
+        this.failed(e);
+      }
+    }
   }
 
   /** Flagged rows to the kept buffer and the chart's marker trace. */
@@ -344,6 +381,7 @@ export class StreamScorer {
     }
     this.m.dropped = this.core.dropped;
     this.m.scored += out.length;
+    if (this.scoredListeners.size > 0) this.tellScored(arrival, verdicts.rows, verdicts.scores);
     const flagged = out.filter((r) => r.isAnomaly);
     this.flag(flagged);
     await this.write(flagged);

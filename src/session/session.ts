@@ -405,7 +405,7 @@ export class Session {
    * chart.push()). It is shown below the running cell and registered like a stream: streams() shows it, stop()
    * ends it, pause() freezes its updates.
    */
-  async plot(source?: string | TopicSource<any> | WindowedStream, options: PlotOptions = {}): Promise<LiveChart> {
+  async plot(source?: string | TopicSource<any> | WindowedStream | StreamScorer, options: PlotOptions = {}): Promise<LiveChart> {
     const { name, show = true, consume, ...chartOptions } = options;
     const target = typeof source === 'string' ? this.registry.get(source)?.target : source;
     if (target && consume) throw new StreamlabError(`'${String(typeof source === 'string' ? source : this.registry.nameOf(target))}' is running, so consume options do not apply`, 'plot the topic instead, or drop the consume options');
@@ -426,8 +426,12 @@ export class Session {
       // has caught up is not empty. Same tick, so no record falls between the two.
       void chart.push(target.latest(Number.MAX_SAFE_INTEGER));
       detach = target.subscribe((records) => void chart.push(records));
+    } else if (target instanceof StreamScorer) {
+      // A scorer: its scores as a line, the threshold as a line beside them, and a marker on each flagged row.
+      chart = new LiveChart({ y: ['score', 'threshold'], mark: 'isAnomaly', title: `scores of '${label}'`, ...chartOptions, source: `scorer '${label}'` });
+      detach = target.subscribeScored((rows) => void chart.push(rows));
     } else if (target !== undefined) {
-      throw new StreamlabError(`'${label}' is a ${this.registry.get(label)?.kind ?? 'kind of'} stream, which cannot be plotted`, 'plot a consume stream, a window or a topic');
+      throw new StreamlabError(`'${label}' is a ${this.registry.get(label)?.kind ?? 'kind of'} stream, which cannot be plotted`, 'plot a consume stream, a window, a scorer or a topic');
     } else if (typeof source === 'string') {
       own = new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: source, connection: await this.settings() });
       const from = consume?.from === undefined ? 'latest' : typeof consume.from === 'string' ? consume.from : JSON.stringify(consume.from);
