@@ -116,9 +116,17 @@ describe('magics, happy paths', () => {
     assert.deepEqual(resultData(await ok('readings.state')), { 'text/plain': "'paused'" });
     await ok('%resume readings');
     assert.deepEqual(resultData(await ok('readings.state')), { 'text/plain': "'running'" });
-    await ok('%stop readings');
+    // What reads from it stops with it, and says so: a window of it, a chart of that window.
+    await ok('%window readings --tumbling 10s --agg count --as fedWindow');
+    await ok('%plot fedWindow --y count --as fedChart');
+    const stopped = String(resultData(await ok('%stop readings'))['text/plain']);
+    assert.match(stopped, /^stopped readings \(consume: [\d,]+ records\), and what it fed: fedWindow \(window: .*\), fedChart \(chart: .*\)$/);
     assert.deepEqual(resultData(await ok('readings.state')), { 'text/plain': "'stopped'" });
-    assert.doesNotMatch(html(await ok('%streams')), /<td>readings<\/td>/);
+    assert.doesNotMatch(html(await ok('%streams')), /<td>(readings|fedWindow|fedChart)<\/td>/);
+    // Their names are free again: the cells run again once the stream is back.
+    await ok(`%consume ${topic} --from earliest --as readings`);
+    await ok('%window readings --tumbling 10s --agg count --as fedWindow');
+    await ok('%stop fedWindow');
   });
 
   test('%%produce writes the rows a cell computes; %produce --from writes a variable', async () => {

@@ -375,6 +375,7 @@ export class Session {
       from: consume?.from,
       stop: stopAll,
     });
+    if (running) handle.upstream = running;
     this.windowOrigins.set(stream, { name: windowName, topic: feed.topic, timeField: feed.timeField, options: windowOptions, stream });
     if (running) stream.feedHint = `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)`;
     this.registry.add(windowName, handle);
@@ -455,6 +456,7 @@ export class Session {
       },
       pause: () => chart.pause(),
       resume: () => chart.resume(),
+      ...(target !== undefined ? { upstream: target } : {}),
     };
     this.registry.add(chartName, handle);
     const sampling = own ? firstRows(own) : undefined;
@@ -608,6 +610,7 @@ export class Session {
     const threshold = options.threshold ?? trained.threshold;
     const doing = `scoring ${running ? `stream '${sourceName}'` : `topic '${sourceName}'`} with a${trained.kind === 'autoencoder' ? 'n' : ''} ${trained.kind} (anomaly at score >= ${threshold.toPrecision(4)})${options.toTopic ? `, flagged rows to '${options.toTopic}'` : ''}`;
     const handle = scoreHandle(scorer, { sourceName, own, sink, doing });
+    if (running) handle.upstream = running;
     this.registry.add(name, handle);
     if (own) {
       try {
@@ -640,7 +643,11 @@ export class Session {
    * notebook as a sentence: what stopped, and what each had done).
    */
   async stop(which: string | object = 'all'): Promise<string[]> {
-    const names = this.registry.resolve(which);
+    const asked = this.registry.resolve(which);
+    // What reads from a stream stops with it (windows, charts, scorers of it, and theirs), before it: left running,
+    // they would show "running" at 0/s and hold their names.
+    const fed = this.dependentsOf(asked);
+    const names = [...fed.reverse(), ...asked];
     const said: string[] = [];
     for (const name of names) {
       const handle = this.registry.get(name);
@@ -656,9 +663,26 @@ export class Session {
         this.reported.delete(name);
       }
     }
-    const sentence = names.length === 0 ? 'no streams were running' : `stopped ${said.join(', ')}`;
+    const own = said.slice(fed.length);
+    const sentence = names.length === 0 ? 'no streams were running' : `stopped ${own.join(', ')}${fed.length > 0 ? `, and what ${asked.length === 1 ? 'it' : 'they'} fed: ${said.slice(0, fed.length).reverse().join(', ')}` : ''}`;
     Object.defineProperty(names, MIME_BUNDLE, { value: () => ({ 'text/plain': sentence }), enumerable: false });
     return names;
+  }
+
+  /** Names of the streams that read from `names` (directly or through others), nearest first, none of `names`. */
+  private dependentsOf(names: readonly string[]): string[] {
+    const targets = new Set(names.map((n) => this.registry.get(n)?.target).filter((t): t is object => t !== undefined));
+    const out: string[] = [];
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [name, handle] of this.registry.entries()) {
+        if (names.includes(name) || out.includes(name) || handle.upstream === undefined || !targets.has(handle.upstream)) continue;
+        out.push(name);
+        targets.add(handle.target);
+        grew = true;
+      }
+    }
+    return out;
   }
 
   async pause(which: string | object = 'all'): Promise<string[]> {

@@ -43,6 +43,8 @@ export interface StreamHandle {
   resume?(): Promise<void> | void;
   /** A consumer whose broker trouble the session reports under this handle's name (its own, or none). */
   readonly watched?: TopicSource<unknown>;
+  /** The session stream it reads from (a running consume, window or scorer), if any: stopping that stops this. */
+  upstream?: object;
 }
 
 export class StreamRegistry {
