@@ -71,7 +71,7 @@ export class StreamlabKernel {
     ) => this.display(data.data, data.transient?.display_id, update);
     registerStreamsComm(this.comms, this.session);
     this.session.onProblem((message) => this.output.write('stderr', `streamlab: ${message}\n`));
-    process.on('SIGINT', () => this.runner.interrupt());
+    process.on('SIGINT', () => this.interrupt());
     process.on('unhandledRejection', (reason) => this.reportBackgroundError(reason));
     process.on('uncaughtException', (error) => this.reportBackgroundError(error));
     // kernel_info is answered at once; the first cell waits for the library to be imported.
@@ -141,7 +141,7 @@ export class StreamlabKernel {
           this.comms.handleClose(msg.content);
           break;
         case 'interrupt_request':
-          this.runner.interrupt();
+          this.interrupt();
           await this.reply(out, msg, 'interrupt_reply', { status: 'ok' });
           break;
         case 'shutdown_request':
@@ -161,6 +161,14 @@ export class StreamlabKernel {
 
   /** Idle statuses of requests handled while a cell ran, published once it ends. */
   private readonly idleAfterCell: Message[] = [];
+
+  /**
+   * The stop button: a training ends at its next batch, keeping its best weights, and its cell then finishes with
+   * the model bound (as its summary says); anything else running in the cell is interrupted.
+   */
+  private interrupt(): void {
+    if (this.session.interruptTraining().length === 0) this.runner.interrupt();
+  }
 
   /** Runs queued cells one at a time. */
   private async work(out: SerialSender): Promise<void> {

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KernelProcess } from './support/kernelClient';
-import { startStreamlabKernel, messagesOfType, errorOf, resultData } from './support/streamlabKernel';
+import { startStreamlabKernel, messagesOfType, errorOf, resultData, collectComm } from './support/streamlabKernel';
 import { produceRaw, sleep, startBroker, TestBroker, uniqueTopic } from './support/broker';
 import { SensorGenerator } from '../src';
 
@@ -205,6 +205,39 @@ describe('a model of several sensors', () => {
     assert.ok(perKey.scored > good * 0.95, `${perKey.scored} of ${good} scored`);
     assert.ok(share <= 0.025, `per key ${(share * 100).toFixed(2)} % flagged`);
     assert.ok(acrossShare > 4 * share, `across sensors ${(acrossShare * 100).toFixed(2)} %, per key ${(share * 100).toFixed(2)} %`);
+  });
+});
+
+describe('training as a stream', () => {
+  test('the stop button ends %train at its next batch: the cell finishes with the best model so far bound, and while it ran it was a stream', async () => {
+    const long = uniqueTopic('long');
+    await broker.createTopic(long, 1);
+    await produceRaw(broker.connection, long, Array.from({ length: 4000 }, (_, i) => ({ value: JSON.stringify({ time: T0 + i * 1000, value: Math.sin(i / 20) + (i % 7) / 10 }), timestamp: T0 + i * 1000 })));
+    const running = kernel.execute(`%train ${long} --columns value --lags 3 --epochs 500 --patience 0 --time-field time --as longRun`, { timeoutMs: 120_000 });
+    // The panel's comm lists it while it trains.
+    const commId = `train-${Date.now()}`;
+    const comm = collectComm(kernel, commId);
+    kernel.send('shell', 'comm_open', { comm_id: commId, target_name: 'streamlab.streams', data: {} });
+    let listed: { name: string; kind: string; records: number }[] = [];
+    // Its records are the epochs done: interrupted once it trains (an interrupt while it loads stops the load).
+    for (let i = 0; i < 300 && !listed.some((s) => s.name === 'longRun' && s.records >= 2); i++) {
+      await sleep(200);
+      kernel.send('shell', 'comm_msg', { comm_id: commId, data: { request: 'list' } });
+      listed = (await comm.next()).streams as { name: string; kind: string; records: number }[];
+    }
+    assert.deepEqual(listed.find((s) => s.name === 'longRun')?.kind, 'train');
+    await kernel.interrupt();
+    const r = await running;
+    assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+    const summary = JSON.parse(String(resultData(await ok('JSON.stringify({ interrupted: longRun.summary.interrupted, epochs: longRun.summary.epochs, threshold: longRun.model.threshold })'))['text/plain']).replace(/^'|'$/g, '')) as { interrupted: boolean; epochs: number; threshold: number };
+    assert.equal(summary.interrupted, true);
+    assert.ok(summary.epochs >= 1 && summary.epochs < 500, `${summary.epochs} epochs`);
+    assert.ok(Number.isFinite(summary.threshold));
+    assert.match(messagesOfType(r.iopub, 'display_data').map((m) => String(m.content.data['text/plain'])).join('\n'), /epochs\s+\d+ \(interrupted\)/);
+    // It is a stream no more, and its CPU is free: the next cell runs at once.
+    assert.doesNotMatch(html(await ok('%streams')), /longRun/);
+    kernel.send('shell', 'comm_close', { comm_id: commId, data: {} });
+    comm.stop();
   });
 });
 

@@ -155,7 +155,7 @@ describe('expansion', () => {
     ],
     [
       '%train sensors --columns value --lags 4 --deltas --epochs 30 --percentile 99.5 --save models/s --as det',
-      'const det = await streamlab.session.train("sensors", { kind: "autoencoder", spec: { columns: ["value"], lags: 4, deltas: true }, epochs: 30, percentile: 99.5, save: "models/s", show: true });',
+      'const det = await streamlab.session.train("sensors", { name: "det", kind: "autoencoder", spec: { columns: ["value"], lags: 4, deltas: true }, epochs: 30, percentile: 99.5, save: "models/s", show: true });',
     ],
     [
       '%train sensors --columns value --lags 4 --by sensor',

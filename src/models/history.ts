@@ -26,6 +26,8 @@ export interface HistoryOptions {
   maxBytes?: number;
   /** Show a progress bar in a notebook. Default true. */
   progress?: boolean;
+  /** Stops the load (an interrupted training): it fails with one line, its consumer stopped. */
+  signal?: AbortSignal;
 }
 
 export interface History {
@@ -94,13 +96,22 @@ export async function loadHistory(o: HistoryOptions): Promise<History> {
       void source.stop();
     }
   });
+  const onAbort = () => {
+    failure ??= new StreamlabError(`loading the history of '${o.topic}' was stopped after ${formatCount(rows.length)} records`, 'run the cell again to load it');
+    void source.stop();
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await source.start();
-    await source.done();
+    if (o.signal?.aborted) onAbort();
+    else {
+      await source.start();
+      await source.done();
+    }
   } catch (e) {
     progress?.fail((e as Error).message);
     throw e;
   }
+  o.signal?.removeEventListener('abort', onAbort);
   if (failure) {
     progress?.fail(failure.message);
     throw failure;

@@ -102,6 +102,8 @@ export class Session {
   private readonly statusLines = new Map<string, StatusLine>();
   private watchdog: NodeJS.Timeout | undefined;
   private topicFormats: TopicFormats | undefined;
+  /** Trainings running now, by their stream name: what an interrupt stops. */
+  private readonly trainings = new Map<string, AbortController>();
 
   /**
    * Chooses the cluster for everything that follows and checks that it answers. With no brokers anywhere
@@ -562,10 +564,44 @@ export class Session {
    * Trains a model (autoencoder, forecaster, classifier, or your own tf.LayersModel) on a topic's history, or on
    * rows or a DataFrame you give, with live loss curves in the notebook; returns the model, a summary and the backend.
    */
-  async train(data: string | readonly Record<string, unknown>[] | DataFrame, options: TrainModelOptions & { history?: Omit<HistoryOptions, 'topic' | 'connection'>; save?: string; show?: boolean }): Promise<TrainResult> {
-    const { history, save, show, ...trainOptions } = options;
-    const rows = typeof data === 'string' ? (await this.history(data, history)).rows : isDataFrame(data) ? frameRows(data) : data;
-    const result = await trainModel(rows, trainOptions);
+  async train(data: string | readonly Record<string, unknown>[] | DataFrame, options: TrainModelOptions & { history?: Omit<HistoryOptions, 'topic' | 'connection'>; save?: string; show?: boolean; name?: string }): Promise<TrainResult> {
+    const { history, save, show, name, ...trainOptions } = options;
+    // Training is a stream of the session while it runs: %streams and the panel show it, %stop (or the kernel's
+    // interrupt) ends it at the next batch with the best weights so far, and the cell still gets its model.
+    const controller = new AbortController();
+    const given = trainOptions.signal;
+    if (given) given.aborted ? controller.abort() : given.addEventListener('abort', () => controller.abort(), { once: true });
+    const label = typeof data === 'string' ? data : 'rows';
+    const trainName = this.registry.freeName(name ?? `train:${label}`, false);
+    const progress = { epochs: 0, loss: NaN, phase: typeof data === 'string' ? 'loading history' : 'building features', started: Date.now() };
+    const maxEpochs = trainOptions.epochs ?? 50;
+    const handle: StreamHandle = {
+      kind: 'train',
+      target: controller,
+      doing: `training a${trainOptions.kind === 'autoencoder' ? 'n' : ''} ${trainOptions.kind} on ${typeof data === 'string' ? `the history of '${data}'` : 'rows'}`,
+      status: () => ({ topic: label, state: controller.signal.aborted ? 'stopped' : 'running', records: progress.epochs, recordsPerSecond: 0, lag: 0, deadLetters: 0, late: 0, errors: 0, memoryBytes: 0 }),
+      counters: () => [progress.phase === 'training' ? `epoch ${progress.epochs} of at most ${maxEpochs}${Number.isFinite(progress.loss) ? `, loss ${progress.loss.toPrecision(3)}` : ''}` : progress.phase],
+      stop: async () => controller.abort(),
+    };
+    this.registry.add(trainName, handle);
+    this.trainings.set(trainName, controller);
+    let result: TrainResult;
+    try {
+      const rows = typeof data === 'string' ? (await this.history(data, { ...history, signal: controller.signal })).rows : isDataFrame(data) ? frameRows(data) : data;
+      progress.phase = 'training';
+      result = await trainModel(rows, {
+        ...trainOptions,
+        signal: controller.signal,
+        onEpoch: (log) => {
+          progress.epochs = log.epoch;
+          progress.loss = log.valLoss ?? log.loss;
+          trainOptions.onEpoch?.(log);
+        },
+      });
+    } finally {
+      this.trainings.delete(trainName);
+      this.registry.delete(trainName);
+    }
     if (save !== undefined) await saveModel(save, result.model);
     // Shown as a cell's value, or (show: a magic that binds the result) below the cell: a short table.
     const percentile = trainOptions.percentile ?? 99;
@@ -666,6 +702,16 @@ export class Session {
     const own = said.slice(fed.length);
     const sentence = names.length === 0 ? 'no streams were running' : `stopped ${own.join(', ')}${fed.length > 0 ? `, and what ${asked.length === 1 ? 'it' : 'they'} fed: ${said.slice(0, fed.length).reverse().join(', ')}` : ''}`;
     Object.defineProperty(names, MIME_BUNDLE, { value: () => ({ 'text/plain': sentence }), enumerable: false });
+    return names;
+  }
+
+  /**
+   * The kernel's interrupt: ends every training at its next batch (each keeps its best weights, and its cell gets
+   * its model). Returns the names of those it stopped; none means the cell itself is to be interrupted.
+   */
+  interruptTraining(): string[] {
+    const names = [...this.trainings.keys()];
+    for (const c of this.trainings.values()) c.abort();
     return names;
   }
 

@@ -58,6 +58,7 @@ export const train = defineMagic({
       by: litIf(o.by),
     });
     const settings = object({
+      name: litIf(o.as),
       kind: lit(o.kind ?? 'autoencoder'),
       spec,
       epochs: litIf(o.epochs),
