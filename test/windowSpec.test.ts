@@ -106,6 +106,20 @@ describe('fields', () => {
   });
 });
 
+describe('a window that joins a stream under way', () => {
+  test('knows where its partial first windows end, and only then', () => {
+    const mid = windowed({ window: tumbling('10s'), aggregates: ['count'] });
+    mid.startsMidStream = true;
+    for (let t = 5000; t < 25_000; t += 1000) mid.add({ time: t, value: 1 });
+    mid.flush();
+    assert.equal(mid.partialBefore, 5000);
+    assert.deepEqual(mid.closedRows().map((r) => [r.windowStart, r.count, (r.windowStart as number) < mid.partialBefore!]), [[0, 5, true], [10_000, 10, false], [20_000, 5, false]]);
+    const whole = windowed({ window: tumbling('10s'), aggregates: ['count'] });
+    for (let t = 5000; t < 25_000; t += 1000) whole.add({ time: t, value: 1 });
+    assert.equal(whole.partialBefore, undefined, 'a window over a whole topic has no partial windows');
+  });
+});
+
 describe('other options', () => {
   test('unknown options and bad values', () => {
     fails(() => windowed({ ...base, keyby: 'sensor' } as never), /unknown option 'keyby' for windowed\(\)/, /did you mean 'keyBy'/);

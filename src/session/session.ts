@@ -379,6 +379,8 @@ export class Session {
     });
     if (running) handle.upstream = running;
     this.windowOrigins.set(stream, { name: windowName, topic: feed.topic, timeField: feed.timeField, options: windowOptions, stream });
+    // A running stream, or a topic from its end: the first windows began before the first record read.
+    stream.startsMidStream = running !== undefined || consume?.from === undefined || consume.from === 'latest' || consume.from === 'committed';
     if (running) stream.feedHint = `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)`;
     this.registry.add(windowName, handle);
     const sampling = own ? firstRows(own as TopicSource<unknown>) : undefined;

@@ -437,12 +437,14 @@ export class WindowedStream {
       const newest = closed.slice(-rows).reverse();
       const m = this.metrics();
       const watermark = Number.isFinite(m.watermark) ? `watermark ${formatTime(m.watermark)}` : 'no watermark yet';
+      const partial = this.partialBefore;
+      const partialShown = partial !== undefined && newest.some((r) => (r.windowStart as number) < partial);
       return tableBundle({
         caption: `${m.window}: the newest ${formatCount(newest.length)} of ${formatCount(m.closedWindows)} closed windows · ${formatCount(m.openWindows)} open · ${watermark}${stopped ? ' · stopped' : ''}`,
         columns: [...this.columns],
         rows: newest.map((r) => this.columns.map((c) => r[c])),
         total: newest.length,
-        note: newest.length === 0 ? this.whyEmpty() : undefined,
+        note: newest.length === 0 ? this.whyEmpty() : partialShown ? `windows starting before ${formatTime(partial!)} are partial: they began before the first record this window read (it joined a stream under way)` : undefined,
       });
     }, options.everyMs ?? 1000);
     this.shownDisplays.add(display);
@@ -476,6 +478,14 @@ export class WindowedStream {
 
   /** Said before the reason when nothing has arrived yet: what the window reads (set by whoever attaches it). */
   feedHint: string | undefined;
+
+  /**
+   * Set by whoever attaches the window to a stream already under way (a running consumer, or a topic from its
+   * end): its first windows then began before the first record it read, and hold only part of what belongs in
+   * them. Once records arrive, `partialBefore` is that first record's event time.
+   */
+  startsMidStream = false;
+  partialBefore: number | undefined;
 
   closedColumns(): Record<string, unknown[]> {
     return this.retained.columns();
@@ -573,6 +583,7 @@ export class WindowedStream {
       return;
     }
     this.records++;
+    if (this.startsMidStream && this.partialBefore === undefined) this.partialBefore = t;
     let moved = false;
     if (t > this.maxTime) {
       this.maxTime = t;
