@@ -84,7 +84,7 @@ export class TypeScriptRunner {
     if (c.diagnostics.length > 0) {
       return { ok: false, error: { ename: 'TypeScriptError', evalue: c.diagnostics[0]!, traceback: c.diagnostics } };
     }
-    return { ok: false, error: describeThrown(c.error, (stack) => cellTraceback(stack, this.ran.js, this.ran.prefix, code, written)) };
+    return { ok: false, error: describeThrown(c.error, (stack) => cellTraceback(stack, this.ran.js, this.ran.prefix, code, written), /^\s*%/m.test(written)) };
   }
 
   /** Stops a cell awaiting something; a cell in a synchronous loop is stopped by SIGINT itself (breakOnSigint). */
@@ -129,11 +129,13 @@ function fresh() {
  * A thrown value as one error output: a StreamlabError is its one line; other errors say where in the cell they
  * happened (`where` maps the stack; by default only the frames of cell code are kept).
  */
-export function describeThrown(thrown: unknown, where: (stack: string | undefined) => string[] = userFrames): CellError {
+export function describeThrown(thrown: unknown, where: (stack: string | undefined) => string[] = userFrames, magic = false): CellError {
   if (thrown instanceof Error || (typeof thrown === 'object' && thrown !== null && 'message' in thrown)) {
     const e = thrown as Error;
     const ename = e.name || 'Error';
-    const evalue = String(e.message ?? '');
+    // A cell written with magics gets the hint in magic syntax, where the error has one.
+    const magicLine = (thrown as { magicLine?: unknown }).magicLine;
+    const evalue = magic && ename === 'StreamlabError' && typeof magicLine === 'string' ? magicLine : String(e.message ?? '');
     if (evalue === INTERRUPTED) {
       return { ename: 'Interrupted', evalue: 'the cell was interrupted (background streams keep running)', traceback: ['Interrupted: the cell was interrupted (background streams keep running)'] };
     }

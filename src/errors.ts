@@ -5,8 +5,19 @@
  */
 export class StreamlabError extends Error {
   override readonly name = 'StreamlabError';
-  constructor(message: string, readonly hint?: string, options?: { cause?: unknown }) {
+  /** The line without its hint. */
+  readonly problem: string;
+  /** The hint in magic syntax (`%stop w`, `--time-unit s`), for a cell the user wrote with magics. */
+  readonly magicHint?: string;
+  constructor(message: string, readonly hint?: string, options?: { cause?: unknown; magicHint?: string }) {
     super(hint ? `${message}: ${hint}` : message, options);
+    this.problem = message;
+    if (options?.magicHint !== undefined) this.magicHint = options.magicHint;
+  }
+
+  /** The line for a user who wrote magics: the magic hint when there is one. */
+  get magicLine(): string {
+    return this.magicHint === undefined ? this.message : `${this.problem}: ${this.magicHint}`;
   }
   /** The single line shown to users. */
   get line(): string {

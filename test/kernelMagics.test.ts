@@ -296,6 +296,11 @@ describe('magics, error paths', () => {
     assert.match(missingSecret.evalue, /STREAMLAB_TEST_UNSET_PW/);
     // The session keeps its earlier, working connection after a failed %connect.
     assert.match(html(await ok('%topics')), new RegExp(topic));
+    // Hints come in the syntax the cell was written in.
+    await ok(`%consume ${topic} --as twice`);
+    assert.equal(errorOf(await kernel.execute(`%consume ${topic} --as twice`)).evalue, "a stream named 'twice' is already running: stop it first (%stop twice) or pick another --as name");
+    assert.equal(errorOf(await kernel.execute(`await streamlab.session.consume({ topic: '${topic}', name: 'twice' })`)).evalue, "a stream named 'twice' is already running: stop it first (stop('twice')) or pick another name");
+    await ok('%stop twice');
   });
 
   test('a field the first records do not have, or that never holds a number, fails the cell in one line and starts nothing', async () => {

@@ -77,7 +77,7 @@ export function readEventTime(raw: unknown, field: string, unit: TimeUnit = 'ms'
   const asUnit = Math.abs(ms) < 8.64e15 ? ` (${new Date(ms).toISOString()} as epoch ${unit})` : '';
   if (likely) {
     const asLikely = new Date(n * MS_PER_UNIT[likely]).toISOString();
-    return { error: `time field '${field}' is ${shown}${asUnit}: it looks like epoch ${UNIT_NAMES[likely]} (${asLikely}); pass timeUnit: '${likely}'`, missing: false };
+    return { error: `time field '${field}' is ${shown}${asUnit}: it looks like epoch ${UNIT_NAMES[likely]} (${asLikely}); pass timeUnit: '${likely}' (--time-unit ${likely} in a magic)`, missing: false };
   }
   return { error: `time field '${field}' is ${shown}${asUnit}, not a plausible time in any epoch unit: send epoch ${UNIT_NAMES[unit]} or ISO-8601`, missing: false };
 }

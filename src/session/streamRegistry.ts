@@ -53,12 +53,12 @@ export class StreamRegistry {
   /** `wanted` when it is free; otherwise an error for a name the user chose, or `wanted-2`, `wanted-3`... */
   freeName(wanted: string, explicit: boolean): string {
     if (!this.handles.has(wanted)) return wanted;
-    if (explicit) throw new StreamlabError(`a stream named '${wanted}' is already running`, `stop it first (stop('${wanted}')) or pick another name`);
+    if (explicit) throw new StreamlabError(`a stream named '${wanted}' is already running`, `stop it first (stop('${wanted}')) or pick another name`, { magicHint: `stop it first (%stop ${wanted}) or pick another --as name` });
     for (let i = 2; ; i++) if (!this.handles.has(`${wanted}-${i}`)) return `${wanted}-${i}`;
   }
 
   add(name: string, handle: StreamHandle): void {
-    if (this.handles.has(name)) throw new StreamlabError(`a stream named '${name}' is already running`, `stop it first (stop('${name}')) or pick another name`);
+    if (this.handles.has(name)) throw new StreamlabError(`a stream named '${name}' is already running`, `stop it first (stop('${name}')) or pick another name`, { magicHint: `stop it first (%stop ${name}) or pick another --as name` });
     this.handles.set(name, handle);
   }
 
