@@ -40,6 +40,14 @@ test('history loads the last N, or all, in time order; the memory bound and an e
   const last = await session.history('history-a', { last: 500, timeField: 'time', progress: false });
   assert.equal(last.records, 500);
   assert.equal(last.rows[0]!.time, 1_700_000_000_000 + 2500 * 1000);
+  // About N read, not N from every partition.
+  const four = await TopicSink.open({ topic: 'history-p4', connection: broker.connection, timeField: 'time', keyField: 'key', createTopic: { partitions: 4 } });
+  await four.write(sensorRows(3000, 1).map((r, i) => ({ ...r, key: `k${i % 16}` })));
+  await four.close();
+  const spread = await session.history('history-p4', { last: 500, timeField: 'time', progress: false });
+  assert.equal(spread.records, 500);
+  assert.ok(spread.read >= 500 && spread.read <= 600, `${spread.read} records read for the newest 500 of four partitions`);
+  assert.equal(spread.rows[0]!.time, 1_700_000_000_000 + 2500 * 1000, 'and they are the newest 500');
   assert.equal(last.frame.shape[0], 500);
   assert.deepEqual(last.frame.columns.sort(), ['sensor', 'time', 'value']);
   const all = await session.history('history-a', { timeField: 'time', progress: false });
