@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
-import { Session, session as defaultSession, mimeBundleOf, MimeBundle, attachNotebookOutput, isShownAbove } from '../src';
+import { Session, session as defaultSession, mimeBundleOf, MimeBundle, attachNotebookOutput, isShownAbove, PROCESS_RUN } from '../src';
 import { Wire, Message, WireError } from './wire';
 import { KernelSockets, ConnectionInfo, SerialSender } from './sockets';
 import { TypeScriptRunner, CellError } from './typescriptRunner';
@@ -285,6 +285,8 @@ export class StreamlabKernel {
       },
       banner: `streamlab ${pkg.version}: TypeScript (tslab) with live Kafka streams. %help lists the magics.`,
       help_links: [{ text: 'streamlab magics: run %help', url: 'https://www.npmjs.com/package/streamlab' }],
+      // Which kernel process this is: status lines carry it, so the extension can tell those of a gone kernel.
+      streamlab: { run: PROCESS_RUN },
     };
   }
 

@@ -221,3 +221,18 @@ export interface TableJson {
   caption?: string;
   note?: string;
 }
+
+// Status lines (a stream's one line below its cell): the parts, and the kernel run that wrote them, so the extension
+// shows a line of a kernel that is gone (restarted, shut down, a reopened notebook) as ended, not running.
+
+export const STATUS_MIME = 'application/vnd.streamlab.status+json';
+
+export interface StatusLineData {
+  /** The kernel process that wrote it; its kernel_info_reply carries the same in `streamlab.run`. */
+  run: string;
+  name: string;
+  state: string;
+  doing: string;
+  counters: string[];
+  problem?: string;
+}

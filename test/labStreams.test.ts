@@ -181,6 +181,15 @@ test('after a kernel restart the panel is empty, then lists the streams the note
   await onFailureScreenshot(page, 'streams-failed-restart', () =>
     waitFor('an empty panel that says so', async () => (await panelStreams(page)).length === 0 && /No streams run in this kernel/.test(await panelText(page, '.streamlab-streams-list')), 60_000),
   );
+  // The status lines of the streams the old kernel ran no longer say running: they read as ended.
+  // (perSensor was stopped from the panel before: its line says stopped, and stays so.)
+  await onFailureScreenshot(page, 'streams-failed-ended', () =>
+    waitFor('the old status lines to read as ended', async () => {
+      const ended = await page.locator('.jp-OutputArea-output .streamlab-status[data-state="ended"]').allTextContents();
+      return ended.some((t) => t.startsWith('■ readings [ended: its kernel is gone]: '));
+    }, 20_000),
+  );
+  assert.equal(await page.locator('.jp-OutputArea-output .streamlab-status[data-state="running"]').count(), 0, 'no line of a gone kernel says running');
   await screenshot(page, 'streams-restarted');
   await menu(page, 'Run', 'Run All Cells');
   await waitForAllCellsRun(page);
@@ -188,4 +197,6 @@ test('after a kernel restart the panel is empty, then lists the streams the note
     const rows = await panelStreams(page);
     return ['readings', 'perSensor', 'sensors'].every((n) => rows.some((r) => r.name === n && ratePerSecond(r.rate) > 0));
   }, 60_000);
+  // The new kernel's lines run.
+  await waitFor('the new status lines, running', async () => (await page.locator('.jp-OutputArea-output .streamlab-status[data-state="running"]').count()) >= 2, 20_000);
 });

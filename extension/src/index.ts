@@ -1,6 +1,7 @@
-/** streamlab's JupyterLab extension: live charts, ticking tables, and the Streams panel. */
+/** streamlab's JupyterLab extension: live charts, ticking tables, the Streams panel, and status lines. */
 import { chartsPlugin } from './charts/plugin';
 import { streamsPlugin } from './streams/plugin';
 import { tablesPlugin } from './tables/plugin';
+import { statusPlugin } from './status/plugin';
 
-export default [chartsPlugin, tablesPlugin, streamsPlugin];
+export default [chartsPlugin, tablesPlugin, streamsPlugin, statusPlugin];

@@ -3,7 +3,12 @@
  * generator, a scorer): what it is, what it reads, where it started, and its counters, refreshed about once a
  * second; it ends with the final state and, on failure, the one-line reason. tqdm's and ipywidgets' convention.
  */
+import { randomUUID } from 'node:crypto';
 import { MimeBundle } from './notebookOutput';
+import { STATUS_MIME, type StatusLineData } from '../../protocol/messages';
+
+/** This process's run: status lines carry it, and the kernel answers it in kernel_info, to tell stale lines apart. */
+export const PROCESS_RUN = randomUUID();
 import { LiveDisplay } from './liveDisplay';
 import { escapeHtml } from './html';
 
@@ -36,7 +41,8 @@ export function statusBundle(p: StatusParts): MimeBundle {
   const html =
     `<div class="streamlab-status" data-state="${escapeHtml(p.state)}" style="font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,12px);color:var(--jp-ui-font-color1,#333)">` +
     `<span style="color:${colour}">${SYMBOL[p.state] ?? '•'}</span> <b>${escapeHtml(p.name)}</b>${state}: ${escapeHtml(p.doing)}${counters ? ` · ${counters}` : ''}${problem}</div>`;
-  return { 'text/html': html, 'text/plain': statusText(p) };
+  const data: StatusLineData = { run: PROCESS_RUN, name: p.name, state: p.state, doing: p.doing, counters: p.counters, ...(p.problem ? { problem: p.problem } : {}) };
+  return { [STATUS_MIME]: data, 'text/html': html, 'text/plain': statusText(p) };
 }
 
 /** A status line for a running thing; `parts` is read about once a second while it runs and once at the end. */
