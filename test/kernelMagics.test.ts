@@ -126,7 +126,7 @@ describe('magics, happy paths', () => {
     // Their names are free again: the cells run again once the stream is back.
     await ok(`%consume ${topic} --from earliest --as readings`);
     await ok('%window readings --tumbling 10s --agg count --as fedWindow');
-    await ok('%stop fedWindow');
+    await ok('%stop readings');
   });
 
   test('%%produce writes the rows a cell computes; %produce --from writes a variable', async () => {
@@ -314,7 +314,7 @@ describe('magics, error paths', () => {
     await ok(`%consume ${topic} --from earliest --time-field time --as held`);
     await ok('await held.until(40)');
     const text = errorOf(await kernel.execute('%plot held --y sensor --as textChart'));
-    assert.match(text.evalue, /^chart 'textChart': no record has a numeric 'sensor' \(y\) among the 40 records looked at: it holds text such as "s\d"; fields seen: sensor, time, value/);
+    assert.match(text.evalue, /^chart 'textChart': no record has a numeric 'sensor' \(y\) among the \d+ records looked at: it holds text such as "s\d"; fields seen: sensor, time, value/);
     assert.doesNotMatch(html(await ok('%streams')), /typoWindow|textChart/, 'nothing was left running');
     await ok('%stop held');
   });
