@@ -25,7 +25,8 @@ import { summaryRows } from '../models/train';
 import { StreamScorer } from '../models/streamScorer';
 import { isDataFrame } from '../frames/danfo';
 import { StatusLine } from '../output/statusLine';
-import { explainEmpty, tableBundle } from '../output/table';
+import { explainEmpty } from '../output/table';
+import { escapeHtml } from '../output/html';
 import { notebookOutput } from '../output/notebookOutput';
 import { MIME_BUNDLE } from '../output/notebookOutput';
 import { formatBytes, formatCount } from '../output/format';
@@ -351,8 +352,10 @@ export class Session {
     const stream = windowed(windowOptions);
     const sourceName = typeof source === 'string' ? source : (this.registry.nameOf(source) ?? source.topic);
     const windowName = this.registry.freeName(name ?? `${sourceName}:${stream.metrics().window}`, name !== undefined);
-    // The window's warnings (far-future records, the key bound, a field no record has) reach the notebook once each.
-    stream.onWarning((message) => this.emit(`window '${windowName}': ${message}`));
+    // The window's warnings (far-future records, the key bound, a field no record has) reach the notebook once each,
+    // held until its fields pass the check on the first records: a cell that fails that says it once, not thrice.
+    let heldWarnings: string[] | undefined = [];
+    stream.onWarning((message) => (heldWarnings ? heldWarnings.push(message) : this.emit(`window '${windowName}': ${message}`)));
     // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
     const own = running ? undefined : new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
     const feed = (running ?? own)! as TopicSource<unknown>;
@@ -399,6 +402,8 @@ export class Session {
       this.registry.delete(windowName);
       await stopAll();
     });
+    for (const message of heldWarnings) this.emit(`window '${windowName}': ${message}`);
+    heldWarnings = undefined;
     this.announce(windowName, handle);
     this.watch();
     return stream;
@@ -619,10 +624,13 @@ export class Session {
       ...(save !== undefined ? ([['saved to', save]] as [string, string][]) : []),
       ...(result.features.note ? ([['note', result.features.note]] as [string, string][]) : []),
     ];
-    const bundle = () => tableBundle({ columns: ['', ''], rows: pairs, caption: `a${result.model.kind === 'autoencoder' ? 'n' : ''} ${result.model.kind} trained` });
+    // A key/value table, as metrics() show: labels left, values left beside them.
+    const caption = `a${result.model.kind === 'autoencoder' ? 'n' : ''} ${result.model.kind} trained${result.summary.interrupted ? ' (interrupted: the best weights so far are kept)' : ''}`;
+    const html = `<p class="streamlab-table-caption">${escapeHtml(caption)}</p><table class="streamlab-fields"><tbody>${pairs.map(([k, v]) => `<tr><th style="text-align:left">${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
     const text = pairs.map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n');
-    Object.defineProperty(result, MIME_BUNDLE, { value: () => ({ ...bundle(), 'text/plain': text }), enumerable: false });
-    if (show) notebookOutput()?.display({ ...bundle(), 'text/plain': text }, `train-${Date.now()}`, false);
+    const bundle = () => ({ 'text/html': html, 'text/plain': text });
+    Object.defineProperty(result, MIME_BUNDLE, { value: bundle, enumerable: false });
+    if (show) notebookOutput()?.display(bundle(), `train-${Date.now()}`, false);
     return result;
   }
 
