@@ -1,7 +1,8 @@
 /**
  * The newest few values of many topics at once, for format detection in listings. One consumer in a throwaway group
  * reads them all (one group join, not one per topic), seeking each partition a few offsets before its end; what has
- * not arrived within the time limit is simply not in the sample.
+ * not arrived within the time limit is simply not in the sample. It ends as soon as every partition is read (about
+ * one group join, 3 s on the embedded broker); the limit is generous because a loaded machine joins slowly.
  */
 import { randomUUID } from 'node:crypto';
 import type { ConnectionSettings } from './connection';
@@ -18,7 +19,7 @@ const BACK_OFFSETS = 4;
 /** Partitions sampled per topic: the fullest ones. */
 const PARTITIONS_PER_TOPIC = 2;
 
-export async function sampleTopics(settings: ConnectionSettings, requests: readonly SampleRequest[], timeoutMs = 5000): Promise<Map<string, Buffer[]>> {
+export async function sampleTopics(settings: ConnectionSettings, requests: readonly SampleRequest[], timeoutMs = 15_000): Promise<Map<string, Buffer[]>> {
   const samples = new Map<string, Buffer[]>();
   const wanted = new Map<string, Map<number, { start: number; end: number }>>();
   for (const r of requests) {
