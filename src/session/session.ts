@@ -831,15 +831,19 @@ function frameRows(df: DataFrame): Record<string, unknown>[] {
   return (df.values as unknown[][]).map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
 }
 
-/** How long a just-started stream is given to show its first records before a cell goes on without the check. */
-const PREFLIGHT_WAIT_MS = 1500;
+/**
+ * How long a just-started stream with records to read is given to show its first ones before a cell goes on
+ * without the check (a loaded machine joins a group slowly). One with nothing to read yet (from its end, quiet) is
+ * not waited for.
+ */
+const PREFLIGHT_WAIT_MS = 8000;
 
 /** The fields of the records a running stream holds now (its recent buffer), newest last. */
 function recentRows(source: TopicSource<unknown>): Record<string, unknown>[] {
   return source.latest(PREFLIGHT_RECORDS).map((r) => fieldsOf(r.value));
 }
 
-/** The fields of a starting stream's first records: its first batch, or nothing after PREFLIGHT_WAIT_MS. */
+/** The fields of a starting stream's first records: its first batch, or nothing (see PREFLIGHT_WAIT_MS). */
 function firstRows(source: TopicSource<unknown>): { rows(): Promise<Record<string, unknown>[]>; cancel(): void } {
   const rows: Record<string, unknown>[] = [];
   let seen: () => void = () => undefined;
@@ -851,7 +855,7 @@ function firstRows(source: TopicSource<unknown>): { rows(): Promise<Record<strin
   return {
     async rows() {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([first, new Promise<void>((resolve) => (timer = setTimeout(resolve, PREFLIGHT_WAIT_MS)))]);
+      if (rows.length === 0 && source.metrics().lag > 0) await Promise.race([first, new Promise<void>((resolve) => (timer = setTimeout(resolve, PREFLIGHT_WAIT_MS)))]);
       clearTimeout(timer);
       unsubscribe();
       return rows;
