@@ -374,7 +374,8 @@ describe('defect 2 (at start): a pipeline a worker could never run is refused in
           pipeline = checkPipeline(definition, 'f.json');
         } catch (e) {
           assert.equal((e as Error).name, 'StreamlabError', `${(e as Error).name}: ${(e as Error).message}`);
-          assert.ok((e as Error).message.startsWith('f.json: ') && !(e as Error).message.includes('\n') === !JSON.stringify(changes).includes('\\n'), (e as Error).message);
+          // One line always: a newline in a value given is shown escaped, never as a line break.
+          assert.ok((e as Error).message.startsWith('f.json: ') && !(e as Error).message.includes('\n'), (e as Error).message);
           return;
         }
         windowed({ window: pipeline.window, keyBy: pipeline.keyBy, grace: pipeline.graceMs, aggregates: pipeline.definition.window.aggregates });
