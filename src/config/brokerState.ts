@@ -101,7 +101,8 @@ export function removeBrokerState(pid = process.pid, file = brokerStatePath()): 
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs (EPERM: it does, as another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

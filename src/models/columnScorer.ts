@@ -5,7 +5,7 @@
  * Numbers only, no row objects: the same core runs on the main thread and on a worker thread, where its input
  * arrives as transferred buffers.
  */
-import { featureMatrix, featureReach, type FeatureSpec } from './features';
+import { featureMatrix, featureReach, keyText, type FeatureSpec } from './features';
 
 /**
  * Keys whose look-back a per-key scorer keeps (least recently seen first out, counted in keysEvicted): a stream of
@@ -29,7 +29,7 @@ export class KeyNumbering {
   private next = 0;
 
   idOf(value: unknown): number {
-    const text = value === undefined || value === null ? '\u0000null' : typeof value === 'object' ? JSON.stringify(value) : `${typeof value}:${String(value)}`;
+    const text = keyText(value);
     let id = this.ids.get(text);
     if (id !== undefined) {
       this.ids.delete(text);

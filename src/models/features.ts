@@ -179,9 +179,14 @@ export function keyIds(rows: readonly Record<string, unknown>[], by: string): In
   return out;
 }
 
-/** The id of a key value: one id per distinct value (by its text; objects by their JSON), null and undefined alike. */
+/** A key value as the text keys are told apart by: its type and text (objects by their JSON), null and undefined alike. */
+export function keyText(value: unknown): string {
+  return value === undefined || value === null ? '\u0000null' : typeof value === 'object' ? JSON.stringify(value) : `${typeof value}:${String(value)}`;
+}
+
+/** The id of a key value: one id per distinct keyText. */
 export function keyIdOf(ids: Map<string, number>, value: unknown): number {
-  const text = value === undefined || value === null ? '\u0000null' : typeof value === 'object' ? JSON.stringify(value) : `${typeof value}:${String(value)}`;
+  const text = keyText(value);
   let id = ids.get(text);
   if (id === undefined) {
     id = ids.size;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StreamlabError } from '../errors';
 import { stateDir } from '../config/stateDir';
+import { isAlive } from '../config/brokerState';
 import { formatCount } from '../output/format';
 import { Pipeline } from './pipelineFile';
 import { WindowTask } from './windowTask';
@@ -103,7 +104,7 @@ export class Worker {
       // member partitions, and takes them from the first).
       const file = path.join(stateDir(), 'workers', `${admin.settings.brokers.join(',').replace(/[^\w.-]+/g, '_')}~${encodeURIComponent(this.group)}.json`);
       const holder = readClaim(file);
-      if (holder !== undefined && holder !== process.pid && alive(holder)) throw this.secondOnEmbeddedBroker('already has 1 worker');
+      if (holder !== undefined && holder !== process.pid && isAlive(holder)) throw this.secondOnEmbeddedBroker('already has 1 worker');
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, JSON.stringify({ pid: process.pid, group: this.group, since: new Date().toISOString() }));
       this.claim = file;
@@ -164,14 +165,5 @@ function readClaim(file: string): number | undefined {
     return typeof pid === 'number' ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
