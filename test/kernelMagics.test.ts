@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { KernelProcess } from './support/kernelClient';
 import { startStreamlabKernel, messagesOfType, errorOf, resultData, collectComm } from './support/streamlabKernel';
 import { produceRaw, sleep, startBroker, TestBroker, uniqueTopic } from './support/broker';
-import { SensorGenerator } from '../src';
+import { SensorGenerator, TopicSink } from '../src';
 
 let broker: TestBroker;
 let kernel: KernelProcess;
@@ -238,6 +238,54 @@ describe('training as a stream', () => {
     assert.doesNotMatch(html(await ok('%streams')), /longRun/);
     kernel.send('shell', 'comm_close', { comm_id: commId, data: {} });
     comm.stop();
+  });
+  test('a live stream keeps consuming while %train learns: the network trains on a worker thread', async () => {
+    const hist = uniqueTopic('hist');
+    const live = uniqueTopic('live');
+    await broker.createTopic(hist, 2);
+    await broker.createTopic(live, 1);
+    await produceRaw(broker.connection, hist, Array.from({ length: 20_000 }, (_, i) => ({ value: JSON.stringify({ time: T0 + i * 1000, value: Math.sin(i / 20) + (i % 7) / 10 }), partition: i % 2, timestamp: T0 + i * 1000 })));
+    await ok(`%consume ${live} --as liveFeed`);
+    // A feed beside the kernel, as the demo feed runs: 20 records every 100 ms.
+    const sink = await TopicSink.open({ topic: live, connection: broker.connection });
+    let sent = 0;
+    const feeding = setInterval(() => {
+      void sink.write(Array.from({ length: 20 }, () => ({ time: Date.now(), value: sent++ }))).then(() => sink.flush());
+    }, 100);
+    const commId = `beside-${Date.now()}`;
+    const comm = collectComm(kernel, commId);
+    try {
+      const training = kernel.execute(`%train ${hist} --columns value --lags 3 --epochs 12 --patience 0 --time-field time --as besideModel`, { timeoutMs: 180_000 });
+      let finished = false;
+      void training.then(() => (finished = true));
+      kernel.send('shell', 'comm_open', { comm_id: commId, target_name: 'streamlab.streams', data: {} });
+      // What the panel sees while the network learns (epochs counted as the training stream's records).
+      const seen: { epochs: number; consumed: number; sent: number }[] = [];
+      while (!finished) {
+        await sleep(250);
+        kernel.send('shell', 'comm_msg', { comm_id: commId, data: { request: 'list' } });
+        const streams = (await comm.next()).streams as { name: string; kind: string; records: number }[];
+        const train = streams.find((s) => s.kind === 'train');
+        if (train && train.records >= 1) seen.push({ epochs: train.records, consumed: streams.find((s) => s.name === 'liveFeed')?.records ?? 0, sent });
+      }
+      const r = await training;
+      assert.equal(r.reply.content.status, 'ok', JSON.stringify(r.reply.content));
+      // Between the first and the last epoch seen, the live consumer kept up with the feed: with the network on the
+      // kernel's main thread it read about half of what was sent (tfjs yields between batches, not more).
+      const during = seen.filter((s) => s.epochs < 12);
+      assert.ok(during.length >= 3, `the panel was answered ${during.length} times during the training: ${JSON.stringify(seen)}`);
+      const first = during[0]!;
+      const last = during.at(-1)!;
+      const fellBehind = last.sent - last.consumed - (first.sent - first.consumed);
+      assert.ok(fellBehind <= 0.3 * (last.sent - first.sent), `the live consumer fell ${fellBehind} records behind while ${last.sent - first.sent} were sent during the training: ${JSON.stringify(during)}`);
+      assert.match(messagesOfType(r.iopub, 'display_data').map((m) => String(m.content.data['text/plain'])).join('\n'), /time\s+.*on a worker thread: live streams kept the main one/);
+    } finally {
+      clearInterval(feeding);
+      await sink.close();
+      kernel.send('shell', 'comm_close', { comm_id: commId, data: {} });
+      comm.stop();
+      await ok('%stop liveFeed');
+    }
   });
 });
 

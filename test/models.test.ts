@@ -227,3 +227,37 @@ test('NaN, a missing column, empty history and a model/feature mismatch each giv
   assert.throws(() => StandardScaler.fit([]), /cannot fit a scaler to no rows/);
   await assert.rejects(trainModel(rows, { kind: 'forecaster', spec: SPEC }), /a forecaster needs spec.target, the column it predicts/);
 });
+
+test('a recipe learns on a worker thread, with the same weights as on the main thread; a stop lands there; a model of your own stays on the main thread', async () => {
+  const rows = sensorRows(4000, 5);
+  const threaded = await trainModel(rows, { kind: 'autoencoder', spec: SPEC, epochs: 6, patience: 0, seed: 4, chart: false });
+  const here = await trainModel(rows, { kind: 'autoencoder', spec: SPEC, epochs: 6, patience: 0, seed: 4, chart: false, thread: false });
+  assert.equal(threaded.summary.thread, 'worker');
+  assert.equal(here.summary.thread, 'main');
+  assert.deepEqual(threaded.summary.history, here.summary.history, 'the same losses, epoch by epoch');
+  assert.deepEqual(threaded.model.model.getWeights().map((w) => Array.from(w.dataSync())), here.model.model.getWeights().map((w) => Array.from(w.dataSync())));
+  assert.equal(threaded.model.threshold, here.model.threshold);
+  assert.match(summaryRows(threaded.summary).find(([k]) => k === 'time')![1], /on a worker thread: live streams kept the main one/);
+  // The main thread is free while the worker learns: its timers keep firing, where a training on the main thread
+  // holds them (tfjs yields about every 125 ms at best). Compared in the same process, as a ratio.
+  const timerRate = async (thread: boolean) => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 20);
+    const stop = new AbortController();
+    const t0 = Date.now();
+    const r = await trainModel(sensorRows(20_000, 6), { kind: 'autoencoder', spec: SPEC, epochs: 200, patience: 0, seed: 1, chart: false, thread, signal: stop.signal, onEpoch: (e) => e.epoch === 3 && stop.abort() });
+    clearInterval(timer);
+    assert.equal(r.summary.interrupted, true);
+    assert.ok(r.summary.epochs < 10, `stopped after ${r.summary.epochs} of 200 epochs`);
+    return (ticks * 1000) / (Date.now() - t0);
+  };
+  const onMain = await timerRate(false);
+  const beside = await timerRate(true);
+  assert.ok(beside > 2 * onMain, `timer ticks/s while training: ${beside.toFixed(1)} beside a worker thread, ${onMain.toFixed(1)} with training on the main thread`);
+  // The compiled model that comes back can keep learning, as the main thread's does.
+  assert.ok(threaded.model.model.optimizer, 'the model is compiled');
+  const own = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [5] }), tf.layers.dense({ units: 5 })] });
+  own.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+  const mine = await trainModel(rows, { kind: 'autoencoder', spec: SPEC, epochs: 2, chart: false, model: own });
+  assert.equal(mine.summary.thread, 'main');
+});

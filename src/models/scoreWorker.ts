@@ -3,32 +3,19 @@
  * main thread keeps consuming. It holds the model and the rows a batch's lags reach back to; batches arrive as
  * numeric columns (transferred buffers) and it answers each with the row numbers and scores of the flagged rows.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { quietTensorflow } from './backend';
+import { lowerThreadPriority } from './threadPriority';
 import { ColumnScorer } from './columnScorer';
 import { modelFromData, type ModelData } from './modelTransfer';
 import type { WorkerBatch, WorkerReply } from './streamScorer';
 
 type Message = { type: 'init'; model: ModelData; threshold?: number } | WorkerBatch;
 
+// MAX_IN_FLIGHT_RECORDS bounds how far behind the main thread's consumer scoring may fall before the stream waits.
 quietTensorflow();
-lowerPriority();
+lowerThreadPriority();
 
-/**
- * The worker yields the CPU to the main thread, which consumes the stream and answers the notebook's cells: on a
- * machine with few cores, scoring takes what the consumer leaves, and MAX_IN_FLIGHT_RECORDS bounds how far behind
- * it may fall before the stream waits. Linux gives threads their own nice value; elsewhere this is a no-op.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, 10);
-  } catch {
-    // No /proc (not Linux), or not allowed: the worker keeps the process's priority.
-  }
-}
 let scorer: ColumnScorer | undefined;
 let threshold = Infinity;
 let ready: Promise<void> | undefined;

@@ -18,6 +18,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Called after every epoch. */
   onEpoch?: (e: EpochLog) => void;
+  /** Called after every batch (a training thread reads its stop flag there). */
+  onBatch?: () => void;
   /** Show a live loss chart when running in a notebook. Default true. */
   chart?: boolean;
 }
@@ -41,6 +43,16 @@ export interface TrainSummary {
   readonly trainRows: number;
   readonly validationRows: number;
   readonly history: EpochLog[];
+  /** Where the network learned: a worker thread (the kernel's main thread kept serving streams) or the main thread. */
+  readonly thread?: 'worker' | 'main';
+}
+
+/** The live loss chart of a training in a notebook (shown), or undefined outside one. */
+export function lossChart(validation: boolean): LiveChart | undefined {
+  if (!notebookOutput()) return undefined;
+  const chart = new LiveChart({ kind: 'line', x: 'epoch', y: validation ? ['loss', 'valLoss'] : ['loss'], title: 'training loss', points: 100_000 });
+  chart.show();
+  return chart;
 }
 
 /** Fits `model` to x -> y (an autoencoder passes y = x), validating on the later rows given as `validation`. */
@@ -65,8 +77,7 @@ export async function fit(
   let wait = 0;
   let stoppedEarly = false;
   let interrupted = false;
-  const chart = options.chart !== false && notebookOutput() ? new LiveChart({ kind: 'line', x: 'epoch', y: validation ? ['loss', 'valLoss'] : ['loss'], title: 'training loss', points: 100_000 }) : undefined;
-  chart?.show();
+  const chart = options.chart !== false ? lossChart(validation !== undefined) : undefined;
   const xs = tf.tensor2d(x);
   const ys = tf.tensor2d(y);
   const vx = validation && validation.x.length > 0 ? tf.tensor2d(validation.x) : undefined;
@@ -85,6 +96,7 @@ export async function fit(
       ...(vx && vy ? { validationData: [vx, vy] as [tf.Tensor, tf.Tensor] } : {}),
       callbacks: {
         onBatchEnd: async () => {
+          options.onBatch?.();
           if (options.signal?.aborted) onAbort();
         },
         onEpochEnd: async (epoch, logs) => {
@@ -154,6 +166,6 @@ export function summaryRows(s: TrainSummary): [string, string][] {
     ['best epoch', String(s.bestEpoch)],
     ['loss', s.loss.toPrecision(4)],
     ...(s.valLoss !== undefined ? ([['validation loss', `${s.valLoss.toPrecision(4)} (best ${s.bestValLoss!.toPrecision(4)}, weights kept)`]] as [string, string][]) : []),
-    ['time', `${s.ms} ms`],
+    ['time', `${s.ms} ms${s.thread === 'worker' ? ' (on a worker thread: live streams kept the main one)' : ''}`],
   ];
 }

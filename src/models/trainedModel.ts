@@ -8,6 +8,7 @@ import { useBackend, type BackendChoice, type BackendName } from './backend';
 import { buildFeatures, featureReach, StandardScaler, timeSplit, type FeatureRows, type FeatureSpec } from './features';
 import { autoencoder, classifier, forecaster, type ModelKind } from './recipes';
 import { fit, type TrainOptions, type TrainSummary } from './train';
+import { fitInThread } from './trainThread';
 import { denseForward, type DenseForward } from './denseForward';
 
 export interface TrainedModel {
@@ -37,6 +38,11 @@ export interface TrainModelOptions extends TrainOptions {
   backend?: 'auto' | BackendName;
   /** Your own compiled tf.LayersModel instead of the recipe (its input width must match the features). */
   model?: tf.LayersModel;
+  /**
+   * Train a recipe on a worker thread, so live streams keep the main thread (default true). Your own `model`
+   * always trains on the main thread.
+   */
+  thread?: boolean;
 }
 
 export interface TrainResult {
@@ -102,7 +108,18 @@ export async function trainModel(rows: readonly Record<string, unknown>[], o: Tr
   const inputs = f.names.length;
   const recipe = { inputs, seed: o.seed, learningRate: o.learningRate, ...(o.layers ? { layers: o.layers } : {}) };
   const model = o.model ?? (o.kind === 'autoencoder' ? autoencoder(recipe) : o.kind === 'forecaster' ? forecaster(recipe) : classifier(recipe));
-  const summary = await fit(model, sx(split.train), ty(split.train), split.validation.length > 0 ? { x: sx(split.validation), y: ty(split.validation) } : undefined, o);
+  const validation = split.validation.length > 0 ? { x: sx(split.validation), y: ty(split.validation) } : undefined;
+  let summary: TrainSummary;
+  if (o.model === undefined && o.thread !== false) {
+    // A recipe learns on a worker thread and its best weights come back into the model built here (compiled, as
+    // the main-thread path leaves it). A model of your own trains where it was built: its code cannot move.
+    const trained = await fitInThread({ kind: o.kind, seed: o.seed, learningRate: o.learningRate, layers: o.layers }, backend.name, sx(split.train), ty(split.train), validation, o);
+    model.setWeights(trained.model.getWeights());
+    trained.model.dispose();
+    summary = trained.summary;
+  } else {
+    summary = { ...(await fit(model, sx(split.train), ty(split.train), validation, o)), thread: 'main' };
+  }
   const trained: TrainedModel = { kind: o.kind, model, spec, names: f.names, scaler, ...(target ? { target } : {}), threshold: Infinity };
   const trainScores = scoreFeatures(trained, split.train.map((r) => r.x), split.train.map((r) => r.y));
   trained.threshold = o.threshold ?? (o.kind === 'classifier' ? 0.5 : untiedThreshold(trainScores, o.percentile ?? 99));
