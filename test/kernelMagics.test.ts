@@ -93,22 +93,29 @@ describe('magics, happy paths', () => {
     assert.doesNotMatch(html(await ok('%streams')), /perSensor/, 'the window and its own consumer are gone');
   });
 
-  test('%window on a running stream takes its records from then on', async () => {
+  test('%window on a running stream takes its records from then on, and says its first window is partial', async () => {
     await ok('%window readings --tumbling 10s --agg count,sum(value) --as live10');
-    await produceRaw(broker.connection, topic, [40, 41, 42].map((i) => ({ value: JSON.stringify({ sensor: 's0', time: T0 + i * 1000, value: i }), partition: 0, timestamp: T0 + i * 1000 })));
+    // It joins mid-window: its first record (45 s) is half way through [40 s, 50 s).
+    await produceRaw(broker.connection, topic, [45, 46, 47].map((i) => ({ value: JSON.stringify({ sensor: 's0', time: T0 + i * 1000, value: i }), partition: 0, timestamp: T0 + i * 1000 })));
     let rows: Record<string, number>[] = [];
     for (let i = 0; i < 50 && rows[0]?.count !== 3; i++) {
       rows = JSON.parse(String(resultData(await ok('JSON.stringify(live10.openRows())'))['text/plain']).slice(1, -1)) as Record<string, number>[];
       if (rows[0]?.count !== 3) await sleep(200);
     }
-    assert.deepEqual(rows, [{ windowStart: T0 + 40_000, windowEnd: T0 + 50_000, count: 3, sum_value: 123, invalid_value: 0 }]);
+    assert.deepEqual(rows, [{ windowStart: T0 + 40_000, windowEnd: T0 + 50_000, count: 3, sum_value: 138, invalid_value: 0 }]);
+    await produceRaw(broker.connection, topic, [52, 75].map((i) => ({ value: JSON.stringify({ sensor: 's0', time: T0 + i * 1000, value: i }), partition: 0, timestamp: T0 + i * 1000 })));
+    for (let i = 0; i < 50 && Number(resultData(await ok('live10.closedRows().length'))['text/plain']) < 2; i++) await sleep(200);
+    // The table a user watches says which windows began before the first record it read.
+    const shown = await ok('live10.show(); undefined');
+    const table = messagesOfType(shown.iopub, 'display_data').map((m) => String(m.content.data['text/html'])).join('\n');
+    assert.match(table, /windows starting before 2026-06-01T00:00:45Z are partial: they began before the first record this window read \(it joined a stream under way\)/);
     await ok('%stop live10');
   });
 
   test('%streams lists running streams with their rates, lag and errors', async () => {
     const table = html(await ok('%streams'));
     assert.match(table, /<th>name<\/th><th>kind<\/th><th>reads<\/th><th>state<\/th><th>records<\/th><th>records\/s<\/th><th>lag<\/th><th>set aside<\/th><th>late<\/th><th>errors<\/th><th>memory<\/th><th>last error<\/th>/);
-    assert.match(table, new RegExp(`<td>readings</td><td>consume</td><td>${topic}</td><td>running</td><td>43</td>`));
+    assert.match(table, new RegExp(`<td>readings</td><td>consume</td><td>${topic}</td><td>running</td><td>45</td>`));
   });
 
   test('%pause, %resume and %stop act on a stream by name', async () => {
@@ -349,6 +356,9 @@ describe('magics, error paths', () => {
     assert.equal(errorOf(await kernel.execute(`%consume ${topic} --as twice`)).evalue, "a stream named 'twice' is already running: stop it first (%stop twice) or pick another --as name");
     assert.equal(errorOf(await kernel.execute(`await streamlab.session.consume({ topic: '${topic}', name: 'twice' })`)).evalue, "a stream named 'twice' is already running: stop it first (stop('twice')) or pick another name");
     await ok('%stop twice');
+    // Writing to a topic that is not there names the option that creates it.
+    assert.match(errorOf(await kernel.execute('%%produce zzqq-new-topic\n[{ value: 1 }]')).evalue, /^producing to 'zzqq-new-topic': unknown topic 'zzqq-new-topic' at .*: add --create \(or --partitions N\) to create it \(topics here: /);
+    assert.match(errorOf(await kernel.execute("await streamlab.session.produce('zzqq-new-topic', [{ value: 1 }])")).evalue, /: pass createTopic: true \(or \{ partitions: N \}\) to create it \(topics here: /);
   });
 
   test('a field the first records do not have, or that never holds a number, fails the cell in one line and starts nothing', async () => {

@@ -35,7 +35,7 @@ test('training lowers the loss, keeps the best weights, and the same seed gives 
   assert.equal(a.features.warmup, 3, 'three rows before the first full lag');
   assert.equal(a.summary.trainRows + a.summary.validationRows, 2997);
   assert.ok(['tensorflow', 'wasm', 'cpu'].includes(a.summary.backend));
-  assert.match(summaryRows(a.summary).map((r) => r.join(': ')).join('\n'), /backend: (wasm|cpu|tensorflow)\nrows: 2398 train, 599 validation \(split by time\)/);
+  assert.match(summaryRows(a.summary).map((r) => r.join(': ')).join('\n'), /backend: (wasm|cpu|tensorflow)\nrows: 2,398 train, 599 validation \(split by time\)/);
   const b = await trainModel(rows, { kind: 'autoencoder', spec: SPEC, epochs: 15, patience: 3, seed: 7 });
   const x = buildFeatures(rows.slice(0, 50), SPEC).x;
   assert.deepEqual(scoreFeatures(b.model, x), scoreFeatures(a.model, x), 'same seed, same data: same scores');

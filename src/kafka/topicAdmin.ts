@@ -86,15 +86,19 @@ export class TopicAdmin {
     }
   }
 
-  /** Throws one line naming the nearest existing topic when `topic` does not exist. */
-  async requireTopic(topic: string, action: string): Promise<void> {
+  /**
+   * Throws one line naming the nearest existing topic when `topic` does not exist. A writer passes how it would
+   * create one (`create`: the option in library and in magic syntax), so the hint says what to add, not "create it".
+   */
+  async requireTopic(topic: string, action: string, create?: { hint: string; magicHint: string }): Promise<void> {
     const topics = await this.listTopics(action);
     if (topics.includes(topic)) return;
     const guess = didYouMean(topic, topics);
-    throw new StreamlabError(
-      `${action}: unknown topic '${topic}' at ${this.settings.brokers.join(',')}`,
-      guess ? `did you mean '${guess}'?` : `create it first (topics here: ${topics.slice(0, 8).join(', ') || 'none'})`,
-    );
+    const here = `topics here: ${topics.slice(0, 8).join(', ') || 'none'}`;
+    const message = `${action}: unknown topic '${topic}' at ${this.settings.brokers.join(',')}`;
+    if (guess) throw new StreamlabError(message, `did you mean '${guess}'?${create ? ` To create '${topic}', ${create.hint}` : ''}`, create ? { magicHint: `did you mean '${guess}'? To create '${topic}', ${create.magicHint}` } : undefined);
+    if (create) throw new StreamlabError(message, `${create.hint} to create it (${here})`, { magicHint: `${create.magicHint} to create it (${here})` });
+    throw new StreamlabError(message, `create it first (${here})`);
   }
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {

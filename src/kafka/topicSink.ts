@@ -228,7 +228,7 @@ export class TopicSink {
         const spec = typeof this.options.createTopic === 'object' ? this.options.createTopic : {};
         await admin.createTopic(this.topic, spec.partitions, spec.retentionMs);
       } else {
-        await admin.requireTopic(this.topic, action);
+        await admin.requireTopic(this.topic, action, { hint: 'pass createTopic: true (or { partitions: N })', magicHint: 'add --create (or --partitions N)' });
       }
       // Partitions a message may go to (ones added later are used after a reconnect).
       this.partitionMetadata = (await admin.offsets(this.topic)).map((o) => ({ partitionId: o.partition, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));

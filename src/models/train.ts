@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StreamlabError } from '../errors';
-import { notebookOutput } from '../output';
+import { formatCount, formatDuration, notebookOutput } from '../output';
 import { LiveChart } from '../plot';
 import { currentBackend } from './backend';
 
@@ -100,6 +100,9 @@ export async function fit(
           if (options.signal?.aborted) onAbort();
         },
         onEpochEnd: async (epoch, logs) => {
+          // A stop cuts an epoch short: tfjs still ends it, with the loss of the batches done and no validation.
+          // That is not an epoch of the model's history (nor of its chart), and its weights are not the best.
+          if (interrupted && vx && logs?.val_loss === undefined) return;
           const log: EpochLog = { epoch: epoch + 1, loss: Number(logs?.loss), ...(logs?.val_loss !== undefined ? { valLoss: Number(logs.val_loss) } : {}) };
           history.push(log);
           if (!Number.isFinite(log.loss) || (log.valLoss !== undefined && !Number.isFinite(log.valLoss))) {
@@ -161,11 +164,11 @@ export async function fit(
 export function summaryRows(s: TrainSummary): [string, string][] {
   return [
     ['backend', s.backend],
-    ['rows', `${s.trainRows} train, ${s.validationRows} validation (split by time)`],
+    ['rows', `${formatCount(s.trainRows)} train, ${formatCount(s.validationRows)} validation (split by time)`],
     ['epochs', `${s.epochs}${s.stoppedEarly ? ' (stopped early)' : ''}${s.interrupted ? ' (interrupted)' : ''}`],
     ['best epoch', String(s.bestEpoch)],
     ['loss', s.loss.toPrecision(4)],
     ...(s.valLoss !== undefined ? ([['validation loss', `${s.valLoss.toPrecision(4)} (best ${s.bestValLoss!.toPrecision(4)}, weights kept)`]] as [string, string][]) : []),
-    ['time', `${s.ms} ms${s.thread === 'worker' ? ' (on a worker thread: live streams kept the main one)' : ''}`],
+    ['time', `${formatDuration(s.ms)}${s.thread === 'worker' ? ' (on a worker thread: live streams kept the main one)' : ''}`],
   ];
 }

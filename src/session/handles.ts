@@ -115,6 +115,8 @@ export function windowHandle(p: WindowHandleParts): StreamHandle {
       const out = [`${formatCount(m.received)} records`, formatRate(s.recordsPerSecond), `${formatCount(m.closedWindows)} windows closed`, `${formatCount(m.openWindows)} open`];
       out.push(Number.isFinite(m.watermark) ? `watermark ${formatTime(m.watermark)}` : m.watermark === Infinity ? 'flushed' : 'no watermark yet');
       if (p.ownFeed) out.push(`lag ${formatCount(s.lag)}`);
+      // It joined a stream under way: the windows its first record falls in hold only part of their records.
+      if (p.stream.partialBefore !== undefined) out.push(`windows starting before ${formatTime(p.stream.partialBefore)} are partial (joined mid-stream)`);
       if (m.late) out.push(`${formatCount(m.late)} late`);
       if (m.invalid) out.push(`${formatCount(m.invalid)} invalid`);
       if (m.future) out.push(`${formatCount(m.future)} in the future`);
