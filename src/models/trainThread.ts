@@ -54,7 +54,6 @@ export function fitInThread(
   validation: { x: number[][]; y: number[][] } | undefined,
   options: TrainOptions,
 ): Promise<ThreadTraining> {
-  if (x.length === 0) return Promise.reject(new StreamlabError('no training rows', 'load more history, or check the dropped counts of the features'));
   const stop = new SharedArrayBuffer(4);
   const request: TrainThreadRequest = {
     type: 'train',
@@ -71,10 +70,15 @@ export function fitInThread(
   const onAbort = () => Atomics.store(new Int32Array(stop), 0, 1);
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const finish = () => {
+  let settled = false;
+  /** Once: the first answer (or failure) settles the training; the worker's exit after it means nothing more. */
+  const finish = (): boolean => {
+    if (settled) return false;
+    settled = true;
     options.signal?.removeEventListener('abort', onAbort);
     chart?.stop();
     void worker.terminate();
+    return true;
   };
   return new Promise<ThreadTraining>((resolve, reject) => {
     worker.on('message', (m: TrainThreadReply) => {
@@ -82,17 +86,17 @@ export function fitInThread(
         chart?.push(m.log);
         options.onEpoch?.(m.log);
       } else if (m.type === 'error') {
-        finish();
-        reject(new StreamlabError(m.message, m.hint));
-      } else {
-        finish();
+        if (finish()) reject(new StreamlabError(m.message, m.hint));
+      } else if (finish()) {
         layersModelFromData(m.model).then((model) => resolve({ model, summary: m.summary, backend: m.backend }), reject);
       }
     });
-    worker.on('error', (e) => {
-      finish();
-      reject(new StreamlabError(`the training thread failed: ${e.message.split('\n')[0]}`, 'train with thread: false to run it on the main thread'));
-    });
+    const failed = (why: string) => {
+      if (finish()) reject(new StreamlabError(`the training thread failed: ${why}`, 'train with thread: false to run it on the main thread'));
+    };
+    worker.on('error', (e) => failed(e.message.split('\n')[0]!));
+    // Out of memory, or killed: it ends without an answer, and the cell must not wait for one forever.
+    worker.on('exit', (code) => failed(`it exited (code ${code}) before answering`));
     const buffers = [request.x.data.buffer, request.y.data.buffer, ...(request.validation ? [request.validation.x.data.buffer, request.validation.y.data.buffer] : [])];
     worker.postMessage(request, buffers as ArrayBuffer[]);
   });

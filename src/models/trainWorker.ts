@@ -22,7 +22,7 @@ function rowsOf(flat: Float64Array, width: number): number[][] {
   return rows;
 }
 
-async function train(m: TrainThreadRequest): Promise<TrainThreadReply> {
+async function train(m: TrainThreadRequest): Promise<Extract<TrainThreadReply, { type: 'done' }>> {
   const backend = await useBackend(m.backend);
   const recipe = { inputs: m.x.width, seed: m.recipe.seed, learningRate: m.recipe.learningRate, ...(m.recipe.layers ? { layers: m.recipe.layers } : {}) };
   const model = m.recipe.kind === 'autoencoder' ? autoencoder(recipe) : m.recipe.kind === 'forecaster' ? forecaster(recipe) : classifier(recipe);
@@ -45,7 +45,7 @@ async function train(m: TrainThreadRequest): Promise<TrainThreadReply> {
 
 parentPort!.once('message', (m: TrainThreadRequest) => {
   train(m)
-    .then((reply) => parentPort!.postMessage(reply, [reply.type === 'done' ? reply.model.weights : new ArrayBuffer(0)]))
+    .then((reply) => parentPort!.postMessage(reply, [reply.model.weights]))
     .catch((e: unknown) => {
       const err = e as Error;
       parentPort!.postMessage({ type: 'error', message: e instanceof StreamlabError ? e.problem : err.message, ...(e instanceof StreamlabError && e.hint ? { hint: e.hint } : {}) } satisfies TrainThreadReply);

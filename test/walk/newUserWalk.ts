@@ -21,31 +21,11 @@ async function shot(page: Page, name: string): Promise<void> {
   console.log(`  ${path.relative(REPO, file)}`);
 }
 
-/** The last `count` cells that ran, with their outputs, however tall (the window grows for the picture). */
-async function shotCells(page: Page, name: string, count = 1): Promise<void> {
-  const file = path.join(OUT, `walk-${name}.png`);
-  const viewport = page.viewportSize()!;
-  await page.setViewportSize({ width: viewport.width, height: 3200 });
-  await page.waitForTimeout(500);
-  const cells = page.locator('.jp-Notebook .jp-Cell');
-  const n = await cells.count();
-  await cells.nth(n - 1 - count).scrollIntoViewIfNeeded();
-  const boxes = [];
-  for (let i = n - 1 - count; i < n - 1; i++) {
-    const box = await cells.nth(i).boundingBox();
-    if (box) boxes.push(box);
-  }
-  const top = Math.min(...boxes.map((b) => b.y));
-  const bottom = Math.max(...boxes.map((b) => b.y + b.height));
-  const left = Math.min(...boxes.map((b) => b.x));
-  const right = Math.max(...boxes.map((b) => b.x + b.width));
-  await page.screenshot({ path: file, clip: { x: left, y: Math.max(0, top - 8), width: right - left, height: Math.min(3200, bottom - top + 16) } });
-  await page.setViewportSize(viewport);
-  console.log(`  ${path.relative(REPO, file)}`);
-}
-
-/** The code cells whose text matches `pattern`, with their outputs (the window grows for the picture). */
-async function shotCellsMatching(page: Page, name: string, pattern: RegExp): Promise<string> {
+/**
+ * The code cells `pick` chooses (by position and text), with their outputs, however tall: the window grows for the
+ * picture. Returns the text of the cells pictured.
+ */
+async function shotCellsWhere(page: Page, name: string, pick: (index: number, cells: number, text: string) => boolean): Promise<string> {
   const file = path.join(OUT, `walk-${name}.png`);
   const viewport = page.viewportSize()!;
   await page.setViewportSize({ width: viewport.width, height: 3200 });
@@ -57,13 +37,12 @@ async function shotCellsMatching(page: Page, name: string, pattern: RegExp): Pro
   for (let i = 0; i < n; i++) {
     const cell = cells.nth(i);
     const t = await cell.innerText();
-    if (!pattern.test(t)) continue;
+    if (!pick(i, n, t)) continue;
     await cell.scrollIntoViewIfNeeded();
     text += `${t}\n`;
     boxes.push((await cell.boundingBox())!);
   }
-  if (boxes.length === 0) throw new Error(`no cell shows ${pattern}`);
-  // Scrolling moved them: measure again where the first one now is.
+  if (boxes.length === 0) throw new Error(`no cell to picture for ${name}`);
   const top = Math.min(...boxes.map((b) => b.y));
   const bottom = Math.max(...boxes.map((b) => b.y + b.height));
   const left = Math.min(...boxes.map((b) => b.x));
@@ -73,6 +52,12 @@ async function shotCellsMatching(page: Page, name: string, pattern: RegExp): Pro
   console.log(`  ${path.relative(REPO, file)}`);
   return text;
 }
+
+/** The last `count` cells that ran (Shift+Enter left an empty one below them). */
+const shotCells = (page: Page, name: string, count = 1) => shotCellsWhere(page, name, (i, n) => i >= n - 1 - count && i < n - 1);
+
+/** The code cells whose text matches `pattern`. */
+const shotCellsMatching = (page: Page, name: string, pattern: RegExp) => shotCellsWhere(page, name, (_, __, text) => pattern.test(text));
 
 /** The active cell's editor, empty, in edit mode. */
 async function freshCell(page: Page): Promise<void> {
