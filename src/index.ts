@@ -12,4 +12,5 @@ export * from './output';
 export * from './display';
 export * from './plot';
 export * from './models';
+export * from './join';
 export * from './pipeline';

@@ -27,6 +27,7 @@ const SRC_RANK: Record<string, number> = {
   demo: 3,
   display: 3,
   plot: 4,
+  join: 4,
   pipeline: 4,
   models: 5,
   session: 6,

@@ -20,7 +20,7 @@ import { formatCount, formatDuration } from '../output/format';
 import { ConnectionOptions, ConnectionSettings, protectSecrets, resolveConnection } from './connection';
 import { createKafka } from './kafkaClient';
 import { kafkaError } from './kafkaErrors';
-import { BatchProgress, JsonValue, PartitionProgress, StreamRecord, TIME_UNITS, TimeUnit } from '../record';
+import { BatchProgress, JsonValue, PartitionProgress, Stream, StreamRecord, TIME_UNITS, TimeUnit } from '../record';
 import { Decoder } from './decoders';
 import { BatchDecoder } from './batchDecoder';
 import { checkFormat, formatDecoder, recordFormat } from './formats';
@@ -120,7 +120,7 @@ interface PartitionState extends PartitionProgress {
   skipBefore?: number;
 }
 
-export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>> {
+export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>>, Stream<StreamRecord<T>> {
   readonly topic: string;
   readonly groupId: string;
   readonly deadLetters: DeadLetters;
@@ -468,6 +468,11 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
    * Calls `subscriber` with every delivered batch and the progress of this stream's partitions as of that batch;
    * returns a function that detaches it.
    */
+  /** The progress of every partition this stream reads, now (before the first batch: where it starts and each end). */
+  progressNow(): BatchProgress {
+    return this.progress;
+  }
+
   subscribe(subscriber: BatchSubscriber<T>): () => void {
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);

@@ -4,7 +4,7 @@
  * go to a topic (when given), to a chart's marker trace (when given) and to a bounded buffer read as a DataFrame.
  * Lags and windows reach back across batches: the scorer keeps the last rows it needs.
  */
-import { ownField, hasOwnField, fieldReader } from '../record';
+import { ownField, hasOwnField, fieldReader, flatRow, isStreamRecord, type Stream } from '../record';
 import { StreamlabError } from '../errors';
 import { frameFromColumns, type DataFrame } from '../frames';
 import type { TopicSink } from '../kafka';
@@ -115,14 +115,7 @@ type Row = Record<string, unknown>;
 
 /** A batch item as a row: a record's value (with its time), a window's key and values, or a plain object. */
 export function rowOf(item: unknown): Row {
-  if (typeof item !== 'object' || item === null) return { value: item };
-  const o = item as Row;
-  if ('windowStart' in o && 'values' in o && typeof o.values === 'object') return { ...(o.key as Row), windowStart: o.windowStart, windowEnd: o.windowEnd, time: o.windowEnd, ...(o.values as Row) };
-  if ('offset' in o && 'partition' in o && 'value' in o) {
-    const v = o.value;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? { time: o.time, ...(v as Row) } : { time: o.time, value: v };
-  }
-  return o;
+  return flatRow(item);
 }
 
 /**
@@ -130,8 +123,8 @@ export function rowOf(item: unknown): Row {
  * read in place (the live scoring path must not allocate an object per record).
  */
 export function fieldOf(item: unknown, column: string): unknown {
-  if (typeof item === 'object' && item !== null && 'offset' in item && 'partition' in item && 'value' in item) {
-    const o = item as Row;
+  if (isStreamRecord(item)) {
+    const o = item as unknown as Row;
     const v = o.value;
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) return hasOwnField(v, column) ? (v as Row)[column] : column === 'time' ? o.time : undefined;
     return column === 'time' ? o.time : column === 'value' ? v : undefined;
@@ -190,7 +183,7 @@ export class StreamScorer {
   }
 
   /** Scores every batch `source` delivers from now on. */
-  attach(source: { subscribe(fn: (batch: any[]) => void | Promise<void>): () => void }): this {
+  attach(source: Stream<unknown>): this {
     if (this.detach) throw new StreamlabError('this scorer is already attached to a stream', 'create another scorer for another stream');
     const threaded = this.options.thread !== false;
     if (threaded) this.worker ??= this.startWorker();

@@ -4,8 +4,7 @@
  * never dropped silently.
  */
 import { StreamlabError } from '../errors';
-import type { StreamRecord } from '../record';
-import { ownField } from '../record';
+import { ownField, isStreamRecord } from '../record';
 
 export type Row = Record<string, unknown>;
 
@@ -27,10 +26,6 @@ export interface ReadPoint {
   flag?: string;
 }
 
-function isStreamRecord(r: unknown): r is StreamRecord<unknown> {
-  const s = r as StreamRecord<unknown> | null;
-  return s !== null && typeof s === 'object' && typeof s.offset === 'number' && typeof s.partition === 'number' && typeof s.time === 'number' && 'value' in s;
-}
 
 /** The fields of a row: a stream record's value (a scalar value reads as the field `value`), or the row itself. */
 export function fieldsOfRow(row: unknown): Row {

@@ -37,10 +37,7 @@ export function timeReader(option: TimeOption | undefined): TimeReader {
   throw new StreamlabError(`time must be a field name, a function or 'processing', got ${describeValue(option)}`);
 }
 
-export function isStreamRecord(x: unknown): x is StreamRecord<unknown> {
-  const r = x as StreamRecord<unknown> | null;
-  return r !== null && typeof r === 'object' && typeof r.offset === 'number' && typeof r.partition === 'number' && typeof r.time === 'number' && 'value' in r;
-}
+export { isStreamRecord } from '../record';
 
 export function fieldsOf(value: unknown): Fields {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Fields) : { value };

@@ -10,7 +10,7 @@
  *   w.closed();         // DataFrame: sensor, windowStart, windowEnd, mean_value, max_value, count, invalid_value
  */
 import { StreamlabError } from '../errors';
-import type { BatchProgress, StreamRecord } from '../record';
+import type { BatchProgress, Stream, StreamRecord } from '../record';
 import { waitFor } from '../util/waitFor';
 import { LiveDisplay } from '../output/liveDisplay';
 import { explainEmpty, tableBundle } from '../output/table';
@@ -108,9 +108,7 @@ export type WindowSubscriber = (results: WindowResult[]) => void;
  * does) lets its partitions with unread data hold the watermark back at their own stream time; without it,
  * partitions never hold it back.
  */
-export interface BatchSourceLike {
-  subscribe(subscriber: (records: StreamRecord<any>[], progress?: BatchProgress) => void | Promise<void>): () => void;
-}
+export type BatchSourceLike = Stream<StreamRecord<any>>;
 
 export interface WindowMetrics {
   window: string;
@@ -160,7 +158,7 @@ export function windowed(options: WindowedOptions): WindowedStream {
   return new WindowedStream(options);
 }
 
-export class WindowedStream {
+export class WindowedStream implements Stream<WindowResult> {
   private readonly shownDisplays = new Set<LiveDisplay>();
   readonly window: WindowSpec;
   readonly keyBy: readonly string[];

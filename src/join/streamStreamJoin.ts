@@ -1,0 +1,474 @@
+/**
+ * Two streams joined in event time (Kafka Streams' KStream-KStream join): a record joins each record of the other
+ * side with the same key whose time is at most `before` earlier or `after` later than its own (the window, from the
+ * left side's view; the right side sees it mirrored), for as long as the other record is kept: each side keeps its
+ * records for before + after + grace of its own stream time, as Kafka Streams' join window stores do.
+ *
+ * Left and outer joins emit a record that found no partner when its window has closed (its time + the window's far
+ * side + grace is behind the stream time of both sides), not at once, as Kafka Streams has done since 3.1: a record
+ * that later finds a partner gives only the joined result. The rules below follow Kafka Streams 4.x's
+ * KStreamKStreamJoin step by step, so that the same input gives the same rows (test/kafka/joinsKafkaStreams.test.ts):
+ * one stream time per partition shared by both sides; unmatched records emitted when a record at the stream time
+ * arrives; a record too late to be kept (its time <= its side's stream time - retention) counted as late, still
+ * joined with what the other side keeps. Inputs from topics are merged in event-time order (TimeOrderedMerge).
+ */
+import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
+import { StreamlabError } from '../errors';
+import { formatDuration } from '../output/format';
+import { MinHeap } from '../window/minHeap';
+import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
+import { Joiner, joinedRecord, nestingJoiner, originOf, sideValue } from './joinedRecord';
+import { AsideRecords, type AsideRecord } from './asideRecords';
+import { Side, TimeOrderedMerge } from './timeOrderedMerge';
+import { timeOfRow } from './streamTableJoin';
+
+export type StreamJoinKind = 'inner' | 'left' | 'outer';
+
+export interface StreamStreamJoinOptions {
+  kind?: StreamJoinKind;
+  /** Records join when their times differ by at most this much, either way (Kafka's ofTimeDifference...). */
+  within?: number;
+  /** Or asymmetric, from the left side's view: a right record up to `before` earlier and `after` later joins. */
+  before?: number;
+  after?: number;
+  /** How long after a window's end its records are still waited for (out-of-order data). Required: 0 says none. */
+  grace: number;
+  leftKey?: KeyOption;
+  rightKey?: KeyOption;
+  /** Names of the two sides, for messages and the default joiner (right values go under the right name). */
+  leftName?: string;
+  rightName?: string;
+  joiner?: Joiner;
+  /** The output's name (its records' topic). Default `<left>-<right>-join`. */
+  name?: string;
+  /** Records held at most (both sides and the unmatched waiting for their window to close); beyond it new ones are not kept, and counted. Default 1,000,000. */
+  maxRecords?: number;
+  keepAside?: number;
+}
+
+interface Stored {
+  time: number;
+  value: unknown;
+  key: unknown;
+  matched: boolean;
+  origin: unknown;
+}
+
+interface Pending {
+  time: number;
+  side: Side;
+  key: unknown;
+  keyText: string;
+  value: unknown;
+  done: boolean;
+}
+
+/** One partition's state: Kafka Streams' task. */
+interface Task {
+  streamTime: number;
+  observed: [number, number];
+  stores: [Map<unknown, Stored[]>, Map<unknown, Stored[]>];
+  expiry: [MinHeap<{ id: unknown; stored: Stored }>, MinHeap<{ id: unknown; stored: Stored }>];
+  /** Left/outer: records without a partner yet, by (time, side, key) as Kafka Streams' outer store orders them. */
+  pending: Pending[];
+  pendingIndex: Map<string, Pending[]>;
+  minTime: number;
+}
+
+export interface SideMetrics {
+  records: number;
+  /** Too late to be kept for the other side (time <= this side's stream time - before - after - grace). */
+  late: number;
+  noKey: number;
+  noValue: number;
+  /** Kept records that left the window without ever joining (inner joins; left/outer emit them instead). */
+  expiredUnmatched: number;
+}
+
+export interface StreamStreamJoinMetrics {
+  name: string;
+  kind: StreamJoinKind;
+  window: string;
+  left: SideMetrics;
+  right: SideMetrics;
+  joined: number;
+  /** Left/outer results without a partner, emitted. */
+  unmatchedEmitted: number;
+  /** Left/outer records waiting for their window to close. */
+  pending: number;
+  /** Records kept for joining (both sides). */
+  stored: number;
+  /** Records waiting in the event-time merge for the other side. */
+  waiting: number;
+  refused: number;
+  streamTime: number;
+  memoryBytes: number;
+}
+
+const RECORD_OVERHEAD_BYTES = 120;
+
+export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
+  readonly name: string;
+  readonly kind: StreamJoinKind;
+  readonly before: number;
+  readonly after: number;
+  readonly grace: number;
+  private readonly retention: number;
+  private readonly keys: [KeyReader, KeyReader];
+  private readonly joiner: Joiner;
+  private readonly outer: [boolean, boolean];
+  private readonly tasks = new Map<number, Task>();
+  private readonly listeners: Listeners<StreamRecord<JsonValue>>;
+  private readonly aside: AsideRecords;
+  private readonly merge: TimeOrderedMerge;
+  private readonly maxRecords: number;
+  private readonly sides: [SideMetrics, SideMetrics] = [newSide(), newSide()];
+  private readonly m = { joined: 0, unmatchedEmitted: 0, emitted: 0, refused: 0 };
+  private held = 0;
+  private pendingCount = 0;
+  private valueBytes = 0;
+  private out: StreamRecord<JsonValue>[] = [];
+  private readonly sideNames: [string, string];
+  private readonly errorListeners = new Set<(message: string) => void>();
+
+  constructor(options: StreamStreamJoinOptions) {
+    this.kind = options.kind ?? 'inner';
+    if (!['inner', 'left', 'outer'].includes(this.kind)) throw new StreamlabError(`a stream-stream join is inner, left or outer, got '${String(this.kind)}'`, 'pick kind inner, left or outer');
+    if (options.grace === undefined || options.grace === null) {
+      throw new StreamlabError('a stream-stream join window needs a grace period: how long to wait for out-of-order records after a window ends', 'give grace (e.g. grace: 5000, or --grace 5s; 0 waits for none)');
+    }
+    const within = options.within;
+    this.before = options.before ?? within ?? NaN;
+    this.after = options.after ?? within ?? NaN;
+    this.grace = options.grace;
+    for (const [what, v] of [['before', this.before], ['after', this.after], ['grace', this.grace]] as const) {
+      if (!Number.isFinite(v) || v < 0) {
+        throw new StreamlabError(`a stream-stream join needs ${what === 'grace' ? 'a grace' : 'a window'} of 0 ms or more${what === 'grace' ? '' : ` (${what})`}, got ${String(v)}`, within === undefined && what !== 'grace' ? 'give within (e.g. within: 10_000, or --within 10s), or both before and after' : 'give a duration such as 5000 (or 5s in %join)');
+      }
+    }
+    if (this.before + this.after === 0 && within === undefined && options.before === undefined) {
+      throw new StreamlabError('a stream-stream join needs a window', 'give within (e.g. within: 10_000, or --within 10s)');
+    }
+    this.retention = this.before + this.after + this.grace;
+    this.keys = [keyReader(options.leftKey), keyReader(options.rightKey)];
+    this.sideNames = [options.leftName ?? 'left', options.rightName ?? 'right'];
+    this.joiner = options.joiner ?? nestingJoiner(this.sideNames[1], this.kind === 'outer' ? this.sideNames[0] : undefined);
+    this.outer = [this.kind !== 'inner', this.kind === 'outer'];
+    this.name = options.name ?? `${this.sideNames[0]}-${this.sideNames[1]}-join`;
+    this.maxRecords = options.maxRecords ?? 1_000_000;
+    this.aside = new AsideRecords(options.keepAside ?? 1000);
+    this.listeners = new Listeners((e) => this.error(`a subscriber failed and was detached: ${(e as Error).message}`));
+    this.merge = new TimeOrderedMerge(
+      (side, item) => this.process(side, item),
+      () => this.flush(),
+      (_side, item) => timeOf(item),
+    );
+  }
+
+  /** The window as a person reads it. */
+  get windowText(): string {
+    const w = this.before === this.after ? `within ${formatDuration(this.before)}` : `${formatDuration(this.before)} before to ${formatDuration(this.after)} after`;
+    return `${w}, grace ${formatDuration(this.grace)}`;
+  }
+
+  /** Follows two streams; rows of topics are merged in event time per partition. Returns the function that detaches both. */
+  attach(left: Stream<unknown>, right: Stream<unknown>): () => void {
+    this.merge.setSource(0, left);
+    this.merge.setSource(1, right);
+    const a = left.subscribe((rows, progress) => this.merge.push(0, rows, progress));
+    const b = right.subscribe((rows, progress) => this.merge.push(1, rows, progress));
+    return () => {
+      a();
+      b();
+      this.merge.stop();
+    };
+  }
+
+  /** Processes rows of the left side now (in the order given) and delivers the results. */
+  addLeft(items: readonly unknown[], progress?: BatchProgress): Promise<void> {
+    return this.merge.push(0, items, progress);
+  }
+
+  addRight(items: readonly unknown[], progress?: BatchProgress): Promise<void> {
+    return this.merge.push(1, items, progress);
+  }
+
+  /** Processes rows of one side at once and returns what they produced, without delivering it (tests, oracles). */
+  processNow(side: 'left' | 'right', items: readonly unknown[]): StreamRecord<JsonValue>[] {
+    for (const item of items) this.process(side === 'left' ? 0 : 1, item);
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {
+    return this.listeners.add(listener);
+  }
+
+  onError(listener: (message: string) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  private error(message: string): void {
+    for (const l of this.errorListeners) l(`join '${this.name}': ${message}`);
+  }
+
+  private async flush(): Promise<void> {
+    const out = this.out;
+    this.out = [];
+    await this.listeners.deliver(out);
+  }
+
+  private task(partition: number): Task {
+    let t = this.tasks.get(partition);
+    if (!t) {
+      t = {
+        streamTime: -Infinity,
+        observed: [-Infinity, -Infinity],
+        stores: [new Map(), new Map()],
+        expiry: [new MinHeap(), new MinHeap()],
+        pending: [],
+        pendingIndex: new Map(),
+        minTime: Infinity,
+      };
+      this.tasks.set(partition, t);
+    }
+    return t;
+  }
+
+  private process(side: Side, item: unknown): void {
+    const metrics = this.sides[side];
+    metrics.records++;
+    const time = timeOf(item);
+    const partition = isStreamRecord(item) ? item.partition : 0;
+    const task = this.task(partition);
+    const value = sideValue(item);
+    const key = this.keys[side].read(item);
+    const id = keyId(key);
+    if (time > task.streamTime) task.streamTime = time;
+    const sideName = side === 0 ? 'left' : 'right';
+    if (id === undefined && value !== null && value !== undefined && this.outer[side]) {
+      // Kafka Streams: an outer side's record without a key can never join; it is emitted at once.
+      metrics.noKey++;
+      this.emitUnmatched(side, null, value, time, partition);
+      return;
+    }
+    if (id === undefined || value === null || value === undefined) {
+      if (id === undefined) metrics.noKey++;
+      else metrics.noValue++;
+      this.aside.add(sideName, id === undefined ? 'no key' : 'no value', originOf(item, time, key));
+      return;
+    }
+    if (time === task.streamTime) this.emitClosed(task, side, partition);
+    const other = (1 - side) as Side;
+    // From this side's view: the other's records from `before` earlier to `after` later (mirrored for the right).
+    const lookBefore = side === 0 ? this.before : this.after;
+    const lookAfter = side === 0 ? this.after : this.before;
+    const from = Math.max(0, time - lookBefore, task.observed[other] - this.retention + 1);
+    const to = Math.max(0, time + lookAfter);
+    let matched = false;
+    const candidates = to >= from ? task.stores[other].get(id) : undefined;
+    if (candidates) {
+      for (const o of candidates) {
+        if (o.time < from || o.time > to) continue;
+        matched = true;
+        o.matched = true;
+        if (this.outer[other]) this.clearPending(task, other, id, o.time);
+        const joined = side === 0 ? this.joiner(value, o.value) : this.joiner(o.value, value);
+        this.out.push(joinedRecord(this.name, this.m.emitted++, key, Math.max(time, o.time), partition, joined));
+        this.m.joined++;
+      }
+    }
+    if (!matched && this.outer[side]) {
+      if (time + lookAfter < task.streamTime) this.emitUnmatched(side, key, value, time, partition);
+      else this.addPending(task, side, key, id, value, time);
+    }
+    this.store(task, side, id, key, value, time, item, matched);
+  }
+
+  /** Kafka Streams' window store put: kept for before + after + grace of this side's stream time, or late. */
+  private store(task: Task, side: Side, id: unknown, key: unknown, value: unknown, time: number, item: unknown, matched: boolean): void {
+    if (time > task.observed[side]) task.observed[side] = time;
+    const boundary = task.observed[side] - this.retention;
+    this.expire(task, side, boundary);
+    if (time <= boundary) {
+      this.sides[side].late++;
+      this.aside.add(side === 0 ? 'left' : 'right', 'late', originOf(item, time, key));
+      return;
+    }
+    if (this.held >= this.maxRecords) {
+      if (this.m.refused++ === 0) this.error(`it holds ${this.maxRecords} records (maxRecords), so newer ones are not kept for joining (counted as refused); a shorter window or a larger maxRecords`);
+      return;
+    }
+    if (this.valueBytes === 0 || (this.sides[side].records & 255) === 0) this.valueBytes = approximateBytes(value);
+    const stored: Stored = { time, value, key, matched, origin: isStreamRecord(item) ? { topic: item.topic, partition: item.partition, offset: item.offset } : undefined };
+    let list = task.stores[side].get(id);
+    if (!list) task.stores[side].set(id, (list = []));
+    // Kept in time order (equal times in arrival order), as the window store returns them.
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.time > time) i--;
+    list.splice(i, 0, stored);
+    task.expiry[side].push(time, { id, stored });
+    this.held++;
+  }
+
+  private expire(task: Task, side: Side, boundary: number): void {
+    const heap = task.expiry[side];
+    while (heap.size > 0 && heap.peekPriority() <= boundary) {
+      const { id, stored } = heap.pop()!;
+      const list = task.stores[side].get(id);
+      if (list) {
+        const i = list.indexOf(stored);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) task.stores[side].delete(id);
+      }
+      this.held--;
+      if (!stored.matched && !this.outer[side]) {
+        this.sides[side].expiredUnmatched++;
+        const o = stored.origin as { topic?: string; partition?: number; offset?: number } | undefined;
+        this.aside.add(side === 0 ? 'left' : 'right', 'no partner in the window', { ...o, time: stored.time, key: stored.key });
+      }
+    }
+  }
+
+  private addPending(task: Task, side: Side, key: unknown, id: unknown, value: unknown, time: number): void {
+    const keyText = typeof id === 'string' ? id : String(id);
+    const p: Pending = { time, side, key, keyText, value, done: false };
+    // Kafka Streams' outer store orders by time, then side (right before left), then key.
+    let lo = 0;
+    let hi = task.pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (comparePending(task.pending[mid]!, p) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    task.pending.splice(lo, 0, p);
+    const index = `${side}|${time}|${keyText}`;
+    const list = task.pendingIndex.get(index);
+    list ? list.push(p) : task.pendingIndex.set(index, [p]);
+    if (time < task.minTime) task.minTime = time;
+    this.pendingCount++;
+    this.held++;
+  }
+
+  /** A partner arrived for the other side's waiting records of this key and time: they will not be emitted alone. */
+  private clearPending(task: Task, side: Side, id: unknown, time: number): void {
+    const index = `${side}|${time}|${typeof id === 'string' ? id : String(id)}`;
+    const list = task.pendingIndex.get(index);
+    if (!list) return;
+    task.pendingIndex.delete(index);
+    for (const p of list) {
+      if (p.done) continue;
+      p.done = true;
+      this.pendingCount--;
+      this.held--;
+    }
+  }
+
+  /** Emits the waiting records whose window has closed, in Kafka Streams' order and at its moments. */
+  private emitClosed(task: Task, triggerSide: Side, partition: number): void {
+    // Kafka Streams' own shortcut, kept because it decides when (not whether) a record is emitted: nothing is looked
+    // at while the oldest waiting time it remembers is inside the trigger side's window.
+    const triggerAfter = triggerSide === 0 ? this.after : this.before;
+    if (task.minTime + triggerAfter + this.grace >= task.streamTime) return;
+    task.minTime = Infinity;
+    let leftOpen = false;
+    let rightOpen = false;
+    let kept = 0;
+    const pending = task.pending;
+    let i = 0;
+    for (; i < pending.length; i++) {
+      const p = pending[i]!;
+      if (p.done) continue;
+      task.minTime = p.time;
+      if (leftOpen && rightOpen) break;
+      const lookBack = p.side === 0 ? this.after : this.before;
+      if (p.time + lookBack + this.grace >= task.streamTime) {
+        if (p.side === 0) leftOpen = true;
+        else rightOpen = true;
+        pending[kept++] = p;
+        continue;
+      }
+      p.done = true;
+      const index = `${p.side}|${p.time}|${p.keyText}`;
+      const list = task.pendingIndex.get(index);
+      if (list) {
+        const j = list.indexOf(p);
+        if (j >= 0) list.splice(j, 1);
+        if (list.length === 0) task.pendingIndex.delete(index);
+      }
+      this.pendingCount--;
+      this.held--;
+      this.emitUnmatched(p.side, p.key, p.value, p.time, partition);
+    }
+    for (; i < pending.length; i++) if (!pending[i]!.done) pending[kept++] = pending[i]!;
+    pending.length = kept;
+  }
+
+  private emitUnmatched(side: Side, key: unknown, value: unknown, time: number, partition: number): void {
+    const joined = side === 0 ? this.joiner(value, null) : this.joiner(null, value);
+    this.out.push(joinedRecord(this.name, this.m.emitted++, key, time, partition, joined));
+    this.m.unmatchedEmitted++;
+  }
+
+  /** The records it left out (late, without key or value, never joined), newest last, with where each came from. */
+  setAside(n?: number): AsideRecord[] {
+    return this.aside.list(n);
+  }
+
+  get asideByReason(): Record<string, number> {
+    return { ...this.aside.byReason };
+  }
+
+  metrics(): StreamStreamJoinMetrics {
+    let stored = 0;
+    let streamTime = -Infinity;
+    for (const t of this.tasks.values()) {
+      stored += t.expiry[0].size + t.expiry[1].size;
+      streamTime = Math.max(streamTime, t.streamTime);
+    }
+    const waiting = this.merge.waiting;
+    return {
+      name: this.name,
+      kind: this.kind,
+      window: this.windowText,
+      left: { ...this.sides[0] },
+      right: { ...this.sides[1] },
+      joined: this.m.joined,
+      unmatchedEmitted: this.m.unmatchedEmitted,
+      pending: this.pendingCount,
+      stored,
+      waiting,
+      refused: this.m.refused,
+      streamTime,
+      memoryBytes: Math.round((this.held + waiting) * (RECORD_OVERHEAD_BYTES + this.valueBytes)),
+    };
+  }
+
+  stop(): void {
+    this.merge.stop();
+  }
+}
+
+function comparePending(a: Pending, b: Pending): number {
+  if (a.time !== b.time) return a.time - b.time;
+  if (a.side !== b.side) return b.side - a.side;
+  return a.keyText < b.keyText ? -1 : a.keyText > b.keyText ? 1 : 0;
+}
+
+function newSide(): SideMetrics {
+  return { records: 0, late: 0, noKey: 0, noValue: 0, expiredUnmatched: 0 };
+}
+
+function timeOf(item: unknown): number {
+  return isStreamRecord(item) ? item.time : timeOfRow(item);
+}
+
+function approximateBytes(value: unknown): number {
+  try {
+    return 2 * (JSON.stringify(value)?.length ?? 8);
+  } catch {
+    return 64;
+  }
+}
