@@ -391,7 +391,7 @@ describe('help', () => {
     assert.equal(code, '');
     const lines = help!.split('\n');
     assert.match(lines[0]!, /^streamlab magics:/);
-    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%train', '%score', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
+    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%table', '%join', '%plot', '%train', '%score', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
       assert.ok(lines.some((l) => l.trimStart().startsWith(`${name} `)), `${name} listed`);
     }
     assert.ok(help!.includes('start a background stream on a topic (bound to a variable with --as)'));
@@ -419,7 +419,7 @@ describe('help', () => {
   });
 
   test('magicNames lists each form as written', () => {
-    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%plot', '%train', '%score', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
+    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%table', '%join', '%plot', '%train', '%score', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
   });
 });
 

@@ -16,8 +16,9 @@ import { help } from './specs/help';
 import { window } from './specs/window';
 import { plot } from './specs/plot';
 import { train, score } from './specs/models';
+import { table, join } from './specs/join';
 
-export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, plot, train, score, produce, streams, stop, pause, resume, help];
+export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, table, join, plot, train, score, produce, streams, stop, pause, resume, help];
 
 export const HELP = help;
 

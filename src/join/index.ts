@@ -6,3 +6,6 @@ export { KeyOption, RECORD_KEY, keyId, keyKind, keyReader } from './joinKey';
 export { Joiner, nestingJoiner } from './joinedRecord';
 export { AsideRecord } from './asideRecords';
 export { TimeOrderedMerge } from './timeOrderedMerge';
+export { readReferenceCsv } from './referenceCsv';
+export { LiveRows } from './liveRows';
+export { joinCounts, joinCaption, joinWhyEmpty, AnyJoin } from './joinCounts';

@@ -329,6 +329,16 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
     };
   }
 
+  /** Up to `n` keys as they are (text, numbers, bytes), for checking that a join's keys are of the same kind. */
+  sampleKeys(n = 200): unknown[] {
+    const out: unknown[] = [];
+    for (const entry of this.entries.values()) {
+      if (out.length >= n) break;
+      out.push(entry.key);
+    }
+    return out;
+  }
+
   /** The current rows: the key, then the value's fields (a value that is not an object as `value`). */
   rows(limit = Infinity): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];

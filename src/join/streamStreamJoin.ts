@@ -14,6 +14,9 @@
  */
 import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
 import { StreamlabError } from '../errors';
+import type { LiveDisplay } from '../output/liveDisplay';
+import { LiveRows } from './liveRows';
+import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { formatDuration } from '../output/format';
 import { MinHeap } from '../window/minHeap';
 import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
@@ -44,6 +47,12 @@ export interface StreamStreamJoinOptions {
   /** Records held at most (both sides and the unmatched waiting for their window to close); beyond it new ones are not kept, and counted. Default 1,000,000. */
   maxRecords?: number;
   keepAside?: number;
+  /**
+   * One state per partition, as Kafka Streams keeps one per task (default when both keys are the record keys: the
+   * topics must then be co-partitioned), or one for all partitions (default when a key is read from a value, where a
+   * key's records can be on any partition; Kafka Streams would repartition first).
+   */
+  partitioned?: boolean;
 }
 
 interface Stored {
@@ -113,6 +122,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
   readonly before: number;
   readonly after: number;
   readonly grace: number;
+  readonly partitioned: boolean;
   private readonly retention: number;
   private readonly keys: [KeyReader, KeyReader];
   private readonly joiner: Joiner;
@@ -158,10 +168,12 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     this.maxRecords = options.maxRecords ?? 1_000_000;
     this.aside = new AsideRecords(options.keepAside ?? 1000);
     this.listeners = new Listeners((e) => this.error(`a subscriber failed and was detached: ${(e as Error).message}`));
+    this.partitioned = options.partitioned ?? (this.keys[0].field === undefined && this.keys[1].field === undefined && typeof options.leftKey !== 'function' && typeof options.rightKey !== 'function');
     this.merge = new TimeOrderedMerge(
       (side, item) => this.process(side, item),
       () => this.flush(),
       (_side, item) => timeOf(item),
+      this.partitioned,
     );
   }
 
@@ -199,6 +211,22 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     const out = this.out;
     this.out = [];
     return out;
+  }
+
+  private view: LiveRows | undefined;
+  /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
+  whyEmptyFeeds: () => string[] = () => [];
+
+  /** The newest results as a ticking table below the running cell (see LiveRows). */
+  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
+    this.view ??= new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
+    return this.view.show(options);
+  }
+
+  /** Ends the tables show() put up, after a last refresh. */
+  endDisplays(): void {
+    this.view?.end();
+    this.view = undefined;
   }
 
   subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {
@@ -241,7 +269,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     const metrics = this.sides[side];
     metrics.records++;
     const time = timeOf(item);
-    const partition = isStreamRecord(item) ? item.partition : 0;
+    const partition = this.partitioned && isStreamRecord(item) ? item.partition : 0;
     const task = this.task(partition);
     const value = sideValue(item);
     const key = this.keys[side].read(item);

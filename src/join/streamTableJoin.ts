@@ -9,6 +9,9 @@
  */
 import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
 import { StreamlabError } from '../errors';
+import type { LiveDisplay } from '../output/liveDisplay';
+import { LiveRows } from './liveRows';
+import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
 import { Joiner, joinedRecord, nestingJoiner, originOf, sideValue } from './joinedRecord';
 import { AsideRecords, type AsideRecord } from './asideRecords';
@@ -120,6 +123,22 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
   /** Joins every batch `stream` delivers from now on; returns the function that detaches it. */
   attach(stream: Stream<unknown>): () => void {
     return stream.subscribe((rows, progress) => this.add(rows, progress));
+  }
+
+  private view: LiveRows | undefined;
+  /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
+  whyEmptyFeeds: () => string[] = () => [];
+
+  /** The newest results as a ticking table below the running cell (see LiveRows). */
+  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
+    this.view ??= new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
+    return this.view.show(options);
+  }
+
+  /** Ends the tables show() put up, after a last refresh. */
+  endDisplays(): void {
+    this.view?.end();
+    this.view = undefined;
   }
 
   subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {

@@ -6,6 +6,9 @@
  */
 import { Listeners, type BatchListener, type JsonValue, type Stream, type StreamRecord } from '../record';
 import { StreamlabError } from '../errors';
+import type { LiveDisplay } from '../output/liveDisplay';
+import { LiveRows } from './liveRows';
+import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { keyId } from './joinKey';
 import { Joiner, joinedRecord, nestingJoiner } from './joinedRecord';
 import { KeyedTable } from './keyedTable';
@@ -108,6 +111,22 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
 
   private deliver(rows: StreamRecord<JsonValue>[]): Promise<void> {
     return this.listeners.deliver(rows);
+  }
+
+  private view: LiveRows | undefined;
+  /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
+  whyEmptyFeeds: () => string[] = () => [];
+
+  /** The newest results as a ticking table below the running cell (see LiveRows). */
+  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
+    this.view ??= new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
+    return this.view.show(options);
+  }
+
+  /** Ends the tables show() put up, after a last refresh. */
+  endDisplays(): void {
+    this.view?.end();
+    this.view = undefined;
   }
 
   subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {

@@ -32,6 +32,11 @@ export class TimeOrderedMerge {
     /** Called after each drain that took rows (to deliver what they produced). */
     private readonly flushed: () => Promise<void>,
     private readonly timeOf: (side: Side, item: unknown) => number,
+    /**
+     * Partition by partition (the two sides co-partitioned: a key's records are on the same partition of both), or
+     * as one (keys read from values, so a key's records may be on any partition: every partition is waited for).
+     */
+    private readonly partitioned = true,
   ) {}
 
   /** The source of a side, whose progress tells whether it still has records to read. */
@@ -50,7 +55,7 @@ export class TimeOrderedMerge {
   push(side: Side, items: readonly unknown[], progress?: BatchProgress): Promise<void> {
     if (progress) this.lastProgress[side] = progress;
     for (const item of items) {
-      const partition = isStreamRecord(item) ? item.partition : 0;
+      const partition = this.partitioned && isStreamRecord(item) ? item.partition : 0;
       let pair = this.queues.get(partition);
       if (!pair) this.queues.set(partition, (pair = [{ items: [], head: 0 }, { items: [], head: 0 }]));
       pair[side].items.push(item);
@@ -97,6 +102,7 @@ export class TimeOrderedMerge {
   private behind(side: Side, partition: number): boolean {
     const progress = this.sources[side]?.progressNow?.() ?? this.lastProgress[side];
     if (!progress) return false;
+    if (!this.partitioned) return progress.partitions.some((p) => p.position < p.highWatermark);
     const p = progress.partitions.find((x) => x.partition === partition);
     return p !== undefined && p.position < p.highWatermark;
   }

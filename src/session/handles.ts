@@ -71,7 +71,8 @@ export function consumeHandle(source: TopicSource<unknown>, from: StartFrom | un
 
 export interface WindowHandleParts {
   stream: WindowedStream;
-  feed: TopicSource<unknown>;
+  /** The consumer that feeds it, when one does (its own, or a consume stream); a join or table feeds it otherwise. */
+  feed: TopicSource<unknown> | undefined;
   /** The feed is the window's own consumer (it windows a topic), not a stream of the session. */
   ownFeed: boolean;
   feedName: string;
@@ -83,24 +84,25 @@ export function windowHandle(p: WindowHandleParts): StreamHandle {
   const rate = new CounterRate(() => p.stream.metrics().received);
   const m0 = p.stream.metrics();
   const keyed = p.stream.keyBy.length ? ` by ${p.stream.keyBy.join(', ')}` : '';
-  const reads = p.ownFeed ? `topic '${p.feed.topic}' ${describeStart(p.from)}` : `stream '${p.feedName}' (its next records)`;
+  const reads = p.ownFeed && p.feed ? `topic '${p.feed.topic}' ${describeStart(p.from)}` : `stream '${p.feedName}' (its next records)`;
   // A window on another stream has no consumer of its own whose state says it stopped: it is told.
   let stopped = false;
   const status = (): StreamStatus => {
     const m = p.stream.metrics();
-    const f = sourceStatus(p.feed);
+    const f = p.feed ? sourceStatus(p.feed) : undefined;
+    const own = p.ownFeed ? f : undefined;
     return {
-      topic: f.topic,
-      state: stopped ? 'stopped' : m.lastError && m.subscriberErrors === 0 ? 'failed' : p.ownFeed ? f.state : 'running',
+      topic: f?.topic ?? p.feedName,
+      state: stopped ? 'stopped' : m.lastError && m.subscriberErrors === 0 ? 'failed' : (own?.state ?? 'running'),
       records: m.received,
       recordsPerSecond: Math.round(rate.perSecond()),
-      lag: p.ownFeed ? f.lag : 0,
-      deadLetters: m.invalid + m.future + m.keysRefused + (p.ownFeed ? f.deadLetters : 0),
+      lag: own?.lag ?? 0,
+      deadLetters: m.invalid + m.future + m.keysRefused + (own?.deadLetters ?? 0),
       late: m.late,
-      errors: m.subscriberErrors + (p.ownFeed ? f.errors : 0),
-      lastError: m.lastError ?? (p.ownFeed ? f.lastError : undefined),
-      memoryBytes: m.stateBytes + (p.ownFeed ? f.memoryBytes : 0),
-      groupId: p.ownFeed ? f.groupId : undefined,
+      errors: m.subscriberErrors + (own?.errors ?? 0),
+      lastError: m.lastError ?? own?.lastError,
+      memoryBytes: m.stateBytes + (own?.memoryBytes ?? 0),
+      groupId: own?.groupId,
     };
   };
   return {
@@ -128,7 +130,7 @@ export function windowHandle(p: WindowHandleParts): StreamHandle {
       stopped = true;
       await p.stop();
     },
-    ...(p.ownFeed ? { pause: () => p.feed.pause(), resume: () => p.feed.resume() } : {}),
+    ...(p.ownFeed && p.feed ? { pause: () => p.feed!.pause(), resume: () => p.feed!.resume() } : {}),
   };
 }
 

@@ -37,6 +37,12 @@ import { ExportOptions, WindowOrigin, pipelineOf, writePipelineFile } from './pi
 import { GroupWatch } from './groupWatch';
 import { PREFLIGHT_RECORDS, fieldProblem, type NamedField } from './fieldPreflight';
 import { fieldsOf } from '../window/recordAccess';
+import { isStream, type Stream } from '../record';
+import { parseDuration, type Duration } from '../window/duration';
+import { KeyedTable, StreamStreamJoin, StreamTableJoin, TableTableJoin, keyReader, readReferenceCsv, type Joiner, type KeyOption, type KeyedTableOptions, type StreamStreamJoinOptions } from '../join';
+import { joinHandle, tableHandle } from './joinHandles';
+import { keyFieldProblem, keyTypeProblem } from './joinPreflight';
+import { firstRecords } from './joinSamples';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Start a private embedded broker when no brokers are configured anywhere (default true). */
@@ -73,6 +79,43 @@ export type PlotOptions = ChartOptions & {
   /** For a topic: the options of the chart's own consumer (from, timeField, decoder...). */
   consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'>;
 };
+
+export type TableOptions = Omit<KeyedTableOptions, 'name'> & {
+  /** The name it is known by in streams(), stop() and join(); default the topic, stream or file name. */
+  name?: string;
+  /** For a topic: the options of the table's own consumer (default from: 'earliest'). */
+  consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'>;
+  /** Show it as a ticking table below the running cell. */
+  show?: boolean;
+};
+
+export interface JoinOptions {
+  /** inner (default), left, or outer (two streams or two tables). */
+  kind?: 'inner' | 'left' | 'outer';
+  /** The key field on both sides (a dotted path; '@key' the record key, the default). */
+  on?: string;
+  /** The left side's key (a foreign key of a stream-table join: 'cardId'), when the sides differ. */
+  leftKey?: KeyOption;
+  /** The right stream's key (stream-stream joins; a table's key is its own). */
+  rightKey?: KeyOption;
+  /** Stream-stream: records join when their times differ by at most this (ms, or '10s'), or `before`/`after` it. */
+  within?: Duration;
+  before?: Duration;
+  after?: Duration;
+  /** Stream-stream: how long after a window's end records are still waited for (ms, or '5s'). Required. */
+  grace?: Duration;
+  /** Stream-table: look up as of the record's event time (versioned tables, their default) or as of arrival. */
+  asOf?: 'event-time' | 'arrival';
+  /** Compare keys as text (a number field against a topic's text keys). */
+  keyText?: boolean;
+  joiner?: Joiner;
+  name?: string;
+  maxRecords?: StreamStreamJoinOptions['maxRecords'];
+  /** For topics: the options of the join's own consumers (from, timeField, decoder...). */
+  consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'>;
+  /** Show the newest results as a ticking table below the running cell. */
+  show?: boolean;
+}
 
 export interface GenerateOptions extends SensorGeneratorOptions {
   /** Records to write (default 10000; in the background, until stopped unless given). */
@@ -253,7 +296,7 @@ export class Session {
    * stream from now on (returns the name of the forward, which stop() ends).
    */
   async produce(topic: string, data: object[] | FrameLike | object, options?: ProduceOptions): Promise<SinkMetrics>;
-  async produce<T>(topic: string, data: TopicSource<T>, options?: ProduceOptions & { map?: (r: StreamRecord<T>) => object | undefined }): Promise<string>;
+  async produce<T>(topic: string, data: TopicSource<T> | Stream<StreamRecord<T>>, options?: ProduceOptions & { map?: (r: StreamRecord<T>) => object | undefined }): Promise<string>;
   async produce(
     topic: string,
     data: unknown,
@@ -262,9 +305,10 @@ export class Session {
     const { name, map, ...sinkOptions } = options;
     // A running stream's records are written as they come: one that JSON cannot hold is kept aside and counted
     // (the forward's dead letters) rather than failing the rest of its batch.
-    const onInvalid = sinkOptions.onInvalid ?? (data instanceof TopicSource ? 'dead-letter' : 'reject');
+    const live = isStream(data) && !isDataFrame(data) && !Array.isArray(data) ? (data as Stream<StreamRecord<unknown>>) : undefined;
+    const onInvalid = sinkOptions.onInvalid ?? (live ? 'dead-letter' : 'reject');
     const sink = await TopicSink.open({ ...sinkOptions, onInvalid, topic, connection: await this.settings() });
-    if (!(data instanceof TopicSource)) {
+    if (!live) {
       try {
         await sink.write(data as object);
       } finally {
@@ -272,11 +316,11 @@ export class Session {
       }
       return sink.metrics();
     }
-    const forwardName = this.registry.freeName(name ?? `${data.topic}->${topic}`, name !== undefined);
+    const sourceName = this.labelOf(live);
+    const forwardName = this.registry.freeName(name ?? `${sourceName}->${topic}`, name !== undefined);
     const toValue = map ?? ((r: StreamRecord<unknown>) => (typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value }));
     const forward: Forward = new Forward(sink, () => detach());
-    const sourceName = this.registry.nameOf(data) ?? data.topic;
-    const detach = data.subscribe(async (records) => {
+    const detach = live.subscribe(async (records) => {
       const rows: object[] = [];
       for (const r of records) {
         const row = toValue(r);
@@ -341,16 +385,16 @@ export class Session {
    * The result is registered like a stream, so streams() shows it and stop() ends it (and its own consumer).
    */
   async window<T = JsonValue>(
-    source: string | TopicSource<T>,
+    source: string | TopicSource<T> | Stream<StreamRecord<unknown>>,
     options: WindowOptions & { consume?: Omit<ConsumeOptions<T>, 'topic' | 'name'> },
   ): Promise<WindowedStream> {
     const { name, consume, ...windowOptions } = options;
     const running = this.runningSource(source);
     if (running && consume) {
-      throw new StreamlabError(`'${typeof source === 'string' ? source : source.topic}' is a running stream, so consume options do not apply`, 'window the topic instead, or drop the consume options');
+      throw new StreamlabError(`'${typeof source === 'string' ? source : this.labelOf(source)}' is a running stream, so consume options do not apply`, 'window the topic instead, or drop the consume options');
     }
     const stream = windowed(windowOptions);
-    const sourceName = typeof source === 'string' ? source : (this.registry.nameOf(source) ?? source.topic);
+    const sourceName = typeof source === 'string' ? source : this.labelOf(source);
     const windowName = this.registry.freeName(name ?? `${sourceName}:${stream.metrics().window}`, name !== undefined);
     // The window's warnings (far-future records, the key bound, a field no record has) reach the notebook once each,
     // held until its fields pass the check on the first records: a cell that fails that says it once, not thrice.
@@ -358,7 +402,8 @@ export class Session {
     stream.onWarning((message) => (heldWarnings ? heldWarnings.push(message) : this.emit(`window '${windowName}': ${message}`)));
     // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
     const own = running ? undefined : new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
-    const feed = (running ?? own)! as TopicSource<unknown>;
+    const feed = (running ?? own)! as Stream<StreamRecord<unknown>>;
+    const feedSource = feed instanceof TopicSource ? (feed as TopicSource<unknown>) : undefined;
     const detach = stream.attach(feed);
     let clock: NodeJS.Timeout | undefined;
     if (windowOptions.time === 'processing') {
@@ -374,17 +419,18 @@ export class Session {
     };
     const handle = windowHandle({
       stream,
-      feed,
+      feed: feedSource,
       ownFeed: own !== undefined,
       feedName: sourceName,
       from: consume?.from,
       stop: stopAll,
     });
     if (running) handle.upstream = running;
-    this.windowOrigins.set(stream, { name: windowName, topic: feed.topic, timeField: feed.timeField, options: windowOptions, stream });
+    // A window of a topic can be exported as a pipeline; one of a join or table is a notebook's own.
+    if (feedSource) this.windowOrigins.set(stream, { name: windowName, topic: feedSource.topic, timeField: feedSource.timeField, options: windowOptions, stream });
     // A running stream, or a topic from its end: the first windows began before the first record read.
     stream.startsMidStream = running !== undefined || consume?.from === undefined || consume.from === 'latest' || consume.from === 'committed';
-    if (running) stream.feedHint = `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)`;
+    if (running) stream.feedHint = running instanceof TopicSource ? `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)` : `it windows what '${sourceName}' delivers from now on`;
     this.registry.add(windowName, handle);
     const sampling = own ? firstRows(own as TopicSource<unknown>) : undefined;
     if (own) {
@@ -398,7 +444,7 @@ export class Session {
         throw e;
       }
     }
-    await this.refuseMissingFields(`window '${windowName}'`, running ? recentRows(running as TopicSource<unknown>) : await sampling!.rows(), stream.namedFields(), async () => {
+    await this.refuseMissingFields(`window '${windowName}'`, running ? (running instanceof TopicSource ? recentRows(running as TopicSource<unknown>) : []) : await sampling!.rows(), stream.namedFields(), async () => {
       this.registry.delete(windowName);
       await stopAll();
     });
@@ -415,11 +461,11 @@ export class Session {
    * chart.push()). It is shown below the running cell and registered like a stream: streams() shows it, stop()
    * ends it, pause() freezes its updates.
    */
-  async plot(source?: string | TopicSource<any> | WindowedStream | StreamScorer, options: PlotOptions = {}): Promise<LiveChart> {
+  async plot(source?: string | TopicSource<any> | WindowedStream | StreamScorer | Stream<StreamRecord<any>>, options: PlotOptions = {}): Promise<LiveChart> {
     const { name, show = true, consume, ...chartOptions } = options;
     const target = typeof source === 'string' ? this.registry.get(source)?.target : source;
     if (target && consume) throw new StreamlabError(`'${String(typeof source === 'string' ? source : this.registry.nameOf(target))}' is running, so consume options do not apply`, 'plot the topic instead, or drop the consume options');
-    const label = typeof source === 'string' ? source : target ? (this.registry.nameOf(target) ?? (target instanceof TopicSource ? target.topic : 'window')) : 'code';
+    const label = typeof source === 'string' ? source : target ? this.labelOf(target) : 'code';
     let own: TopicSource<unknown> | undefined;
     let chart: LiveChart;
     let detach: () => void = () => undefined;
@@ -440,6 +486,10 @@ export class Session {
       // A scorer: its scores as a line, the threshold as a line beside them, and a marker on each flagged row.
       chart = new LiveChart({ y: ['score', 'threshold'], mark: 'isAnomaly', title: `scores of '${label}'`, ...chartOptions, source: `scorer '${label}'` });
       detach = target.subscribeScored((rows) => void chart.push(rows));
+    } else if (isStream(target)) {
+      // A join, a table's changes, any stream of records: its rows as they come.
+      chart = new LiveChart({ ...chartOptions, source: `${this.registry.get(label)?.kind ?? 'stream'} '${label}'` });
+      detach = target.subscribe((records) => void chart.push(records));
     } else if (target !== undefined) {
       throw new StreamlabError(`'${label}' is a ${this.registry.get(label)?.kind ?? 'kind of'} stream, which cannot be plotted`, 'plot a consume stream, a window, a scorer or a topic');
     } else if (typeof source === 'string') {
@@ -640,19 +690,19 @@ export class Session {
    * Flagged rows go to `toTopic` when given. The scorer is registered like a stream: streams() shows it, stop() ends it.
    */
   async score(
-    source: string | TopicSource<unknown> | WindowedStream,
+    source: string | TopicSource<unknown> | WindowedStream | Stream<unknown>,
     model: TrainedModel | string,
     options: { toTopic?: string; name?: string; chart?: LiveChart; keep?: number; threshold?: number; consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'> } = {},
   ): Promise<StreamScorer> {
     const trained = typeof model === 'string' ? await loadModel(model) : model;
     const byName = typeof source === 'string' ? this.registry.get(source)?.target : source;
-    const running = byName instanceof TopicSource || byName instanceof WindowedStream ? byName : undefined;
-    const sourceName = typeof source === 'string' ? source : (this.registry.nameOf(source) ?? (source instanceof TopicSource ? source.topic : 'window'));
+    const running = isStream(byName) ? byName : undefined;
+    const sourceName = typeof source === 'string' ? source : this.labelOf(source);
     const name = this.registry.freeName(options.name ?? `score:${sourceName}`, options.name !== undefined);
     const sink = options.toTopic ? await TopicSink.open({ topic: options.toTopic, connection: await this.settings(), createTopic: true, onInvalid: 'dead-letter' }) : undefined;
     const scorer = new StreamScorer({ model: trained, sink, chart: options.chart, keep: options.keep, threshold: options.threshold });
     const own = running ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...options.consume, topic: sourceName, connection: await this.settings() });
-    scorer.attach((running ?? own)! as { subscribe(fn: (batch: unknown[]) => void): () => void });
+    scorer.attach((running ?? own)! as Stream<unknown>);
     const threshold = options.threshold ?? trained.threshold;
     const doing = `scoring ${running ? `stream '${sourceName}'` : `topic '${sourceName}'`} with a${trained.kind === 'autoencoder' ? 'n' : ''} ${trained.kind} (anomaly at score >= ${threshold.toPrecision(4)})${options.toTopic ? `, flagged rows to '${options.toTopic}'` : ''}`;
     const handle = scoreHandle(scorer, { sourceName, own, sink, doing });
@@ -671,6 +721,191 @@ export class Session {
     this.announce(name, handle);
     this.watch();
     return scorer;
+  }
+
+  /**
+   * A table: the latest value per key of a topic (read from its first record, complete before this returns, then
+   * following it), of a running stream (by name or object), or of reference data (a DataFrame, rows, or a CSV file
+   * path). Tombstones delete keys; `versioned: { historyMs }` keeps each key's history for as-of joins. Registered
+   * like a stream: streams() shows it, stop() ends it, and join() finds it by name.
+   */
+  async table(source: string | Stream<unknown> | DataFrame | readonly Record<string, unknown>[], options: TableOptions = {}): Promise<KeyedTable> {
+    const { name, consume, show = false, ...tableOptions } = options;
+    const byName = typeof source === 'string' ? this.registry.get(source)?.target : undefined;
+    const csv = typeof source === 'string' && byName === undefined && /\.csv$/i.test(source) ? source : undefined;
+    const reference = csv !== undefined || Array.isArray(source) || isDataFrame(source);
+    const label = typeof source === 'string' ? source : reference ? 'rows' : (this.registry.nameOf(source as object) ?? 'stream');
+    const tableName = this.registry.freeName(name ?? (csv ? csv.replace(/^.*\//, '').replace(/\.csv$/i, '') : label), name !== undefined);
+    const table = new KeyedTable({ ...tableOptions, name: tableName });
+    table.onWarning((m) => this.emit(m));
+    if (reference) {
+      if (tableOptions.key === undefined) {
+        throw new StreamlabError(`a table of ${csv ? `'${csv}'` : 'rows'} needs a key: the column that holds each row's key`, "give key: 'id' (or --key id)");
+      }
+      const rows = csv ? readReferenceCsv(csv) : isDataFrame(source) ? frameRows(source) : (source as Record<string, unknown>[]);
+      const problem = keyFieldProblem({ name: tableName, key: tableOptions.key, sample: rows.slice(0, PREFLIGHT_RECORDS) });
+      if (problem) throw new StreamlabError(`table '${tableName}': ${problem}`, 'name a column the rows have');
+      table.apply(rows);
+      const handle = tableHandle(table, { reads: csv ? `'${csv}'` : `${formatCount(rows.length)} rows`, stop: async () => table.endDisplays() });
+      this.registry.add(tableName, handle);
+      if (show) table.show();
+      return table;
+    }
+    const running = isStream(byName) ? byName : typeof source === 'string' ? undefined : (source as Stream<unknown>);
+    const own = running ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, from: 'earliest', ...consume, topic: source as string, connection: await this.settings() });
+    const detach = table.attach((running ?? own)!);
+    const handle = tableHandle(table, {
+      own,
+      reads: own ? `topic '${own.topic}'` : `stream '${label}'`,
+      stop: async () => {
+        detach();
+        table.endDisplays();
+        await own?.stop();
+      },
+    });
+    if (running) handle.upstream = running;
+    this.registry.add(tableName, handle);
+    if (own) {
+      const sampling = firstRecords(own);
+      try {
+        await own.start();
+        // Like a GlobalKTable, the table is complete (caught up with what the topic held) before anything joins it.
+        await own.caughtUp();
+      } catch (e) {
+        sampling.cancel();
+        this.registry.delete(tableName);
+        detach();
+        await own.stop().catch(() => undefined);
+        throw e;
+      }
+      const problem = keyFieldProblem({ name: own.topic, key: tableOptions.key, sample: await sampling.records() });
+      if (problem) {
+        this.registry.delete(tableName);
+        await handle.stop();
+        throw new StreamlabError(`table '${tableName}': ${problem}`, 'name a field the records have; nothing was started');
+      }
+    }
+    this.announce(tableName, handle);
+    if (show) table.show();
+    this.watch();
+    return table;
+  }
+
+  /**
+   * Joins two things by key, with Kafka Streams' semantics (README, "Joins"): a stream (a topic, a running stream by
+   * name or object) with a table (stream-table: inner or left, as of event time on a versioned table, else as of
+   * arrival; `leftKey` a field for a foreign key), two streams in event time (`within` and `grace` required; inner,
+   * left or outer; unmatched records of left/outer joins emitted when their window closes), or two tables. The
+   * result is a stream of records: window it, plot it, score it, produce it. Registered like a stream.
+   */
+  async join(left: string | Stream<unknown> | KeyedTable, right: string | Stream<unknown> | KeyedTable, options: JoinOptions = {}): Promise<StreamTableJoin | StreamStreamJoin | TableTableJoin> {
+    const { name, consume, show = false, on, keyText, within, before, after, grace, ...rest } = options;
+    const ms = (v: Duration | undefined, what: string) => (v === undefined ? undefined : parseDuration(v, what));
+    const windowMs = { within: ms(within, 'join window'), before: ms(before, 'join window before'), after: ms(after, 'join window after'), grace: ms(grace, 'grace') };
+    const sides = [left, right].map((s) => {
+      const target = typeof s === 'string' ? this.registry.get(s)?.target : s;
+      const label = typeof s === 'string' ? s : (this.registry.nameOf(s as object) ?? (s instanceof KeyedTable ? s.name : s instanceof TopicSource ? s.topic : 'stream'));
+      return { target, label, table: target instanceof KeyedTable ? target : undefined, stream: isStream(target) && !(target instanceof KeyedTable) ? target : undefined };
+    });
+    const [l, r] = sides as [(typeof sides)[0], (typeof sides)[0]];
+    const kindOf = l.table && r.table ? 'table-table' : r.table ? 'stream-table' : l.table ? undefined : 'stream-stream';
+    if (kindOf === undefined) {
+      throw new StreamlabError(`'${l.label}' is a table, and a table on the left joins only another table`, `to enrich a stream with '${l.label}', put the stream first: join(stream, '${l.label}')`, { magicHint: `to enrich a stream with '${l.label}', put the stream first: %join STREAM ${l.label}` });
+    }
+    if (rest.kind === 'outer' && kindOf === 'stream-table') throw new StreamlabError(`a stream-table join is inner or left, not outer`, 'use kind inner or left (outer joins two streams or two tables)', { magicHint: 'use --kind inner or left (outer joins two streams or two tables)' });
+    const textKey = (k: KeyOption | undefined): KeyOption | undefined => {
+      if (!keyText) return k;
+      const reader = keyReader(k);
+      return (item: unknown) => {
+        const v = reader.read(item);
+        return v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      };
+    };
+    const leftKey = textKey(rest.leftKey ?? on);
+    const rightKey = textKey(rest.rightKey ?? on);
+    const joinName = this.registry.freeName(name ?? `${l.label}+${r.label}`, name !== undefined);
+    const settings = kindOf === 'table-table' ? undefined : await this.settings();
+    // A side that is a topic gets a consumer of the join's own, subscribed before it starts so no record passes.
+    const ownFor = (side: typeof l) => (side.table || side.stream || typeof side.target === 'object' ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: side.label, connection: settings! }));
+    const ownLeft = kindOf === 'table-table' ? undefined : ownFor(l);
+    const ownRight = kindOf === 'stream-stream' ? ownFor(r) : undefined;
+    const leftStream = (l.stream ?? ownLeft) as Stream<unknown> | undefined;
+    const rightStream = (r.stream ?? ownRight) as Stream<unknown> | undefined;
+    let join: StreamTableJoin | StreamStreamJoin | TableTableJoin;
+    let detach: () => void;
+    let doing: string;
+    if (kindOf === 'table-table') {
+      join = new TableTableJoin({ left: l.table!, right: r.table!, kind: rest.kind ?? 'inner', joiner: rest.joiner, name: joinName });
+      join.start();
+      const initial = join.joinExisting();
+      void initial;
+      detach = () => (join as TableTableJoin).stop();
+      doing = `a${join.kind === 'inner' ? 'n' : ''} ${join.kind} join of tables '${l.label}' and '${r.label}' by key`;
+    } else if (kindOf === 'stream-table') {
+      join = new StreamTableJoin({ table: r.table!, kind: rest.kind === 'left' ? 'left' : 'inner', key: leftKey, joiner: rest.joiner, name: joinName, asOf: rest.asOf });
+      detach = join.attach(leftStream!);
+      doing = `a${join.kind === 'inner' ? 'n' : ''} ${join.kind} join of ${ownLeft ? `topic '${l.label}'` : `stream '${l.label}'`} (${keyReader(leftKey).describe}) with table '${r.label}', as of ${join.asOf === 'event-time' ? "each record's event time" : 'arrival'}`;
+    } else {
+      join = new StreamStreamJoin({ ...rest, ...windowMs, grace: windowMs.grace as number, leftKey, rightKey, leftName: l.label, rightName: r.label, name: joinName });
+      if (ownLeft && ownRight && join.partitioned) await this.requireCoPartitioned(ownLeft.topic, ownRight.topic);
+      detach = join.attach(leftStream!, rightStream!);
+      doing = `a${join.kind === 'inner' ? 'n' : ''} ${join.kind} join of ${ownLeft ? 'topic' : 'stream'} '${l.label}' and ${ownRight ? 'topic' : 'stream'} '${r.label}' by ${keyReader(leftKey).describe}, ${join.windowText}`;
+    }
+    join.whyEmptyFeeds = () => [ownLeft, ownRight].filter((s): s is TopicSource<unknown> => s !== undefined).map((s) => s.whyEmpty()).filter(Boolean);
+    const owns = [ownLeft, ownRight].filter((s): s is TopicSource<unknown> => s !== undefined);
+    const stopAll = async () => {
+      detach();
+      join.endDisplays();
+      for (const s of owns) await s.stop();
+    };
+    const handle = joinHandle(join, { feeds: owns, doing, stop: stopAll });
+    const upstream = l.stream ?? l.table;
+    if (upstream) handle.upstream = upstream;
+    this.registry.add(joinName, handle);
+    const samplings = owns.map((s) => firstRecords(s));
+    try {
+      for (const s of owns) await s.start();
+    } catch (e) {
+      for (const s of samplings) s.cancel();
+      this.registry.delete(joinName);
+      await stopAll().catch(() => undefined);
+      throw e;
+    }
+    const sampleOf = async (side: typeof l, own: TopicSource<unknown> | undefined): Promise<unknown[]> =>
+      own ? await samplings[owns.indexOf(own)]!.records() : side.stream instanceof TopicSource ? side.stream.latest(PREFLIGHT_RECORDS) : [];
+    const leftSide = { name: l.label, key: kindOf === 'table-table' ? undefined : leftKey, sample: l.table ? [] : await sampleOf(l, ownLeft), keys: l.table?.sampleKeys() };
+    const rightSide = { name: r.label, key: r.table ? r.table.keyField : rightKey, sample: r.table ? [] : await sampleOf(r, ownRight), keys: r.table?.sampleKeys() };
+    const problem = keyFieldProblem(leftSide) ?? keyFieldProblem(rightSide) ?? (kindOf === 'table-table' ? undefined : keyTypeProblem(leftSide, rightSide));
+    if (problem) {
+      this.registry.delete(joinName);
+      await stopAll();
+      const typeHint = /never match/.test(problem);
+      throw new StreamlabError(`join '${joinName}': ${problem}`, typeHint ? 'compare keys as text with keyText: true; nothing was started' : 'name a field the records have; nothing was started', typeHint ? { magicHint: 'compare keys as text with --key-text; nothing was started' } : undefined);
+    }
+    this.announce(joinName, handle);
+    if (show) join.show();
+    this.watch();
+    return join;
+  }
+
+  /** Stream-stream joins of two topics by record key need the same partition count (Kafka Streams' co-partitioning). */
+  private async requireCoPartitioned(leftTopic: string, rightTopic: string): Promise<void> {
+    const admin = new TopicAdmin(await this.settings());
+    try {
+      await admin.requireTopic(leftTopic, `joining '${leftTopic}'`);
+      await admin.requireTopic(rightTopic, `joining '${rightTopic}'`);
+      const a = (await admin.offsets(leftTopic)).length;
+      const b = (await admin.offsets(rightTopic)).length;
+      if (a !== b) {
+        throw new StreamlabError(
+          `'${leftTopic}' has ${a} partitions and '${rightTopic}' ${b}: joining by record key needs co-partitioned topics (the same partition count, keyed alike), as Kafka Streams requires`,
+          `write one of them again to a topic of ${Math.max(a, b)} partitions keyed the same way, or join on a value field (on: 'field'), which reads all partitions as one`,
+          { magicHint: `write one of them again to a topic of ${Math.max(a, b)} partitions keyed the same way, or join on a value field (--on FIELD)` },
+        );
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /**
@@ -769,10 +1004,18 @@ export class Session {
     this.settingsValue = undefined;
   }
 
-  private runningSource<T>(source: string | TopicSource<T>): TopicSource<T> | undefined {
-    if (typeof source !== 'string') return source;
-    const target = this.registry.get(source)?.target;
-    return target instanceof TopicSource ? (target as TopicSource<T>) : undefined;
+  /**
+   * The running stream a name or object stands for: a consumer, a join, a table (its changes), a window; undefined
+   * for a name that is not running (a topic). The one place that decides what can feed a window, chart or scorer.
+   */
+  private runningSource(source: string | object): Stream<StreamRecord<unknown>> | undefined {
+    const target = typeof source === 'string' ? this.registry.get(source)?.target : source;
+    return isStream(target) ? (target as Stream<StreamRecord<unknown>>) : undefined;
+  }
+
+  /** How a stream object is named in messages: its registered name, else its topic or name. */
+  private labelOf(source: object): string {
+    return this.registry.nameOf(source) ?? (source instanceof TopicSource ? source.topic : (source as { name?: unknown }).name !== undefined ? String((source as { name?: unknown }).name) : 'stream');
   }
 
   private watch(): void {

@@ -1,0 +1,75 @@
+/**
+ * The newest results of a join as a ticking table below the running cell: a bounded ring of the last rows it
+ * delivered, nested values flattened to dotted columns (`cards.limit`), the record time first. What `join.show()`
+ * and `%join` display; an empty table says why it is empty.
+ */
+import type { JsonValue, Stream, StreamRecord } from '../record';
+import { RingBuffer } from '../util/ringBuffer';
+import { LiveDisplay } from '../output/liveDisplay';
+import { tableBundle } from '../output/table';
+import type { MimeBundle } from '../output/notebookOutput';
+import { outputKey } from './joinKey';
+
+export class LiveRows {
+  private readonly ring: RingBuffer<StreamRecord<JsonValue>>;
+  private readonly displays = new Set<LiveDisplay>();
+  private detach: (() => void) | undefined;
+
+  constructor(
+    private readonly stream: Stream<StreamRecord<JsonValue>>,
+    private readonly caption: () => string,
+    private readonly whyEmpty: () => string,
+    keep = 200,
+  ) {
+    this.ring = new RingBuffer(keep);
+  }
+
+  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
+    this.detach ??= this.stream.subscribe((rows) => {
+      for (const r of rows) this.ring.push(r);
+    });
+    const display = new LiveDisplay(() => this.bundle(options.rows ?? 15), options.everyMs ?? 1000);
+    this.displays.add(display);
+    display.show();
+    return display;
+  }
+
+  bundle(limit: number): MimeBundle {
+    const newest = this.ring.toArray(limit).reverse();
+    const flat = newest.map((r) => ({ time: r.time, key: keyText(r.key), ...flatten(r.value) }));
+    const columns = [...new Set(flat.flatMap((r) => Object.keys(r)))];
+    return tableBundle({
+      caption: this.caption(),
+      columns,
+      rows: flat.map((r) => columns.map((c) => (r as Record<string, unknown>)[c] ?? null)),
+      total: flat.length,
+      note: flat.length === 0 ? this.whyEmpty() : undefined,
+    });
+  }
+
+  end(): void {
+    this.detach?.();
+    this.detach = undefined;
+    for (const d of this.displays) d.end();
+    this.displays.clear();
+  }
+}
+
+function keyText(key: StreamRecord['key']): string | null {
+  const k = outputKey(key);
+  return k === null ? null : typeof k === 'string' ? k : k.toString('hex');
+}
+
+/** Nested objects as dotted columns, one level of nesting per join; a tombstone (null) as the column `value`. */
+function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}, depth = 0): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || depth > 3) {
+    out[prefix || 'value'] = value;
+    return out;
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v, name, out, depth + 1);
+    else out[name] = v;
+  }
+  return out;
+}
