@@ -210,7 +210,8 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
   }
 
   private applyOne(item: unknown): StreamRecord<JsonValue> | undefined {
-    const key = this.key.read(item);
+    // A tombstone has no value to read a key field from: its record key names the key it deletes.
+    const key = isStreamRecord(item) && item.value === null ? (this.key.field === undefined ? this.key.read(item) : (item.key ?? undefined)) : this.key.read(item);
     const id = keyId(key);
     if (id === undefined) {
       this.m.noKey++;

@@ -22,12 +22,18 @@ export class LiveRows {
     keep = 200,
   ) {
     this.ring = new RingBuffer(keep);
+    // Subscribed from the start, so a table shown later (or recent()) has the first results too.
+    this.detach = this.stream.subscribe((rows) => {
+      for (const r of rows) this.ring.push(r);
+    });
+  }
+
+  /** The newest `n` results (default all it keeps), oldest first. */
+  recent(n?: number): StreamRecord<JsonValue>[] {
+    return this.ring.toArray(n);
   }
 
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
-    this.detach ??= this.stream.subscribe((rows) => {
-      for (const r of rows) this.ring.push(r);
-    });
     const display = new LiveDisplay(() => this.bundle(options.rows ?? 15), options.everyMs ?? 1000);
     this.displays.add(display);
     display.show();

@@ -175,6 +175,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
       (_side, item) => timeOf(item),
       this.partitioned,
     );
+    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
   }
 
   /** The window as a person reads it. */
@@ -213,20 +214,24 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     return out;
   }
 
-  private view: LiveRows | undefined;
+  /** The newest results, kept from the first (see LiveRows). */
+  private readonly view: LiveRows;
   /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
   whyEmptyFeeds: () => string[] = () => [];
 
+  /** The newest `n` results (default the last 200), oldest first. */
+  recent(n?: number): StreamRecord<JsonValue>[] {
+    return this.view.recent(n);
+  }
+
   /** The newest results as a ticking table below the running cell (see LiveRows). */
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
-    this.view ??= new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
     return this.view.show(options);
   }
 
   /** Ends the tables show() put up, after a last refresh. */
   endDisplays(): void {
-    this.view?.end();
-    this.view = undefined;
+    this.view.end();
   }
 
   subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {

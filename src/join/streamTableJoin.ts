@@ -76,6 +76,7 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
     this.joiner = options.joiner ?? nestingJoiner(table.name);
     this.aside = new AsideRecords(options.keepAside ?? 1000);
     this.listeners = new Listeners((e) => this.error(`a subscriber failed and was detached: ${(e as Error).message}`));
+    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
   }
 
   /** Joins a batch of stream records and returns the results (in input order). */
@@ -125,20 +126,24 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
     return stream.subscribe((rows, progress) => this.add(rows, progress));
   }
 
-  private view: LiveRows | undefined;
+  /** The newest results, kept from the first (see LiveRows). */
+  private readonly view: LiveRows;
   /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
   whyEmptyFeeds: () => string[] = () => [];
 
+  /** The newest `n` results (default the last 200), oldest first. */
+  recent(n?: number): StreamRecord<JsonValue>[] {
+    return this.view.recent(n);
+  }
+
   /** The newest results as a ticking table below the running cell (see LiveRows). */
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
-    this.view ??= new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
     return this.view.show(options);
   }
 
   /** Ends the tables show() put up, after a last refresh. */
   endDisplays(): void {
-    this.view?.end();
-    this.view = undefined;
+    this.view.end();
   }
 
   subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {

@@ -50,6 +50,7 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
     this.joiner = options.joiner ?? nestingJoiner(options.right.name, this.kind === 'outer' ? options.left.name : undefined);
     this.result = new KeyedTable({ name: this.name });
     this.listeners = new Listeners();
+    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
   }
 
   /** Follows both tables' changes from now on (what each already holds is joined by joinExisting()). */
@@ -113,20 +114,24 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
     return this.listeners.deliver(rows);
   }
 
-  private view: LiveRows | undefined;
+  /** The newest results, kept from the first (see LiveRows). */
+  private readonly view: LiveRows;
   /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
   whyEmptyFeeds: () => string[] = () => [];
 
+  /** The newest `n` results (default the last 200), oldest first. */
+  recent(n?: number): StreamRecord<JsonValue>[] {
+    return this.view.recent(n);
+  }
+
   /** The newest results as a ticking table below the running cell (see LiveRows). */
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
-    this.view ??= new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
     return this.view.show(options);
   }
 
   /** Ends the tables show() put up, after a last refresh. */
   endDisplays(): void {
-    this.view?.end();
-    this.view = undefined;
+    this.view.end();
   }
 
   subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {

@@ -100,8 +100,11 @@ export class TimeOrderedMerge {
 
   /** Whether a side still has records of `partition` to read, by its source's progress now or with its last batch. */
   private behind(side: Side, partition: number): boolean {
-    const progress = this.sources[side]?.progressNow?.() ?? this.lastProgress[side];
+    const source = this.sources[side];
+    const progress = source?.progressNow?.() ?? this.lastProgress[side];
     if (!progress) return false;
+    // A source that reads partitions but has not been assigned any yet (still starting) may have anything to come.
+    if (source?.progressNow !== undefined && progress.partitions.length === 0) return true;
     if (!this.partitioned) return progress.partitions.some((p) => p.position < p.highWatermark);
     const p = progress.partitions.find((x) => x.partition === partition);
     return p !== undefined && p.position < p.highWatermark;

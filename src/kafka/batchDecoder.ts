@@ -26,6 +26,11 @@ export interface DecodeRules<T> {
   timeField?: string;
   /** Unit of epoch numbers in the time field (default ms). */
   timeUnit?: TimeUnit;
+  /**
+   * Deliver a record without a value as a record whose value is null, at its Kafka timestamp (a table reads it as a
+   * deletion), instead of setting it aside as an 'empty-value' dead letter (the default: to a stream it is no data).
+   */
+  tombstones?: boolean;
 }
 
 export class BatchDecoder<T> {
@@ -80,6 +85,10 @@ export class BatchDecoder<T> {
       return raw ? raw.length : 0;
     }
     if (!raw || raw.length === 0) {
+      if (this.rules.tombstones && !raw) {
+        records.push({ topic, partition, offset, key, timestamp, time: timestamp, value: null as T });
+        return 0;
+      }
       dead.push({ topic, partition, offset, timestamp, key, reason: 'empty-value', error: 'record has no value (a tombstone?)', preview: '' });
       return 0;
     }

@@ -54,6 +54,8 @@ export interface TopicSourceOptions<T = JsonValue> {
   timeField?: string;
   /** Unit of epoch numbers in the time field: 's', 'ms' (default, Kafka's own), 'us' or 'ns'. Never guessed. */
   timeUnit?: TimeUnit;
+  /** Deliver records without a value (tombstones) with value null instead of setting them aside (tables do). */
+  tombstones?: boolean;
   /** Join this consumer group instead of a private one. */
   groupId?: string;
   /** Let a named group that already has members be joined (it will take partitions from them). */
@@ -657,7 +659,7 @@ export class TopicSource<T = JsonValue> implements AsyncIterable<StreamRecord<T>
       this.decoder = formatDecoder(name, { columns: o.columns, readerSchema: o.readerSchema }, 'decoder', { registry: recordFormat(name).needsRegistry ? registry() : undefined }) as Decoder<T>;
     }
     const key = o.keyDecoder === undefined || o.keyDecoder === 'string' || o.keyDecoder === 'bytes' ? o.keyDecoder : formatDecoder(o.keyDecoder, {}, 'keyDecoder', { registry: registry() });
-    return new BatchDecoder<T>({ topic: o.topic, decoder: this.decoder, keyDecoder: key, timeField: o.timeField, timeUnit: o.timeUnit });
+    return new BatchDecoder<T>({ topic: o.topic, decoder: this.decoder, keyDecoder: key, timeField: o.timeField, timeUnit: o.timeUnit, tombstones: o.tombstones });
   }
 
   /** Stops consuming, leaves the group (deleting a private group where the broker allows) and ends readers. */

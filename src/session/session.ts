@@ -752,7 +752,7 @@ export class Session {
       return table;
     }
     const running = isStream(byName) ? byName : typeof source === 'string' ? undefined : (source as Stream<unknown>);
-    const own = running ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, from: 'earliest', ...consume, topic: source as string, connection: await this.settings() });
+    const own = running ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, from: 'earliest', ...consume, tombstones: true, topic: source as string, connection: await this.settings() });
     const detach = table.attach((running ?? own)!);
     const handle = tableHandle(table, {
       own,
