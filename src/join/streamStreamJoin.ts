@@ -15,6 +15,7 @@
 import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
+import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
 import { LiveRows } from './liveRows';
 import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { formatDuration } from '../output/format';
@@ -97,6 +98,8 @@ export interface SideMetrics {
 export interface StreamStreamJoinMetrics {
   name: string;
   kind: StreamJoinKind;
+  /** Records in, both sides. */
+  records: number;
   window: string;
   left: SideMetrics;
   right: SideMetrics;
@@ -227,6 +230,11 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
   /** The newest results as a ticking table below the running cell (see LiveRows). */
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
     return this.view.show(options);
+  }
+
+  /** As a cell's value: the table of its newest results. */
+  [MIME_BUNDLE](): MimeBundle {
+    return this.view.bundle(15);
   }
 
   /** Ends the tables show() put up, after a last refresh. */
@@ -465,6 +473,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     return {
       name: this.name,
       kind: this.kind,
+      records: this.sides[0].records + this.sides[1].records,
       window: this.windowText,
       left: { ...this.sides[0] },
       right: { ...this.sides[1] },

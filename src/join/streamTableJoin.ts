@@ -10,6 +10,7 @@
 import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
+import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
 import { LiveRows } from './liveRows';
 import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
@@ -139,6 +140,11 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
   /** The newest results as a ticking table below the running cell (see LiveRows). */
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
     return this.view.show(options);
+  }
+
+  /** As a cell's value: the table of its newest results. */
+  [MIME_BUNDLE](): MimeBundle {
+    return this.view.bundle(15);
   }
 
   /** Ends the tables show() put up, after a last refresh. */

@@ -7,6 +7,7 @@
 import { Listeners, type BatchListener, type JsonValue, type Stream, type StreamRecord } from '../record';
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
+import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
 import { LiveRows } from './liveRows';
 import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { keyId } from './joinKey';
@@ -26,7 +27,11 @@ export interface TableTableJoinOptions {
 export interface TableTableJoinMetrics {
   name: string;
   kind: TableJoinKind;
+  /** Changes in, both tables (what every join calls its records in). */
+  records: number;
   changes: number;
+  /** Changes that gave a joined result (not a deletion). */
+  joined: number;
   results: number;
   tombstones: number;
   keys: number;
@@ -129,6 +134,11 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
     return this.view.show(options);
   }
 
+  /** As a cell's value: the table of its newest results. */
+  [MIME_BUNDLE](): MimeBundle {
+    return this.view.bundle(15);
+  }
+
   /** Ends the tables show() put up, after a last refresh. */
   endDisplays(): void {
     this.view.end();
@@ -144,7 +154,7 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
 
   metrics(): TableTableJoinMetrics {
     const r = this.result.metrics();
-    return { name: this.name, kind: this.kind, changes: this.m.changes, results: this.m.results, tombstones: this.m.tombstones, keys: r.keys, memoryBytes: r.memoryBytes };
+    return { name: this.name, kind: this.kind, records: this.m.changes, changes: this.m.changes, joined: this.m.results, results: this.m.results, tombstones: this.m.tombstones, keys: r.keys, memoryBytes: r.memoryBytes };
   }
 
   stop(): void {

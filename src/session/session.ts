@@ -812,6 +812,10 @@ export class Session {
     if (kindOf === undefined) {
       throw new StreamlabError(`'${l.label}' is a table, and a table on the left joins only another table`, `to enrich a stream with '${l.label}', put the stream first: join(stream, '${l.label}')`, { magicHint: `to enrich a stream with '${l.label}', put the stream first: %join STREAM ${l.label}` });
     }
+    if (kindOf !== 'stream-stream' && (within ?? before ?? after ?? grace) !== undefined) {
+      throw new StreamlabError(`a join window (within, before, after, grace) joins two streams, and '${r.table ? r.label : l.label}' is a table`, 'drop the window: a table is looked up by key, not in time', { magicHint: 'drop --within/--before/--after/--grace: a table is looked up by key, not in time' });
+    }
+    if (kindOf === 'stream-stream' && rest.asOf !== undefined) throw new StreamlabError(`asOf applies to a stream-table join, and '${r.label}' is not a table`, `make it a table first (session.table('${r.label}')), or drop asOf`, { magicHint: `make it a table first (%table ${r.label} --as NAME), or drop --as-of` });
     if (rest.kind === 'outer' && kindOf === 'stream-table') throw new StreamlabError(`a stream-table join is inner or left, not outer`, 'use kind inner or left (outer joins two streams or two tables)', { magicHint: 'use --kind inner or left (outer joins two streams or two tables)' });
     const textKey = (k: KeyOption | undefined): KeyOption | undefined => {
       if (!keyText) return k;

@@ -103,6 +103,9 @@ export const join = defineMagic({
       maxRecords: litIf(o['max-records']),
       consume: object({ from: o.from === undefined ? undefined : startCode(o.from), ...decodingFields(o) }),
     });
-    return statementThenShow(`await ${SESSION}.join(${lit(left!)}, ${lit(right!)}${settings ? `, ${settings}` : ''})`, o.as, o.show);
+    // A window makes it a stream-stream join (the session refuses one otherwise), so the variable gets that type.
+    const windowed = o.within !== undefined || o.before !== undefined;
+    const call = `await ${SESSION}.join(${lit(left!)}, ${lit(right!)}${settings ? `, ${settings}` : ''})`;
+    return statementThenShow(windowed ? `(${call}) as ${LIBRARY}.StreamStreamJoin` : call, o.as, o.show);
   },
 });
