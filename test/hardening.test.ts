@@ -378,7 +378,7 @@ describe('defect 2 (at start): a pipeline a worker could never run is refused in
           assert.ok((e as Error).message.startsWith('f.json: ') && !(e as Error).message.includes('\n'), (e as Error).message);
           return;
         }
-        windowed({ window: pipeline.window, keyBy: pipeline.keyBy, grace: pipeline.graceMs, aggregates: pipeline.definition.window.aggregates });
+        if (pipeline.kind === 'window') windowed({ window: pipeline.window, keyBy: pipeline.keyBy, grace: pipeline.graceMs, aggregates: pipeline.definition.window!.aggregates });
       }),
       300,
     );

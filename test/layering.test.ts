@@ -28,7 +28,7 @@ const SRC_RANK: Record<string, number> = {
   display: 3,
   plot: 4,
   join: 4,
-  pipeline: 4,
+  pipeline: 5,
   models: 5,
   session: 6,
   index: 7,

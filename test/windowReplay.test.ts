@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkPipeline, Pipeline, WindowTask } from '../src/pipeline';
+import { checkPipeline, WindowPipeline as Pipeline, WindowTask } from '../src/pipeline';
 import { windowed } from '../src/window';
 import type { StreamRecord, JsonValue } from '../src/record';
 import { checkProperty, fc } from './support/fuzz';
@@ -14,7 +14,7 @@ import { checkProperty, fc } from './support/fuzz';
 const T0 = Date.UTC(2026, 0, 1);
 
 function pipelineOf(kind: 'tumbling' | 'hopping', grace: number): Pipeline {
-  return checkPipeline({
+  return <Pipeline>checkPipeline({
     name: 'p',
     input: { topic: 'in' },
     window: { kind, size: 1000, ...(kind === 'hopping' ? { advance: 250 } : {}), grace, keyBy: 'k', aggregates: ['count', 'sum(v)', 'min(v)', 'max(v)', 'first(v)', 'last(v)'] },
@@ -62,7 +62,7 @@ function runWithCrashes(pipeline: Pipeline, input: StreamRecord<JsonValue>[], ba
 }
 
 function oneEngine(pipeline: Pipeline, input: StreamRecord<JsonValue>[]): Record<string, unknown>[] {
-  const engine = windowed({ window: pipeline.window, keyBy: pipeline.keyBy, grace: pipeline.graceMs, aggregates: pipeline.definition.window.aggregates, futureLimit: false, retain: { windows: 1_000_000 } });
+  const engine = windowed({ window: pipeline.window, keyBy: pipeline.keyBy, grace: pipeline.graceMs, aggregates: pipeline.definition.window!.aggregates, futureLimit: false, retain: { windows: 1_000_000 } });
   engine.addBatch(input);
   return engine.closedRows();
 }

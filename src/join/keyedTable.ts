@@ -83,6 +83,8 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
   private readonly m = { updates: 0, deletes: 0, noKey: 0, outOfOrder: 0, expired: 0, keysRefused: 0 };
   private observed = -Infinity;
   private versionCount = 0;
+  /** Keys with a current value (a versioned table also holds deleted keys' history). */
+  private liveKeys = 0;
   private changes = 0;
   private sinceSweep = 0;
   /** Bytes of a value, sampled now and then (JSON text length x 2). */
@@ -111,8 +113,9 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
     return table;
   }
 
+  /** Keys that have a value now. */
   get size(): number {
-    return this.entries.size;
+    return this.versioned ? this.liveKeys : this.entries.size;
   }
 
   /** Which key the table reads, for messages ("field 'id'", "the record key"). */
@@ -275,7 +278,9 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
     const latest = versions[versions.length - 1]!;
     const current = latest.time === time;
     if (current) {
+      const before = entry.value !== undefined;
       entry.value = latest.value ?? undefined;
+      this.liveKeys += (entry.value !== undefined ? 1 : 0) - (before ? 1 : 0);
       entry.time = time;
       entry.partition = partition;
     } else this.m.outOfOrder++;
@@ -322,7 +327,7 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
     const versions = this.versioned ? this.versionCount : this.entries.size;
     return {
       name: this.name,
-      keys: this.entries.size,
+      keys: this.size,
       versions,
       ...this.m,
       streamTime: this.observed,

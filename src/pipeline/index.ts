@@ -1,3 +1,4 @@
-export { PipelineDefinition, Pipeline, readPipelineFile, checkPipeline } from './pipelineFile';
+export { PipelineDefinition, Pipeline, WindowPipeline, JoinPipeline, JoinDefinition, readPipelineFile, checkPipeline } from './pipelineFile';
 export { WindowTask } from './windowTask';
 export { Worker, WorkerOptions, WorkerMetrics } from './worker';
+export { JoinTask } from './joinTask';

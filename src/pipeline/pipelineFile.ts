@@ -28,23 +28,49 @@ export interface PipelineDefinition {
   name: string;
   /** format: the input's record format (default json; one whose values are objects: json, csv, avro, ...). */
   input: { topic: string; timeField?: string; timeUnit?: TimeUnit; format?: string };
-  window: { kind: 'tumbling' | 'hopping'; size: Duration; advance?: Duration; grace?: Duration; keyBy?: string | string[]; aggregates?: AggregatesOption };
+  /** A pipeline windows its input, or joins it (one of the two). */
+  window?: { kind: 'tumbling' | 'hopping'; size: Duration; advance?: Duration; grace?: Duration; keyBy?: string | string[]; aggregates?: AggregatesOption };
+  join?: JoinDefinition;
   output: { topic: string; partitions?: number };
   /** The consumer group of the workers; `streamlab worker --group` overrides it. Default: the name. */
   group?: string;
 }
 
-/** A checked definition with its window in the engine's terms. */
-export interface Pipeline {
+/**
+ * A stream-table join: every worker holds the whole table (read from its topic's first record before the worker
+ * joins its group, then followed), as a Kafka Streams GlobalKTable, so the input need not be co-partitioned with it.
+ */
+export interface JoinDefinition {
+  /** inner (default) or left. */
+  kind?: 'inner' | 'left';
+  table: { topic: string; key?: string; versioned?: { history: Duration } };
+  /** The input's key: a value field (a foreign key, e.g. cardId); default the record key. */
+  leftKey?: string;
+}
+
+interface PipelineBase {
   definition: PipelineDefinition;
   name: string;
   group: string;
+}
+
+/** A checked window pipeline with its window in the engine's terms. */
+export interface WindowPipeline extends PipelineBase {
+  kind: 'window';
   window: FixedWindowSpec;
   graceMs: number;
   keyBy: string[];
 }
 
-const TOP_FIELDS = ['name', 'input', 'window', 'output', 'group'];
+/** A checked join pipeline. */
+export interface JoinPipeline extends PipelineBase {
+  kind: 'join';
+  join: { kind: 'inner' | 'left'; tableTopic: string; tableKey: string | undefined; historyMs: number | undefined; leftKey: string | undefined };
+}
+
+export type Pipeline = WindowPipeline | JoinPipeline;
+
+const TOP_FIELDS = ['name', 'input', 'window', 'join', 'output', 'group'];
 const WINDOW_FIELDS = ['kind', 'size', 'advance', 'grace', 'keyBy', 'aggregates'];
 
 export function readPipelineFile(file: string): Pipeline {
@@ -117,6 +143,8 @@ export function checkPipeline(value: unknown, where = 'the pipeline'): Pipeline 
   if (output.partitions !== undefined && !(Number.isInteger(output.partitions) && (output.partitions as number) > 0)) fail('output.partitions must be a positive integer');
   if (output.topic === input.topic) fail('output.topic is the input topic', 'write the windows to a topic of their own');
   const group = top.group === undefined ? name : text(top.group, 'group');
+  if ((top.window === undefined) === (top.join === undefined)) fail(top.window === undefined ? 'a pipeline needs a window or a join' : 'a pipeline has a window or a join, not both', 'split it into two pipelines, the second reading the first one\'s output');
+  if (top.join !== undefined) return { kind: 'join', definition: top as unknown as PipelineDefinition, name, group, join: checkJoin(object(top.join, 'join'), input.topic as string, output.topic as string, fail, object, text, known) };
 
   const w = object(top.window, 'window');
   known(w, WINDOW_FIELDS, 'window.');
@@ -140,5 +168,47 @@ export function checkPipeline(value: unknown, where = 'the pipeline'): Pipeline 
   keyBy.forEach((k, i) => text(k, `window.keyBy[${i}]`));
   // The engine itself checks what the fields alone cannot (a key named __proto__, two columns of one name).
   checked(() => windowed({ window: spec, keyBy: keyBy as string[], grace: graceMs, aggregates: w.aggregates as AggregatesOption | undefined }), 'window');
-  return { definition: top as unknown as PipelineDefinition, name, group, window: spec, graceMs, keyBy: keyBy as string[] };
+  return { kind: 'window', definition: top as unknown as PipelineDefinition, name, group, window: spec, graceMs, keyBy: keyBy as string[] };
+}
+
+type Fail = (what: string, hint?: string) => never;
+
+function checkJoin(
+  j: Record<string, unknown>,
+  inputTopic: string,
+  outputTopic: string,
+  fail: Fail,
+  object: (v: unknown, name: string) => Record<string, unknown>,
+  text: (v: unknown, name: string) => string,
+  known: (o: Record<string, unknown>, names: string[], name: string) => void,
+): JoinPipeline['join'] {
+  known(j, ['kind', 'table', 'leftKey', 'stream', 'within', 'grace'], 'join.');
+  if (j.stream !== undefined) {
+    fail('join.stream: a stream-stream join cannot run as workers yet', 'run it in a notebook (session.join / %join), or join the stream with a table (join.table) here');
+  }
+  const kind = j.kind ?? 'inner';
+  if (kind !== 'inner' && kind !== 'left') fail(`join.kind '${String(kind)}' is not a stream-table join kind`, "use 'inner' or 'left'");
+  const table = object(j.table, 'join.table');
+  known(table, ['topic', 'key', 'versioned'], 'join.table.');
+  const tableTopic = text(table.topic, 'join.table.topic');
+  try {
+    checkTopicName(tableTopic, 'table topic');
+  } catch (e) {
+    fail(`join.table.topic: ${(e as Error).message}`);
+  }
+  if (tableTopic === outputTopic) fail('join.table.topic is the output topic', 'write the joined records to a topic of their own');
+  if (tableTopic === inputTopic) fail('join.table.topic is the input topic', 'a stream joins a table of another topic');
+  const tableKey = table.key === undefined ? undefined : text(table.key, 'join.table.key');
+  let historyMs: number | undefined;
+  if (table.versioned !== undefined) {
+    const v = object(table.versioned, 'join.table.versioned');
+    known(v, ['history'], 'join.table.versioned.');
+    try {
+      historyMs = parseDuration(v.history as Duration, 'join.table.versioned.history');
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
+  const leftKey = j.leftKey === undefined ? undefined : text(j.leftKey, 'join.leftKey');
+  return { kind: kind as 'inner' | 'left', tableTopic, tableKey, historyMs, leftKey };
 }

@@ -15,7 +15,7 @@
 import type { JsonValue, StreamRecord } from '../record';
 import type { PartitionTask, TaskOutput } from '../kafka';
 import { AggregatesOption, WindowResult, WindowedStream, windowed } from '../window';
-import type { Pipeline } from './pipelineFile';
+import type { WindowPipeline } from './pipelineFile';
 
 interface CommittedState {
   /** Highest event time seen before the committed position's batch ended (epoch ms). */
@@ -31,8 +31,8 @@ export class WindowTask implements PartitionTask {
   private readonly advanceMs: number;
   private readonly graceMs: number;
 
-  constructor(pipeline: Pipeline) {
-    const w = pipeline.definition.window;
+  constructor(pipeline: WindowPipeline) {
+    const w = pipeline.definition.window!;
     this.sizeMs = pipeline.window.sizeMs;
     this.advanceMs = pipeline.window.advanceMs;
     this.graceMs = pipeline.graceMs;

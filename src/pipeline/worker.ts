@@ -12,6 +12,9 @@ import { isAlive } from '../config/brokerState';
 import { formatCount } from '../output/format';
 import { Pipeline } from './pipelineFile';
 import { WindowTask } from './windowTask';
+import { JoinTask } from './joinTask';
+import { KeyedTable } from '../join';
+import { TopicSource } from '../kafka';
 
 export interface WorkerOptions {
   /** Overrides the pipeline's group. */
@@ -32,11 +35,18 @@ export interface WorkerMetrics extends ReadProcessWriteMetrics {
   openWindows: number;
   windowsWritten: number;
   lateRecords: number;
+  /** Join pipelines: records joined, records without a table row, and the table's keys. */
+  joined?: number;
+  unmatched?: number;
+  tableKeys?: number;
 }
 
 export class Worker {
-  private readonly tasks = new Map<number, WindowTask>();
+  private readonly tasks = new Map<number, WindowTask | JoinTask>();
   private readonly loop: ReadProcessWrite;
+  /** A join pipeline's table, and the consumer that keeps it current. */
+  private readonly table: KeyedTable | undefined;
+  private tableSource: TopicSource<unknown> | undefined;
   readonly group: string;
 
   constructor(
@@ -45,6 +55,8 @@ export class Worker {
   ) {
     this.group = options.group ?? pipeline.group;
     const def = pipeline.definition;
+    const join = pipeline.kind === 'join' ? pipeline.join : undefined;
+    this.table = join ? new KeyedTable({ name: join.tableTopic, key: join.tableKey, ...(join.historyMs !== undefined ? { versioned: { historyMs: join.historyMs } } : {}) }) : undefined;
     this.loop = new ReadProcessWrite({
       input: def.input.topic,
       output: def.output.topic,
@@ -53,15 +65,15 @@ export class Worker {
       timeField: def.input.timeField,
       timeUnit: def.input.timeUnit,
       format: def.input.format,
-      // Output records are keyed by the window key, so one key's windows stay in order in one partition.
-      keyField: pipeline.keyBy.length === 1 ? pipeline.keyBy[0] : undefined,
+      // Output records are keyed by the window key (or the join's key field), so one key's results stay in order in one partition.
+      keyField: pipeline.kind === 'window' ? (pipeline.keyBy.length === 1 ? pipeline.keyBy[0] : undefined) : pipeline.join.leftKey,
       createOutput: { partitions: def.output.partitions },
       sessionTimeoutMs: options.sessionTimeoutMs,
       fetchMaxBytes: options.fetchMaxBytes,
       exactlyOnce: options.exactlyOnce,
       taskTimeoutMs: options.taskTimeoutMs,
       task: (partition) => {
-        const task = new WindowTask(pipeline);
+        const task = pipeline.kind === 'window' ? new WindowTask(pipeline) : new JoinTask(pipeline, this.table!);
         this.tasks.set(partition, task);
         return task;
       },
@@ -71,12 +83,24 @@ export class Worker {
   async start(): Promise<this> {
     await this.refuseUselessScaleOut();
     try {
+      await this.loadTable();
       await this.loop.start();
     } catch (e) {
       this.releaseClaim();
+      await this.tableSource?.stop().catch(() => undefined);
       throw e;
     }
     return this;
+  }
+
+  /** A join pipeline's table, read to the end of its topic before the worker takes partitions, then followed. */
+  private async loadTable(): Promise<void> {
+    if (!this.table || this.pipeline.kind !== 'join') return;
+    const source = new TopicSource<unknown>({ topic: this.pipeline.join.tableTopic, from: 'earliest', tombstones: true, connection: this.options.connection });
+    this.tableSource = source;
+    this.table.attach(source);
+    await source.start();
+    await source.caughtUp({ timeoutMs: 600_000 });
   }
 
   /** The file by which a worker of this group on this embedded broker says it runs (see refuseUselessScaleOut). */
@@ -129,13 +153,22 @@ export class Worker {
     let openWindows = 0;
     let lateRecords = 0;
     const held = new Set(m.partitions.map((p) => p.partition));
+    let joined = 0;
+    let unmatched = 0;
     for (const [partition, task] of this.tasks) {
       if (!held.has(partition)) continue;
+      if (task instanceof JoinTask) {
+        const j = task.metrics();
+        joined += j.joined;
+        unmatched += j.unmatched + j.noKey;
+        continue;
+      }
       const w = task.metrics();
       openWindows += w.openWindows;
       lateRecords += w.late;
     }
-    return { ...m, pipeline: this.pipeline.name, openWindows, windowsWritten: m.rowsOut, lateRecords };
+    const joins = this.table ? { joined, unmatched, tableKeys: this.table.size } : {};
+    return { ...m, pipeline: this.pipeline.name, openWindows, windowsWritten: m.rowsOut, lateRecords, ...joins };
   }
 
   /** One line: partitions held, lag, records read, windows written and open, transactions. */
@@ -143,6 +176,12 @@ export class Worker {
     const m = this.metrics();
     const partitions = m.partitions.map((p) => p.partition).join(',') || 'none yet';
     const problem = m.lastError ? ` · last error: ${m.lastError}` : '';
+    if (m.joined !== undefined) {
+      return (
+        `${m.pipeline} [${m.groupId}] ${m.state}: partitions ${partitions} · lag ${formatCount(m.lag)} · read ${formatCount(m.recordsIn)} · ` +
+        `joined ${formatCount(m.joined)}, without a table row ${formatCount(m.unmatched ?? 0)} · table ${formatCount(m.tableKeys ?? 0)} keys · written ${formatCount(m.rowsOut)} · ${formatCount(m.transactions)} transactions (${formatCount(m.failedTransactions)} failed) · ${m.rebalances} rebalances${problem}`
+      );
+    }
     return (
       `${m.pipeline} [${m.groupId}] ${m.state}: partitions ${partitions} · lag ${formatCount(m.lag)} · read ${formatCount(m.recordsIn)} · ` +
       `windows written ${formatCount(m.windowsWritten)}, open ${formatCount(m.openWindows)} · ${formatCount(m.transactions)} transactions (${formatCount(m.failedTransactions)} failed) · ${m.rebalances} rebalances${problem}`
@@ -153,6 +192,7 @@ export class Worker {
   async stop(): Promise<void> {
     try {
       await this.loop.stop();
+      await this.tableSource?.stop();
     } finally {
       this.releaseClaim();
     }
