@@ -41,9 +41,12 @@ export class LiveRows {
   }
 
   bundle(limit: number): MimeBundle {
-    const newest = this.ring.toArray(limit).reverse();
+    // The newest by event time first (results of several partitions arrive interleaved).
+    const newest = this.ring.toArray(limit).sort((a, b) => b.time - a.time || b.offset - a.offset);
     const flat = newest.map((r) => ({ time: r.time, key: keyText(r.key), ...flatten(r.value) }));
-    const columns = [...new Set(flat.flatMap((r) => Object.keys(r)))];
+    const all = [...new Set(flat.flatMap((r) => Object.keys(r)))];
+    // A side without a match is null: its dotted columns stay empty rather than adding a column of its own.
+    const columns = all.filter((c) => !all.some((d) => d.startsWith(`${c}.`)));
     return tableBundle({
       caption: this.caption(),
       columns,

@@ -119,7 +119,9 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
 
   /** Joins a batch and delivers the results to subscribers. */
   async add(items: readonly unknown[], progress?: BatchProgress): Promise<void> {
-    await this.listeners.deliver(this.join(items), progress);
+    // Results keep their record's partition, so the input's progress is theirs, under the join's name (their topic):
+    // a window of the join then holds its watermark for partitions with records still to come, as for a topic.
+    await this.listeners.deliver(this.join(items), progress && { topic: this.name, partitions: progress.partitions });
   }
 
   /** Joins every batch `stream` delivers from now on; returns the function that detaches it. */

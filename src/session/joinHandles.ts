@@ -87,7 +87,7 @@ export function joinHandle(join: AnyJoin, parts: { feeds: TopicSource<unknown>[]
       const c = counted();
       const out = [`${formatCount(c.records)} records in`, formatRate(status().recordsPerSecond), `${formatCount(c.joined)} joined`];
       out.push(...c.details);
-      out.push(`${formatBytes(c.memoryBytes)} held`);
+      if (c.memoryBytes > 0) out.push(`${formatBytes(c.memoryBytes)} held`);
       return out;
     },
     stop: async () => {
