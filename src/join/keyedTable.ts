@@ -227,8 +227,10 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
     const tombstone = value === null || value === undefined;
     let entry = this.entries.get(id);
     if (!entry && tombstone && !this.versioned) {
+      // A deletion of a key the table does not hold is still a change, as a KTable forwards it: a left table-table
+      // join gives the other side's row again, stamped with the deletion's time (Kafka Streams does the same).
       this.m.deletes++;
-      return undefined;
+      return joinedRecord(this.name, this.changes++, key, time, partition, null);
     }
     if (!entry && this.entries.size >= this.maxKeys) {
       if (this.m.keysRefused++ === 0) this.warn(`it holds ${formatCount(this.maxKeys)} keys (maxKeys), so new keys are refused and counted (keysRefused); raise maxKeys, or key it by fewer values`);

@@ -13,7 +13,7 @@ import type { LiveDisplay } from '../output/liveDisplay';
 import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
 import { LiveRows } from './liveRows';
 import { joinCaption, joinWhyEmpty } from './joinCounts';
-import { KeyOption, KeyReader, RECORD_KEY, keyId, keyReader } from './joinKey';
+import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
 import { Joiner, joinedRecord, nestingJoiner, originOf, sideValue } from './joinedRecord';
 import { AsideRecords, type AsideRecord } from './asideRecords';
 import type { KeyedTable } from './keyedTable';
@@ -43,7 +43,7 @@ export interface StreamTableJoinMetrics {
   joined: number;
   /** Records that found none (a left join emits them with null; an inner join keeps them aside). */
   unmatched: number;
-  /** Records without a key: set aside by both kinds when the Kafka key is null; a left join emits one whose foreign-key field is missing, with null (Kafka Streams' rules). */
+  /** Records without a key (a left join emits them with null, as Kafka Streams does since 3.7; an inner join sets them aside). */
   noKey: number;
   /** Records without a value (tombstones on a stream): skipped, as Kafka Streams skips them. */
   noValue: number;
@@ -56,8 +56,6 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
   readonly kind: 'inner' | 'left';
   readonly asOf: 'event-time' | 'arrival';
   private readonly key: KeyReader;
-  /** The key is read from the value (or a function), not the record's Kafka key. */
-  private readonly foreignKey: boolean;
   private readonly joiner: Joiner;
   private readonly listeners: Listeners<StreamRecord<JsonValue>>;
   private readonly aside: AsideRecords;
@@ -76,7 +74,6 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
     }
     this.name = options.name ?? `${table.name}-join`;
     this.key = keyReader(options.key);
-    this.foreignKey = options.key !== undefined && options.key !== RECORD_KEY;
     this.joiner = options.joiner ?? nestingJoiner(table.name);
     this.aside = new AsideRecords(options.keepAside ?? 1000);
     this.listeners = new Listeners((e) => this.error(`a subscriber failed and was detached: ${(e as Error).message}`));
@@ -103,9 +100,8 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
       const id = keyId(key);
       if (id === undefined) {
         this.m.noKey++;
-        // As Kafka Streams: a record without a Kafka key is skipped by both kinds; one whose foreign-key field is
-        // missing (a GlobalKTable join's key selector gave null) is kept by a left join, with null.
-        if (this.kind === 'left' && this.foreignKey) out.push(joinedRecord(this.name, this.m.emitted++, null, time, partition, this.joiner(value, null)));
+        // As Kafka Streams (since 3.7): a left join keeps a record without a key, with null; an inner join skips it.
+        if (this.kind === 'left') out.push(joinedRecord(this.name, this.m.emitted++, null, time, partition, this.joiner(value, null)));
         else this.aside.add('left', 'no key', originOf(item, time, key));
         continue;
       }
