@@ -101,6 +101,24 @@ test('a table of a topic holds the latest value per key, a tombstone deletes, an
   await session.stop('all');
 });
 
+test('a join is a stream like a topic: a chart plots it and produce writes it to a topic', async () => {
+  await session.table([{ cardId: 'c1', limit: 100 }, { cardId: 'c2', limit: 200 }], { key: 'cardId', name: 'sink-cards' });
+  const payments = await topicOf('sink-payments', 1, [{ key: 'p0', value: { id: 'p0', cardId: 'c1', amount: 1 }, time: T0 }]);
+  const out = uniqueTopic('sink-enriched');
+  await broker.createTopic(out, 1);
+  const join = await session.join(payments, 'sink-cards', { leftKey: 'cardId', name: 'sink-join' });
+  assert.ok(join instanceof StreamTableJoin);
+  const chart = await session.plot('sink-join', { y: 'amount', show: false, name: 'sink-chart' });
+  assert.equal(await session.produce(out, join, { name: 'sink-forward' }), 'sink-forward');
+  // The join reads from the topic's end: these arrive after the chart and the forward are attached.
+  await produceRaw(connection, payments, Array.from({ length: 6 }, (_, i) => ({ key: `q${i}`, value: JSON.stringify({ id: `q${i}`, cardId: 'c2', amount: 100 + i }), timestamp: T0 + 20_000 + i, partition: 0 })));
+  await until(() => chart.metrics().pointsIn === 6, 'six points on the chart');
+  await until(() => session.streams().find((s) => s.name === 'sink-forward')!.records === 6, 'six records written');
+  const written = await session.peekRecords(out, 10);
+  assert.deepEqual(written.map((r) => (r.value as { 'sink-cards': { limit: number } })['sink-cards'].limit), [200, 200, 200, 200, 200, 200]);
+  await session.stop('all');
+});
+
 test('a stream-stream left join of payments and declines emits each payment once: joined, or alone when its window closed', async () => {
   const p = (id: string, card: string, s: number) => ({ key: card, value: { id, cardId: card }, time: T0 + s * 1000 });
   const payments = await topicOf('ss-payments', 1, [p('p1', 'c1', 0), p('p2', 'c2', 5), p('p3', 'c1', 40), p('p4', 'c9', 100)]);
