@@ -4,7 +4,8 @@
  * it, outer when either has it; a change that ends a result (a deletion) gives a tombstone (value null). Its time is
  * the later of the two sides' times. The join is itself a table (`result`): the current result per key.
  */
-import { Listeners, type BatchListener, type JsonValue, type Stream, type StreamRecord } from '../record';
+import { Listeners, isStreamRecord, type BatchListener, type JsonValue, type Stream, type StreamRecord } from '../record';
+import { TimeOrderedMerge } from './timeOrderedMerge';
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
 import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
@@ -63,6 +64,39 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
     this.detachers.push(this.options.left.subscribe((changes) => this.deliver(this.onChanges(0, changes))));
     this.detachers.push(this.options.right.subscribe((changes) => this.deliver(this.onChanges(1, changes))));
     return this;
+  }
+
+  /**
+   * Feeds both tables from two streams (their topics' changelogs) and joins each change as it is applied, the two
+   * taken in event-time order per partition as a Kafka Streams task takes them (see TimeOrderedMerge): the results,
+   * and the time of each (the later of the two sides'), then do not depend on which topic was fetched first.
+   * Use instead of start(). Returns the function that detaches both.
+   */
+  follow(left: Stream<unknown>, right: Stream<unknown>): () => void {
+    const tables = [this.options.left, this.options.right] as const;
+    let out: StreamRecord<JsonValue>[] = [];
+    const merge = new TimeOrderedMerge(
+      (side, item) => {
+        out.push(...this.onChanges(side, tables[side].apply([item])));
+      },
+      async () => {
+        const rows = out;
+        out = [];
+        await this.deliver(rows);
+      },
+      (_side, item) => (isStreamRecord(item) ? item.time : 0),
+    );
+    merge.setSource(0, left);
+    merge.setSource(1, right);
+    const a = left.subscribe((rows, progress) => merge.push(0, rows, progress));
+    const b = right.subscribe((rows, progress) => merge.push(1, rows, progress));
+    const stop = () => {
+      a();
+      b();
+      merge.stop();
+    };
+    this.detachers.push(stop);
+    return stop;
   }
 
   /** The results of what both tables hold now, as if each left row had just arrived (a join started on loaded tables). */

@@ -222,10 +222,9 @@ for (const seed of SEEDS) {
         for (const row of rows) row.value === null ? theirs.delete(String(row.key)) : theirs.set(String(row.key), render(row.key, row.value, row.timestamp));
         const a = new KeyedTable({ name: 'a' });
         const b = new KeyedTable({ name: 'b' });
-        const join = new TableTableJoin({ left: a, right: b, kind, joiner }).start();
+        const join = new TableTableJoin({ left: a, right: b, kind, joiner });
         const [ls, rs] = [source(l, true), source(r, true)];
-        a.attach(ls);
-        b.attach(rs);
+        join.follow(ls, rs);
         await Promise.all([ls.start(), rs.start()]);
         await Promise.all([ls.caughtUp(), rs.caughtUp()]);
         await Promise.all([ls.stop(), rs.stop()]);
