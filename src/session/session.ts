@@ -808,6 +808,12 @@ export class Session {
       return { target, label, table: target instanceof KeyedTable ? target : undefined, stream: isStream(target) && !(target instanceof KeyedTable) ? target : undefined };
     });
     const [l, r] = sides as [(typeof sides)[0], (typeof sides)[0]];
+    for (const side of [l, r]) {
+      if (side.target !== undefined && !side.table && !side.stream) {
+        const kind = this.registry.get(side.label)?.kind ?? 'kind of';
+        throw new StreamlabError(`'${side.label}' is a ${kind} stream, which cannot be joined`, 'join a topic, a consume stream, a window, another join or a table');
+      }
+    }
     const kindOf = l.table && r.table ? 'table-table' : r.table ? 'stream-table' : l.table ? undefined : 'stream-stream';
     if (kindOf === undefined) {
       throw new StreamlabError(`'${l.label}' is a table, and a table on the left joins only another table`, `to enrich a stream with '${l.label}', put the stream first: join(stream, '${l.label}')`, { magicHint: `to enrich a stream with '${l.label}', put the stream first: %join STREAM ${l.label}` });
