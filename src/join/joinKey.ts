@@ -4,7 +4,7 @@
  * the text 'c1' matches 'c1', the number 42 does not match the text '42' (sessions check the two sides' key types
  * before a join starts, so that never passes silently).
  */
-import { fieldReader, isStreamRecord, type RecordKey } from '../record';
+import { fieldReader, flatRow, isStreamRecord, isWindowResult, type RecordKey } from '../record';
 import { StreamlabError } from '../errors';
 
 export type KeyOption = string | ((row: unknown) => unknown);
@@ -49,6 +49,8 @@ function recordKeyOf(item: unknown): unknown {
 
 /** The object a key field is read from: a record's value, or the row itself. */
 export function valueFields(item: unknown): Record<string, unknown> | undefined {
+  // A window's result joins by its flat fields (key fields, bounds, aggregates), as charts and scorers read it.
+  if (isWindowResult(item)) return flatRow(item);
   const value = isStreamRecord(item) ? item.value : item;
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -4,7 +4,7 @@
  * of outputs (unique within the join), its time and timestamp the result's event time as Kafka Streams gives it.
  */
 import type { JsonValue, StreamRecord } from '../record';
-import { isStreamRecord } from '../record';
+import { flatRow, isStreamRecord, isWindowResult } from '../record';
 import { outputKey } from './joinKey';
 
 /** Builds an output value from the two sides' values; a side without a match is null. */
@@ -25,6 +25,7 @@ export function nestingJoiner(rightName: string, leftName?: string): Joiner {
 
 /** The value of a row that a join reads: a record's value, or the row itself. */
 export function sideValue(item: unknown): unknown {
+  if (isWindowResult(item)) return flatRow(item);
   return isStreamRecord(item) ? item.value : item;
 }
 

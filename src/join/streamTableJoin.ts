@@ -7,7 +7,7 @@
  * a field of its value (a foreign key: payment.cardId -> cards), as Kafka Streams' GlobalKTable join takes a key
  * selector.
  */
-import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
+import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord, isWindowResult } from '../record';
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
 import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
@@ -184,6 +184,8 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
 
 /** Event time of a plain row: its `time` field when it holds a number, else 0. */
 export function timeOfRow(item: unknown): number {
+  // A window's result: its end, as a window's time is everywhere else.
+  if (isWindowResult(item)) return item.windowEnd;
   const t = (item as { time?: unknown } | null)?.time;
   return typeof t === 'number' && Number.isFinite(t) ? t : 0;
 }
