@@ -94,6 +94,17 @@ export function joinHandle(join: AnyJoin, parts: { feeds: TopicSource<unknown>[]
       stopped = true;
       await parts.stop();
     },
+    // Its own consumers pause together: a join of two topics must not run one side ahead of the other.
+    ...(parts.feeds.length > 0
+      ? {
+          pause: async () => {
+            for (const f of parts.feeds) await f.pause();
+          },
+          resume: async () => {
+            for (const f of parts.feeds) await f.resume();
+          },
+        }
+      : {}),
   };
 }
 
