@@ -4,9 +4,9 @@
  * Kafka, and only its final windows (suppress until the window closes) come back, for comparison with streamlab's.
  *
  * The jars are resolved once by Maven (scripts/kafkastreams/pom.xml, its own local repository) into
- * .cache/kafka-streams/<version>/libs, and scripts/kafkastreams/src/main/java/dev/streamlab/reference/WindowReference.java
- * is compiled there with javac into classes/ (again when the source changes). scripts/install.sh runs this file with
- * --fetch so CI has both.
+ * .cache/kafka-streams/<version>/libs, and every .java file under scripts/kafkastreams/src/main/java (WindowReference
+ * here, JoinReference for test/support/kafkaStreamsJoin.ts) is compiled there with javac into classes/ (again when any
+ * source changes). scripts/install.sh runs this file with --fetch so CI has both.
  *
  * Records: key a string such as `k07`, value JSON text with a number "v", e.g. {"k":"k07","v":12.5,"t":1767225600000};
  * a record's Kafka timestamp is its event time. Callers append one `__flush__` record per partition with a timestamp
@@ -79,7 +79,7 @@ const PACKAGE_ROOT = [path.join(__dirname, '..', '..', '..'), path.join(__dirnam
 ) ?? path.join(__dirname, '..', '..', '..');
 const PROJECT = path.join(PACKAGE_ROOT, 'scripts', 'kafkastreams');
 const POM = path.join(PROJECT, 'pom.xml');
-const SOURCE = path.join(PROJECT, 'src', 'main', 'java', 'dev', 'streamlab', 'reference', 'WindowReference.java');
+const SOURCE_ROOT = path.join(PROJECT, 'src', 'main', 'java');
 const MAIN_CLASS = 'dev.streamlab.reference.WindowReference';
 const COMPLETE_MARKER = '.complete';
 
@@ -88,10 +88,19 @@ export function kafkaStreamsCacheDir(env: NodeJS.ProcessEnv = process.env): stri
   return env.STREAMLAB_KAFKA_STREAMS_CACHE || path.join(PACKAGE_ROOT, '.cache', 'kafka-streams');
 }
 
-/** What the compiled classes were built from: the source and the version of the jars. */
-function sourceStamp(version: string): string {
-  const hash = crypto.createHash('sha256').update(fs.readFileSync(SOURCE)).digest('hex');
-  return `${MAIN_CLASS} ${version} ${hash}\n`;
+/** Every .java file of the runner project, sorted: the programs share helpers, so they are compiled together. */
+function javaSources(): string[] {
+  return (fs.readdirSync(SOURCE_ROOT, { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((f) => f.endsWith('.java'))
+    .sort()
+    .map((f) => path.join(SOURCE_ROOT, f));
+}
+
+/** What the compiled classes were built from: the sources (names and contents) and the version of the jars. */
+function sourceStamp(version: string, sources: string[]): string {
+  const hash = crypto.createHash('sha256');
+  for (const source of sources) hash.update(path.relative(SOURCE_ROOT, source)).update('\0').update(fs.readFileSync(source)).update('\0');
+  return `${sources.map((f) => path.basename(f, '.java')).join(' ')} ${version} ${hash.digest('hex')}\n`;
 }
 
 /**
@@ -106,7 +115,8 @@ export async function fetchKafkaStreams(options: { env?: NodeJS.ProcessEnv; prog
   const dir = path.join(cache, version);
   const libs = path.join(dir, 'libs');
   const classes = path.join(dir, 'classes');
-  const stamp = sourceStamp(version);
+  const sources = javaSources();
+  const stamp = sourceStamp(version, sources);
   const classesMarker = path.join(classes, COMPLETE_MARKER);
   const libsReady = fs.existsSync(path.join(libs, COMPLETE_MARKER));
   if (libsReady && fs.existsSync(classesMarker) && fs.readFileSync(classesMarker, 'utf8') === stamp) return dir;
@@ -142,10 +152,10 @@ export async function fetchKafkaStreams(options: { env?: NodeJS.ProcessEnv; prog
   const building = `${classes}.building-${process.pid}`;
   fs.rmSync(building, { recursive: true, force: true });
   fs.mkdirSync(building, { recursive: true });
-  const compiled = await run(javac, ['--release', '17', '-encoding', 'UTF-8', '-nowarn', '-cp', path.join(libs, '*'), '-d', building, SOURCE], env);
+  const compiled = await run(javac, ['--release', '17', '-encoding', 'UTF-8', '-nowarn', '-cp', path.join(libs, '*'), '-d', building, ...sources], env);
   if (compiled.code !== 0) {
     fs.rmSync(building, { recursive: true, force: true });
-    throw new StreamlabError(`compiling ${path.relative(PACKAGE_ROOT, SOURCE)} failed: ${failureLine(compiled, /error/)}`);
+    throw new StreamlabError(`compiling ${path.relative(PACKAGE_ROOT, SOURCE_ROOT)} failed: ${failureLine(compiled, /error/)}`);
   }
   fs.writeFileSync(path.join(building, COMPLETE_MARKER), stamp);
   fs.rmSync(classes, { recursive: true, force: true });
@@ -198,6 +208,17 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
 function failureLine(output: { code: number | null; text: string }, pattern = /ERROR|Could not|Failed/): string {
   const lines = output.text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter(Boolean);
   return (lines.find((l) => pattern.test(l)) ?? lines[0] ?? `exited with ${output.code}`).slice(0, 300);
+}
+
+/**
+ * The JVM options and classpath of a reference program in the runner's folder (what fetchKafkaStreams returns): a
+ * small heap and the C1 compiler only, as a run is a few seconds of mostly start-up.
+ */
+export function kafkaStreamsJvmArgs(dir: string): string[] {
+  return [
+    '-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    '-cp', `${path.join(dir, 'libs', '*')}${path.delimiter}${path.join(dir, 'classes')}`,
+  ];
 }
 
 /** A spec as WindowReference's --windows takes it. */
@@ -256,8 +277,7 @@ export async function runKafkaStreamsWindows(opts: KafkaStreamsRunOptions): Prom
   const out = path.join(work, 'windows.jsonl');
   const appId = `streamlab-reference-${process.pid}-${++runCounter}-${Date.now().toString(36)}`;
   const args = [
-    '-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-    '-cp', `${path.join(dir, 'libs', '*')}${path.delimiter}${path.join(dir, 'classes')}`,
+    ...kafkaStreamsJvmArgs(dir),
     MAIN_CLASS,
     '--bootstrap', opts.bootstrapServers,
     '--topic', opts.topic,
@@ -308,7 +328,8 @@ if (require.main === module) {
   fetchKafkaStreams({ progress: (line) => process.stderr.write(`${line}\n`) }).then(
     (dir) => {
       const jars = fs.readdirSync(path.join(dir, 'libs')).filter((f) => f.endsWith('.jar')).length;
-      process.stdout.write(`Kafka Streams ${kafkaVersion()} reference runner: ${jars} jars and ${MAIN_CLASS} in ${dir} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+      const programs = javaSources().map((f) => path.basename(f, '.java')).join(', ');
+      process.stdout.write(`Kafka Streams ${kafkaVersion()} reference runner: ${jars} jars and ${programs} in ${dir} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     },
     (e: unknown) => {
       process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
