@@ -56,6 +56,17 @@ test('a stream-stream join needs a grace, and a window; its rows nest the right 
   assert.deepEqual(out.map((r) => [r.key, r.time, r.value]), [['c1', 1500, { amount: 5, declines: { reason: 'cvc' } }]]);
 });
 
+test('flush() emits the records of a left join still waiting for their window to close', async () => {
+  const j = new StreamStreamJoin({ kind: 'left', within: 1000, grace: 0 });
+  const got: StreamRecord<JsonValue>[] = [];
+  j.subscribe((rows) => void got.push(...rows));
+  await j.addLeft([rec('a', 1000, { n: 1 }), rec('b', 1200, { n: 2 })]);
+  assert.deepEqual([got.length, j.metrics().pending], [0, 2], 'both wait: stream time has not passed their windows');
+  assert.equal(await j.flush(), 2);
+  assert.deepEqual(got.map((r) => [r.key, r.time, r.value]), [['a', 1000, { n: 1, right: null }], ['b', 1200, { n: 2, right: null }]]);
+  assert.equal(j.metrics().pending, 0);
+});
+
 test('a subscriber that throws is detached and reported; the others still get every batch', async () => {
   const table = KeyedTable.fromRows([{ id: 'a' }], { key: 'id' });
   const join = new StreamTableJoin({ table, kind: 'left', key: 'id' });

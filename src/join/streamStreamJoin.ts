@@ -174,7 +174,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     this.partitioned = options.partitioned ?? (this.keys[0].field === undefined && this.keys[1].field === undefined && typeof options.leftKey !== 'function' && typeof options.rightKey !== 'function');
     this.merge = new TimeOrderedMerge(
       (side, item) => this.process(side, item),
-      () => this.flush(),
+      () => this.flushOut(),
       (_side, item) => timeOf(item),
       this.partitioned,
     );
@@ -255,7 +255,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     for (const l of this.errorListeners) l(`join '${this.name}': ${message}`);
   }
 
-  private async flush(): Promise<void> {
+  private async flushOut(): Promise<void> {
     const out = this.out;
     this.out = [];
     await this.listeners.deliver(out);
@@ -451,6 +451,30 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     const joined = side === 0 ? this.joiner(value, null) : this.joiner(null, value);
     this.out.push(joinedRecord(this.name, this.m.emitted++, key, time, partition, joined));
     this.m.unmatchedEmitted++;
+  }
+
+  /**
+   * Emits now every record still waiting for its window to close (left/outer joins), as if time had moved past
+   * them all, and delivers them: for a finite input read to its end, whose last windows no later record will close.
+   * Kafka Streams has no such call: there, those records wait for the next record. Returns how many were emitted.
+   */
+  async flush(): Promise<number> {
+    let emitted = 0;
+    for (const [partition, task] of this.tasks) {
+      for (const p of task.pending) {
+        if (p.done) continue;
+        p.done = true;
+        this.pendingCount--;
+        this.held--;
+        this.emitUnmatched(p.side, p.key, p.value, p.time, partition);
+        emitted++;
+      }
+      task.pending.length = 0;
+      task.pendingIndex.clear();
+      task.minTime = Infinity;
+    }
+    await this.flushOut();
+    return emitted;
   }
 
   /** The records it left out (late, without key or value, never joined), newest last, with where each came from. */
