@@ -17,31 +17,40 @@ export interface AsideRecord {
   time: string;
 }
 
+interface Kept {
+  side: 'left' | 'right';
+  reason: string;
+  origin: RowOrigin;
+}
+
 export class AsideRecords {
-  private readonly ring: RingBuffer<AsideRecord>;
+  // Kept as given and read as a person reads it only when listed: a join may set aside a record per input record.
+  private readonly ring: RingBuffer<Kept>;
   readonly byReason: Record<string, number> = {};
 
   constructor(capacity = 1000) {
-    this.ring = new RingBuffer<AsideRecord>(capacity);
+    this.ring = new RingBuffer<Kept>(capacity);
   }
 
   add(side: 'left' | 'right', reason: string, origin: RowOrigin): void {
     this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
-    const key = outputKey(origin.key);
-    this.ring.push({
-      side,
-      reason,
-      topic: origin.topic ?? null,
-      partition: origin.partition ?? null,
-      offset: origin.offset ?? null,
-      key: key === null ? null : typeof key === 'string' ? key : key.toString('hex'),
-      time: Number.isFinite(origin.time) ? formatTime(origin.time) : 'no time',
-    });
+    this.ring.push({ side, reason, origin });
   }
 
   /** The newest `n` kept aside (default all the ring holds), oldest first. */
   list(n?: number): AsideRecord[] {
-    return this.ring.toArray(n);
+    return this.ring.toArray(n).map(({ side, reason, origin }) => {
+      const key = outputKey(origin.key);
+      return {
+        side,
+        reason,
+        topic: origin.topic ?? null,
+        partition: origin.partition ?? null,
+        offset: origin.offset ?? null,
+        key: key === null ? null : typeof key === 'string' ? key : key.toString('hex'),
+        time: Number.isFinite(origin.time) ? formatTime(origin.time) : 'no time',
+      };
+    });
   }
 
   get total(): number {
