@@ -82,3 +82,13 @@ test('a subscriber that throws is detached and reported; the others still get ev
   assert.equal(good, 2);
   assert.deepEqual(errors, ["join 'table-join': a subscriber failed and was detached: broken chart"]);
 });
+
+test('a window of a join aggregates the nested fields of its table side by dotted path', () => {
+  const w = windowed({ window: tumbling(1000), keyBy: ['cards.country'], aggregates: ['max(cards.limit)', 'count(declines.time)', 'sum(amount)'] });
+  w.addBatch([
+    { time: 1, amount: 2, cards: { country: 'NL', limit: 5 }, declines: { time: 3 } },
+    { time: 2, amount: 3, cards: { country: 'NL', limit: 9 }, declines: null },
+  ]);
+  w.flush();
+  assert.deepEqual(w.closedRows(), [{ 'cards.country': 'NL', windowStart: 0, windowEnd: 1000, 'max_cards.limit': 9, 'count_declines.time': 1, sum_amount: 5, 'invalid_cards.limit': 0, invalid_amount: 0 }]);
+});

@@ -5,7 +5,7 @@
  * invalid count), so the common case (count/sum/mean/min/max) touches one small typed array per record and
  * allocates nothing. Sketches, distinct counters, first/last and reducer states live beside it in `extra`.
  */
-import { isInheritedName, ownField } from '../record';
+import { fieldReader, isInheritedName } from '../record';
 import { StreamlabError } from '../errors';
 import { AggregateDef, NUMERIC_OPS, Reducer } from './aggregateSpec';
 import { DistinctCounter } from './distinctCounter';
@@ -26,7 +26,8 @@ export type Fields = Record<string, unknown>;
 interface FieldPlan {
   name: string;
   /** The name is one a plain object inherits ('constructor'...): read it as an own property only. */
-  inherited: boolean;
+  /** How a field that is not a plain own name is read: an inherited name (own fields only) or a dotted path into a nested value; undefined for the fast path. */
+  read: ((fields: Fields) => unknown) | undefined;
   /** Offset of this field's statistics in WindowState.num, or -1 when no numeric aggregate reads it. */
   slot: number;
   welford: boolean;
@@ -82,7 +83,7 @@ export class AggregatePlan {
     const field = (name: string): FieldPlan => {
       let f = byField.get(name);
       if (!f) {
-        f = { name, inherited: name !== '*' && isInheritedName(name), slot: -1, welford: false, sketchAt: -1, firstLastAt: -1, distinctAt: -1, presentAt: -1, readsAny: false, reducers: [] };
+        f = { name, read: name !== '*' && (isInheritedName(name) || name.includes('.')) ? fieldReader(name) : undefined, slot: -1, welford: false, sketchAt: -1, firstLastAt: -1, distinctAt: -1, presentAt: -1, readsAny: false, reducers: [] };
         byField.set(name, f);
         this.fields.push(f);
       }
@@ -149,7 +150,7 @@ export class AggregatePlan {
     const plans = this.fields;
     for (let i = 0; i < plans.length; i++) {
       const f = plans[i]!;
-      const v = f.name === '*' ? fields : f.inherited ? ownField(fields, f.name) : fields[f.name];
+      const v = f.name === '*' ? fields : f.read ? f.read(fields) : fields[f.name];
       const o = f.slot;
       if (o >= 0) {
         // v - v === 0 is true exactly for finite numbers, and cheaper than Number.isFinite on the hot path.
@@ -246,7 +247,7 @@ export class AggregatePlan {
   isValid(fields: Fields): boolean {
     for (const f of this.fields) {
       if (f.slot < 0) continue;
-      const v = f.name === '*' ? fields : f.inherited ? ownField(fields, f.name) : fields[f.name];
+      const v = f.name === '*' ? fields : f.read ? f.read(fields) : fields[f.name];
       if (!(typeof v === 'number' && v - v === 0)) return false;
     }
     return true;
@@ -257,7 +258,7 @@ export class AggregatePlan {
     const out: string[] = [];
     for (const f of this.fields) {
       if (f.slot < 0) continue;
-      const v = f.name === '*' ? fields : f.inherited ? ownField(fields, f.name) : fields[f.name];
+      const v = f.name === '*' ? fields : f.read ? f.read(fields) : fields[f.name];
       if (!(typeof v === 'number' && Number.isFinite(v))) out.push(f.name);
     }
     return out;

@@ -7,12 +7,12 @@ import { checkDecoding, decodingFields, decodingOptions } from './decoding';
 import { startCode, startPosition } from './consume';
 
 /** A duration checked with the engine's own parser, so a typo fails when the magic is read, not when it runs. */
-export function duration(what: string): ValueType<string> {
+export function duration(what: string, allowZero = what === 'grace'): ValueType<string> {
   return {
     metavar: 'DURATION',
     parse(raw) {
       try {
-        if (parseDuration(raw, what) === 0 && what !== 'grace') throw new ValueError('must be longer than 0');
+        if (parseDuration(raw, what) === 0 && !allowZero) throw new ValueError('must be longer than 0');
       } catch (e) {
         if (e instanceof StreamlabError) throw new ValueError("use a duration like 500ms, 10s, 1m or 2h");
         throw e;
