@@ -88,6 +88,8 @@ test('%table and a foreign-key %join bind typed variables; the join ticks as a t
   assert.equal(e.ename, 'TypeScriptError');
   // A join is a stream: %window takes its name and groups by a field of the table's side.
   await ok('%window enriched --tumbling 1h --by cardTable.country --agg count,sum(amount) --as byCountry');
+  // Windowed in a later cell, it still gets every result the join gave: the join keeps them (keep) and hands them over first.
+  await eventually('byCountry.metrics().received', '40', 'the window got the join\'s results from the first');
   const streams = html(await ok('%streams'));
   assert.match(streams, /<td>enriched<\/td><td>join<\/td>/);
   assert.match(streams, /<td>byCountry<\/td><td>window<\/td>/);

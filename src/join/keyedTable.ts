@@ -134,12 +134,13 @@ export class KeyedTable implements Stream<StreamRecord<JsonValue>> {
   }
 
   has(key: unknown): boolean {
-    return this.entries.has(keyId(key));
+    return this.entries.get(keyId(key))?.value !== undefined;
   }
 
-  /** The event time of a key's current value, undefined when it has none. */
+  /** The event time of a key's current value, undefined when it has none (a versioned table keeps deleted keys' history). */
   timeOf(key: unknown): number | undefined {
-    return this.entries.get(keyId(key))?.time;
+    const entry = this.entries.get(keyId(key));
+    return entry?.value === undefined ? undefined : entry.time;
   }
 
   /**

@@ -10,7 +10,11 @@ import { tableBundle } from '../output/table';
 import type { MimeBundle } from '../output/notebookOutput';
 import { outputKey } from './joinKey';
 
+/** Results a join keeps by default (a ring): what a window or chart attached after it started is given first. */
+export const DEFAULT_KEEP = 20_000;
+
 export class LiveRows {
+  private delivered = 0;
   private readonly ring: RingBuffer<StreamRecord<JsonValue>>;
   private readonly displays = new Set<LiveDisplay>();
   private detach: (() => void) | undefined;
@@ -19,13 +23,18 @@ export class LiveRows {
     private readonly stream: Stream<StreamRecord<JsonValue>>,
     private readonly caption: () => string,
     private readonly whyEmpty: () => string,
-    keep = 200,
+    keep = DEFAULT_KEEP,
   ) {
     this.ring = new RingBuffer(keep);
     // Subscribed from the start, so a table shown later (or recent()) has the first results too.
     this.detach = this.stream.subscribe((rows) => {
+      this.delivered += rows.length;
       for (const r of rows) this.ring.push(r);
     });
+  }
+
+  get retained(): { delivered: number; kept: number } {
+    return { delivered: this.delivered, kept: this.ring.size };
   }
 
   /** The newest `n` results (default all it keeps), oldest first. */

@@ -16,7 +16,7 @@ import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
 import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
-import { LiveRows } from './liveRows';
+import { DEFAULT_KEEP, LiveRows } from './liveRows';
 import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { formatDuration } from '../output/format';
 import { MinHeap } from '../window/minHeap';
@@ -43,6 +43,8 @@ export interface StreamStreamJoinOptions {
   leftName?: string;
   rightName?: string;
   joiner?: Joiner;
+  /** Its newest results kept (default 20,000), for recent() and for what attaches to it later (a window, a chart). */
+  keep?: number;
   /** The output's name (its records' topic). Default `<left>-<right>-join`. */
   name?: string;
   /** Records held at most (both sides and the unmatched waiting for their window to close); beyond it new ones are not kept, and counted. Default 1,000,000. */
@@ -182,7 +184,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
       (_side, item) => timeOf(item),
       this.partitioned,
     );
-    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
+    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()), options.keep ?? DEFAULT_KEEP);
   }
 
   /** The window as a person reads it. */
@@ -226,9 +228,14 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
   /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
   whyEmptyFeeds: () => string[] = () => [];
 
-  /** The newest `n` results (default the last 200), oldest first. */
+  /** The newest `n` results (default all it keeps: see keep), oldest first. */
   recent(n?: number): StreamRecord<JsonValue>[] {
     return this.view.recent(n);
+  }
+
+  /** Results delivered so far, and how many of them it still keeps (the newest). */
+  get retained(): { delivered: number; kept: number } {
+    return this.view.retained;
   }
 
   /** The newest results as a ticking table below the running cell (see LiveRows). */
@@ -262,7 +269,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
   private async flushOut(): Promise<void> {
     const out = this.out;
     this.out = [];
-    await this.listeners.deliver(out);
+    await this.listeners.deliver(out, { topic: this.name, partitions: this.merge.outputProgress() });
   }
 
   private task(partition: number): Task {
@@ -383,7 +390,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
   }
 
   private addPending(task: Task, side: Side, key: unknown, id: unknown, value: unknown, time: number): void {
-    const keyText = typeof id === 'string' ? id : String(id);
+    const keyText = pendingKeyText(id);
     const p: Pending = { time, side, key, keyText, value, done: false };
     // Kafka Streams' outer store orders by time, then side (right before left), then key.
     let lo = 0;
@@ -404,7 +411,7 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
 
   /** A partner arrived for the other side's waiting records of this key and time: they will not be emitted alone. */
   private clearPending(task: Task, side: Side, id: unknown, time: number): void {
-    const index = `${side}|${time}|${typeof id === 'string' ? id : String(id)}`;
+    const index = `${side}|${time}|${pendingKeyText(id)}`;
     const list = task.pendingIndex.get(index);
     if (!list) return;
     task.pendingIndex.delete(index);
@@ -546,4 +553,9 @@ function approximateBytes(value: unknown): number {
   } catch {
     return 64;
   }
+}
+
+/** A key id as text for the waiting records' index and order: the number 1 and the text '1' stay apart. */
+function pendingKeyText(id: unknown): string {
+  return typeof id === 'string' ? id : `\u0000${typeof id}:${String(id)}`;
 }

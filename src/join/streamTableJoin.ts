@@ -11,7 +11,7 @@ import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
 import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
-import { LiveRows } from './liveRows';
+import { DEFAULT_KEEP, LiveRows } from './liveRows';
 import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
 import { Joiner, joinedRecord, nestingJoiner, originOf, sideValue } from './joinedRecord';
@@ -26,6 +26,8 @@ export interface StreamTableJoinOptions {
   key?: KeyOption;
   /** Builds each result from the two values (default: the record's fields with the table's row under its name). */
   joiner?: Joiner;
+  /** Its newest results kept (default 20,000), for recent() and for what attaches to it later (a window, a chart). */
+  keep?: number;
   /** The output's name (its records' topic). Default `<table>-join`. */
   name?: string;
   /** Look up as of the record's event time (versioned tables only; their default) or as of arrival. */
@@ -77,7 +79,7 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
     this.joiner = options.joiner ?? nestingJoiner(table.name);
     this.aside = new AsideRecords(options.keepAside ?? 1000);
     this.listeners = new Listeners((e) => this.error(`a subscriber failed and was detached: ${(e as Error).message}`));
-    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
+    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()), options.keep ?? DEFAULT_KEEP);
   }
 
   /** Joins a batch of stream records and returns the results (in input order). */
@@ -135,9 +137,14 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
   /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
   whyEmptyFeeds: () => string[] = () => [];
 
-  /** The newest `n` results (default the last 200), oldest first. */
+  /** The newest `n` results (default all it keeps: see keep), oldest first. */
   recent(n?: number): StreamRecord<JsonValue>[] {
     return this.view.recent(n);
+  }
+
+  /** Results delivered so far, and how many of them it still keeps (the newest). */
+  get retained(): { delivered: number; kept: number } {
+    return this.view.retained;
   }
 
   /** The newest results as a ticking table below the running cell (see LiveRows). */

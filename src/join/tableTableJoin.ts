@@ -9,7 +9,7 @@ import { TimeOrderedMerge } from './timeOrderedMerge';
 import { StreamlabError } from '../errors';
 import type { LiveDisplay } from '../output/liveDisplay';
 import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
-import { LiveRows } from './liveRows';
+import { DEFAULT_KEEP, LiveRows } from './liveRows';
 import { joinCaption, joinWhyEmpty } from './joinCounts';
 import { keyId } from './joinKey';
 import { Joiner, joinedRecord, nestingJoiner } from './joinedRecord';
@@ -22,6 +22,8 @@ export interface TableTableJoinOptions {
   right: KeyedTable;
   kind?: TableJoinKind;
   joiner?: Joiner;
+  /** Its newest results kept (default 20,000), for recent() and for what attaches to it later (a window, a chart). */
+  keep?: number;
   name?: string;
 }
 
@@ -56,7 +58,7 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
     this.joiner = options.joiner ?? nestingJoiner(options.right.name, this.kind === 'outer' ? options.left.name : undefined);
     this.result = new KeyedTable({ name: this.name });
     this.listeners = new Listeners();
-    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()));
+    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()), options.keep ?? DEFAULT_KEEP);
   }
 
   /** Follows both tables' changes from now on (what each already holds is joined by joinExisting()). */
@@ -158,9 +160,14 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
   /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
   whyEmptyFeeds: () => string[] = () => [];
 
-  /** The newest `n` results (default the last 200), oldest first. */
+  /** The newest `n` results (default all it keeps: see keep), oldest first. */
   recent(n?: number): StreamRecord<JsonValue>[] {
     return this.view.recent(n);
+  }
+
+  /** Results delivered so far, and how many of them it still keeps (the newest). */
+  get retained(): { delivered: number; kept: number } {
+    return this.view.retained;
   }
 
   /** The newest results as a ticking table below the running cell (see LiveRows). */

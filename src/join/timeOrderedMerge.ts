@@ -5,7 +5,7 @@
  * side waits for it. So a join of two topics read from the start gives the same results on every run, whichever
  * consumer happens to fetch first. A side with no partitions to report (rows pushed by code) never holds the other.
  */
-import type { BatchProgress, Stream } from '../record';
+import type { BatchProgress, PartitionProgress, Stream } from '../record';
 import { isStreamRecord } from '../record';
 
 export type Side = 0 | 1;
@@ -96,6 +96,29 @@ export class TimeOrderedMerge {
       this.hold(held);
     });
     return this.draining;
+  }
+
+  /**
+   * The progress of what the merge hands on, per partition: still to come (position 0 below end 1) when rows of it
+   * wait here or a side has records of it still to read, else caught up. Given with a join's results, so that a
+   * window of the join holds its watermark for partitions the join has not caught up on, as it does for a topic's.
+   */
+  outputProgress(): PartitionProgress[] {
+    const partitions = new Set<number>(this.queues.keys());
+    if (this.partitioned) {
+      for (const side of [0, 1] as const) {
+        const progress = this.sources[side]?.progressNow?.() ?? this.lastProgress[side];
+        for (const p of progress?.partitions ?? []) partitions.add(p.partition);
+      }
+    } else partitions.add(0);
+    const out: PartitionProgress[] = [];
+    for (const partition of [...partitions].sort((a, b) => a - b)) {
+      const pair = this.queues.get(partition);
+      const waiting = pair !== undefined && (pair[0].head < pair[0].items.length || pair[1].head < pair[1].items.length);
+      const toCome = waiting || this.behind(0, partition) || this.behind(1, partition);
+      out.push({ partition, position: 0, highWatermark: toCome ? 1 : 0 });
+    }
+    return out;
   }
 
   /** Whether a side still has records of `partition` to read, by its source's progress now or with its last batch. */

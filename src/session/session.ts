@@ -320,7 +320,7 @@ export class Session {
     const forwardName = this.registry.freeName(name ?? `${sourceName}->${topic}`, name !== undefined);
     const toValue = map ?? ((r: StreamRecord<unknown>) => (typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value }));
     const forward: Forward = new Forward(sink, () => detach());
-    const detach = live.subscribe(async (records) => {
+    const detach = this.fromFirstResult(live, `writing '${sourceName}' to '${topic}'`).subscribe(async (records) => {
       const rows: object[] = [];
       for (const r of records) {
         const row = toValue(r);
@@ -402,7 +402,7 @@ export class Session {
     stream.onWarning((message) => (heldWarnings ? heldWarnings.push(message) : this.emit(`window '${windowName}': ${message}`)));
     // A topic: the window gets a consumer of its own, attached before it starts so no record passes it by.
     const own = running ? undefined : new TopicSource<T>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...consume, topic: sourceName, connection: await this.settings() });
-    const feed = (running ?? own)! as Stream<StreamRecord<unknown>>;
+    const feed = (running ? this.fromFirstResult(running, `window '${windowName}'`) : own)! as Stream<StreamRecord<unknown>>;
     const feedSource = feed instanceof TopicSource ? (feed as TopicSource<unknown>) : undefined;
     const detach = stream.attach(feed);
     let clock: NodeJS.Timeout | undefined;
@@ -429,8 +429,11 @@ export class Session {
     // A window of a topic can be exported as a pipeline; one of a join or table is a notebook's own.
     if (feedSource) this.windowOrigins.set(stream, { name: windowName, topic: feedSource.topic, timeField: feedSource.timeField, options: windowOptions, stream });
     // A running stream, or a topic from its end: the first windows began before the first record read.
-    stream.startsMidStream = running !== undefined || consume?.from === undefined || consume.from === 'latest' || consume.from === 'committed';
-    if (running) stream.feedHint = running instanceof TopicSource ? `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)` : `it windows what '${sourceName}' delivers from now on`;
+    // A join hands over the results it kept first: all of them when it kept everything it gave.
+    const join = running as { retained?: { delivered: number; kept: number } } | undefined;
+    const joinComplete = join?.retained !== undefined && join.retained.delivered <= join.retained.kept;
+    stream.startsMidStream = running !== undefined ? !joinComplete : consume?.from === undefined || consume.from === 'latest' || consume.from === 'committed';
+    if (running) stream.feedHint = running instanceof TopicSource ? `it windows the records stream '${sourceName}' reads from now on (to window what the topic holds: %window ${running.topic} --from earliest ...)` : join?.retained !== undefined ? `it windows the results join '${sourceName}' kept and what it gives from now on` : `it windows what '${sourceName}' delivers from now on`;
     this.registry.add(windowName, handle);
     const sampling = own ? firstRows(own as TopicSource<unknown>) : undefined;
     if (own) {
@@ -489,7 +492,7 @@ export class Session {
     } else if (isStream(target)) {
       // A join, a table's changes, any stream of records: its rows as they come.
       chart = new LiveChart({ ...chartOptions, source: `${this.registry.get(label)?.kind ?? 'stream'} '${label}'` });
-      detach = target.subscribe((records) => void chart.push(records));
+      detach = this.fromFirstResult(target, `chart of '${label}'`).subscribe((records) => void chart.push(records));
     } else if (target !== undefined) {
       throw new StreamlabError(`'${label}' is a ${this.registry.get(label)?.kind ?? 'kind of'} stream, which cannot be plotted`, 'plot a consume stream, a window, a scorer or a topic');
     } else if (typeof source === 'string') {
@@ -702,7 +705,7 @@ export class Session {
     const sink = options.toTopic ? await TopicSink.open({ topic: options.toTopic, connection: await this.settings(), createTopic: true, onInvalid: 'dead-letter' }) : undefined;
     const scorer = new StreamScorer({ model: trained, sink, chart: options.chart, keep: options.keep, threshold: options.threshold });
     const own = running ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...options.consume, topic: sourceName, connection: await this.settings() });
-    scorer.attach((running ?? own)! as Stream<unknown>);
+    scorer.attach((running ? this.fromFirstResult(running, `scorer '${name}'`) : own)! as Stream<unknown>);
     const threshold = options.threshold ?? trained.threshold;
     const doing = `scoring ${running ? `stream '${sourceName}'` : `topic '${sourceName}'`} with a${trained.kind === 'autoencoder' ? 'n' : ''} ${trained.kind} (anomaly at score >= ${threshold.toPrecision(4)})${options.toTopic ? `, flagged rows to '${options.toTopic}'` : ''}`;
     const handle = scoreHandle(scorer, { sourceName, own, sink, doing });
@@ -1021,6 +1024,28 @@ export class Session {
   private runningSource(source: string | object): Stream<StreamRecord<unknown>> | undefined {
     const target = typeof source === 'string' ? this.registry.get(source)?.target : source;
     return isStream(target) ? (target as Stream<StreamRecord<unknown>>) : undefined;
+  }
+
+  /**
+   * What attaches to a running join (a window, a chart, a scorer, a forward) gets the results it keeps first, then
+   * what it delivers: a join started in one cell and windowed in the next is windowed from its first result, as far
+   * as its `keep` reaches (said once when it does not reach back to the first).
+   */
+  private fromFirstResult<T>(stream: Stream<T>, what: string): Stream<T> {
+    const join = stream as unknown as { recent?: () => T[]; retained?: { delivered: number; kept: number }; name?: string };
+    if (typeof join.recent !== 'function' || join.retained === undefined) return stream;
+    return {
+      subscribe: (listener) => {
+        const kept = join.recent!();
+        const { delivered } = join.retained!;
+        if (delivered > kept.length) {
+          this.emit(`${what}: join '${join.name}' gave ${formatCount(delivered)} results before it and keeps the newest ${formatCount(kept.length)}, so the first ${formatCount(delivered - kept.length)} are not in it (give the join a larger keep, e.g. --keep ${delivered})`);
+        }
+        if (kept.length > 0) void listener(kept);
+        return stream.subscribe(listener);
+      },
+      ...(stream.progressNow ? { progressNow: () => stream.progressNow!() } : {}),
+    };
   }
 
   /** How a stream object is named in messages: its registered name, else its topic or name. */
