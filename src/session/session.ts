@@ -111,6 +111,8 @@ export interface JoinOptions {
   joiner?: Joiner;
   name?: string;
   maxRecords?: StreamStreamJoinOptions['maxRecords'];
+  /** Results kept (default 20,000): what a window, chart or scorer attached later is given first. */
+  keep?: number;
   /** For topics: the options of the join's own consumers (from, timeField, decoder...). */
   consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'>;
   /** Show the newest results as a ticking table below the running cell. */
@@ -848,14 +850,14 @@ export class Session {
     let detach: () => void;
     let doing: string;
     if (kindOf === 'table-table') {
-      join = new TableTableJoin({ left: l.table!, right: r.table!, kind: rest.kind ?? 'inner', joiner: rest.joiner, name: joinName });
+      join = new TableTableJoin({ left: l.table!, right: r.table!, kind: rest.kind ?? 'inner', joiner: rest.joiner, name: joinName, keep: rest.keep });
       join.start();
       const initial = join.joinExisting();
       void initial;
       detach = () => (join as TableTableJoin).stop();
       doing = `a${join.kind === 'inner' ? 'n' : ''} ${join.kind} join of tables '${l.label}' and '${r.label}' by key`;
     } else if (kindOf === 'stream-table') {
-      join = new StreamTableJoin({ table: r.table!, kind: rest.kind === 'left' ? 'left' : 'inner', key: leftKey, joiner: rest.joiner, name: joinName, asOf: rest.asOf });
+      join = new StreamTableJoin({ table: r.table!, kind: rest.kind === 'left' ? 'left' : 'inner', key: leftKey, joiner: rest.joiner, name: joinName, asOf: rest.asOf, keep: rest.keep });
       detach = join.attach(leftStream!);
       doing = `a${join.kind === 'inner' ? 'n' : ''} ${join.kind} join of ${ownLeft ? `topic '${l.label}'` : `stream '${l.label}'`} (${keyReader(leftKey).describe}) with table '${r.label}', as of ${join.asOf === 'event-time' ? "each record's event time" : 'arrival'}`;
     } else {

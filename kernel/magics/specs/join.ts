@@ -71,6 +71,7 @@ export const join = defineMagic({
     'as-of': option(choice(['event-time', 'arrival'] as const), "stream-table: look keys up as of each record's event time (versioned tables' default) or of arrival"),
     'key-text': flag('compare keys as text (a number field against text keys)'),
     'max-records': option(integer('N', 1), 'two streams: most records held for joining; newer ones beyond are refused and counted (default 1000000)'),
+    keep: option(integer('N', 1), 'results kept for what attaches later (%window, %plot of the join get them first; default 20000)'),
     show: flag('show the newest results as a table below the cell, refreshed about once a second'),
     from: option(startPosition, 'for a TOPIC side: where its consumer starts (default latest)'),
     ...decodingOptions,
@@ -101,6 +102,7 @@ export const join = defineMagic({
       asOf: litIf(o['as-of']),
       keyText: o['key-text'] ? 'true' : undefined,
       maxRecords: litIf(o['max-records']),
+      keep: litIf(o.keep),
       consume: object({ from: o.from === undefined ? undefined : startCode(o.from), ...decodingFields(o) }),
     });
     // A window makes it a stream-stream join (the session refuses one otherwise), so the variable gets that type.
