@@ -179,7 +179,11 @@ export class TopicAdmin {
    * Creates the topic unless it exists. Returns true when it was created. `retentionMs` (-1: keep forever) sets the
    * topic's time retention on a real Kafka; the embedded broker keeps about 5 MB per partition whatever it is.
    */
-  async createTopic(topic: string, partitions?: number, retentionMs?: number): Promise<boolean> {
+  /**
+   * Creates a topic when missing (false when it was there). `compact`: cleanup.policy=compact, the latest record of
+   * each key kept, as a table's changelog wants (the embedded broker keeps everything: its mock has no cleanup).
+   */
+  async createTopic(topic: string, partitions?: number, retentionMs?: number, options: { compact?: boolean } = {}): Promise<boolean> {
     checkTopicName(topic);
     if ((await this.listTopics()).includes(topic)) return false;
     if (this.settings.embeddedControlUrl) {
@@ -194,7 +198,11 @@ export class TopicAdmin {
     }
     const admin = await this.client(`creating topic '${topic}'`);
     try {
-      const configEntries = retentionMs === undefined ? undefined : [{ name: 'retention.ms', value: String(retentionMs) }];
+      const entries = [
+        ...(retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(retentionMs) }]),
+        ...(options.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+      ];
+      const configEntries = entries.length > 0 ? entries : undefined;
       const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions ?? -1, configEntries }], waitForLeaders: true });
       // Metadata names the leaders before they serve: a topic is ready once every partition answers ListOffsets.
       await whileLeadersMove(() => admin.fetchTopicOffsets(topic), 15_000, true);

@@ -51,7 +51,7 @@ export interface TopicSinkOptions {
    * Create the topic when missing (with this many partitions, or the cluster default; `retentionMs` -1 keeps its
    * records forever, as replayed history needs on a real Kafka).
    */
-  createTopic?: boolean | { partitions?: number; retentionMs?: number };
+  createTopic?: boolean | { partitions?: number; retentionMs?: number; compact?: boolean };
   /** 'auto' (default): idempotent when the cluster supports it. */
   idempotent?: boolean | 'auto';
   /**
@@ -226,7 +226,7 @@ export class TopicSink {
     try {
       if (this.options.createTopic) {
         const spec = typeof this.options.createTopic === 'object' ? this.options.createTopic : {};
-        await admin.createTopic(this.topic, spec.partitions, spec.retentionMs);
+        await admin.createTopic(this.topic, spec.partitions, spec.retentionMs, { compact: spec.compact });
       } else {
         await admin.requireTopic(this.topic, action, { hint: 'pass createTopic: true (or { partitions: N })', magicHint: 'add --create (or --partitions N)' });
       }

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KafkaCluster } from '../../src/broker';
 import { TopicAdmin } from '../../src/kafka';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { PipelineDefinition, checkPipeline } from '../../src/pipeline';
 import { produceRaw, sleep } from '../support/broker';
 import { RunningProcess, readTopic, startProcess } from '../support/pipelineProcess';
@@ -59,8 +60,15 @@ function asOf(versions: ReturnType<typeof profiles>, card: string, t: number): o
 test('a stream-table join pipeline: exactly once across a SIGKILL, each payment with the card profile valid at its time', async (t) => {
   const admin = await TopicAdmin.connect({ brokers });
   await admin.createTopic('j-payments', 6);
-  await admin.createTopic('j-cards', 2);
+  // A table's changelog is a compacted topic: the latest record of each key kept.
+  await admin.createTopic('j-cards', 2, undefined, { compact: true });
   await admin.disconnect();
+  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
+  const configs = kafka.admin();
+  await configs.connect();
+  const described = await configs.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'j-cards', configNames: ['cleanup.policy'] }], includeSynonyms: false });
+  await configs.disconnect();
+  assert.equal(described.resources[0]!.configEntries[0]!.configValue, 'compact');
   const table = profiles();
   await produceRaw({ brokers }, 'j-cards', table.map((p) => ({ key: p.card, value: p.value === null ? null : JSON.stringify(p.value), timestamp: p.time })));
   const definition: PipelineDefinition = {
