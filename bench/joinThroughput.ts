@@ -17,7 +17,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { KeyedTable, StreamStreamJoin, StreamTableJoin } from '../src';
-import type { JsonValue, StreamRecord } from '../src/record';
+import type { JsonValue, StreamRecord } from '../src';
 
 const PAYMENTS = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
