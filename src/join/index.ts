@@ -9,3 +9,4 @@ export { TimeOrderedMerge } from './timeOrderedMerge';
 export { readReferenceCsv } from './referenceCsv';
 export { LiveRows } from './liveRows';
 export { joinCounts, joinCaption, joinWhyEmpty, AnyJoin } from './joinCounts';
+export { JoinOutput } from './joinOutput';

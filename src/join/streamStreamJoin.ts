@@ -12,12 +12,9 @@
  * arrives; a record too late to be kept (its time <= its side's stream time - retention) counted as late, still
  * joined with what the other side keeps. Inputs from topics are merged in event-time order (TimeOrderedMerge).
  */
-import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
+import { type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord } from '../record';
 import { StreamlabError } from '../errors';
-import type { LiveDisplay } from '../output/liveDisplay';
-import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
-import { DEFAULT_KEEP, LiveRows } from './liveRows';
-import { joinCaption, joinWhyEmpty } from './joinCounts';
+import { JoinOutput } from './joinOutput';
 import { formatDuration } from '../output/format';
 import { MinHeap } from '../window/minHeap';
 import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
@@ -125,8 +122,7 @@ export interface StreamStreamJoinMetrics {
  */
 const RECORD_OVERHEAD_BYTES = 300;
 
-export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
-  readonly name: string;
+export class StreamStreamJoin extends JoinOutput {
   readonly kind: StreamJoinKind;
   readonly before: number;
   readonly after: number;
@@ -137,7 +133,6 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
   private readonly joiner: Joiner;
   private readonly outer: [boolean, boolean];
   private readonly tasks = new Map<number, Task>();
-  private readonly listeners: Listeners<StreamRecord<JsonValue>>;
   private readonly aside: AsideRecords;
   private readonly merge: TimeOrderedMerge;
   private readonly maxRecords: number;
@@ -148,9 +143,9 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
   private valueBytes = 0;
   private out: StreamRecord<JsonValue>[] = [];
   private readonly sideNames: [string, string];
-  private readonly errorListeners = new Set<(message: string) => void>();
 
   constructor(options: StreamStreamJoinOptions) {
+    super(options.name ?? `${options.leftName ?? 'left'}-${options.rightName ?? 'right'}-join`, options.keep);
     this.kind = options.kind ?? 'inner';
     if (!['inner', 'left', 'outer'].includes(this.kind)) throw new StreamlabError(`a stream-stream join is inner, left or outer, got '${String(this.kind)}'`, 'pick kind inner, left or outer');
     if (options.grace === undefined || options.grace === null) {
@@ -173,10 +168,8 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     this.sideNames = [options.leftName ?? 'left', options.rightName ?? 'right'];
     this.joiner = options.joiner ?? nestingJoiner(this.sideNames[1], this.kind === 'outer' ? this.sideNames[0] : undefined);
     this.outer = [this.kind !== 'inner', this.kind === 'outer'];
-    this.name = options.name ?? `${this.sideNames[0]}-${this.sideNames[1]}-join`;
     this.maxRecords = options.maxRecords ?? 1_000_000;
     this.aside = new AsideRecords(options.keepAside ?? 1000);
-    this.listeners = new Listeners((e) => this.error(`a subscriber failed and was detached: ${(e as Error).message}`));
     this.partitioned = options.partitioned ?? (this.keys[0].field === undefined && this.keys[1].field === undefined && typeof options.leftKey !== 'function' && typeof options.rightKey !== 'function');
     this.merge = new TimeOrderedMerge(
       (side, item) => this.process(side, item),
@@ -184,7 +177,6 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
       (_side, item) => timeOf(item),
       this.partitioned,
     );
-    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()), options.keep ?? DEFAULT_KEEP);
   }
 
   /** The window as a person reads it. */
@@ -221,49 +213,6 @@ export class StreamStreamJoin implements Stream<StreamRecord<JsonValue>> {
     const out = this.out;
     this.out = [];
     return out;
-  }
-
-  /** The newest results, kept from the first (see LiveRows). */
-  private readonly view: LiveRows;
-  /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
-  whyEmptyFeeds: () => string[] = () => [];
-
-  /** The newest `n` results (default all it keeps: see keep), oldest first. */
-  recent(n?: number): StreamRecord<JsonValue>[] {
-    return this.view.recent(n);
-  }
-
-  /** Results delivered so far, and how many of them it still keeps (the newest). */
-  get retained(): { delivered: number; kept: number } {
-    return this.view.retained;
-  }
-
-  /** The newest results as a ticking table below the running cell (see LiveRows). */
-  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
-    return this.view.show(options);
-  }
-
-  /** As a cell's value: the table of its newest results. */
-  [MIME_BUNDLE](): MimeBundle {
-    return this.view.bundle(15);
-  }
-
-  /** Ends the tables show() put up, after a last refresh. */
-  endDisplays(): void {
-    this.view.end();
-  }
-
-  subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {
-    return this.listeners.add(listener);
-  }
-
-  onError(listener: (message: string) => void): () => void {
-    this.errorListeners.add(listener);
-    return () => this.errorListeners.delete(listener);
-  }
-
-  private error(message: string): void {
-    for (const l of this.errorListeners) l(`join '${this.name}': ${message}`);
   }
 
   private async flushOut(): Promise<void> {

@@ -7,12 +7,9 @@
  * a field of its value (a foreign key: payment.cardId -> cards), as Kafka Streams' GlobalKTable join takes a key
  * selector.
  */
-import { Listeners, type BatchListener, type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord, isWindowResult } from '../record';
+import { type BatchProgress, type JsonValue, type Stream, type StreamRecord, isStreamRecord, isWindowResult } from '../record';
 import { StreamlabError } from '../errors';
-import type { LiveDisplay } from '../output/liveDisplay';
-import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
-import { DEFAULT_KEEP, LiveRows } from './liveRows';
-import { joinCaption, joinWhyEmpty } from './joinCounts';
+import { JoinOutput } from './joinOutput';
 import { KeyOption, KeyReader, keyId, keyReader } from './joinKey';
 import { Joiner, joinedRecord, nestingJoiner, originOf, sideValue } from './joinedRecord';
 import { AsideRecords, type AsideRecord } from './asideRecords';
@@ -53,18 +50,16 @@ export interface StreamTableJoinMetrics {
   memoryBytes: number;
 }
 
-export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
-  readonly name: string;
+export class StreamTableJoin extends JoinOutput {
   readonly kind: 'inner' | 'left';
   readonly asOf: 'event-time' | 'arrival';
   private readonly key: KeyReader;
   private readonly joiner: Joiner;
-  private readonly listeners: Listeners<StreamRecord<JsonValue>>;
   private readonly aside: AsideRecords;
   private readonly m = { records: 0, joined: 0, unmatched: 0, noKey: 0, noValue: 0, emitted: 0 };
-  private readonly errorListeners = new Set<(message: string) => void>();
 
   constructor(readonly options: StreamTableJoinOptions) {
+    super(options.name ?? `${options.table.name}-join`, options.keep);
     const { table } = options;
     this.kind = options.kind ?? 'inner';
     if (this.kind !== 'inner' && this.kind !== 'left') {
@@ -74,12 +69,9 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
     if (this.asOf === 'event-time' && !table.versioned) {
       throw new StreamlabError(`joining as of event time needs a versioned table, and table '${table.name}' is not versioned`, 'make the table versioned (versioned: { historyMs }, or --versioned --history 1h), or join as of arrival');
     }
-    this.name = options.name ?? `${table.name}-join`;
     this.key = keyReader(options.key);
     this.joiner = options.joiner ?? nestingJoiner(table.name);
     this.aside = new AsideRecords(options.keepAside ?? 1000);
-    this.listeners = new Listeners((e) => this.error(`a subscriber failed and was detached: ${(e as Error).message}`));
-    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()), options.keep ?? DEFAULT_KEEP);
   }
 
   /** Joins a batch of stream records and returns the results (in input order). */
@@ -130,49 +122,6 @@ export class StreamTableJoin implements Stream<StreamRecord<JsonValue>> {
   /** Joins every batch `stream` delivers from now on; returns the function that detaches it. */
   attach(stream: Stream<unknown>): () => void {
     return stream.subscribe((rows, progress) => this.add(rows, progress));
-  }
-
-  /** The newest results, kept from the first (see LiveRows). */
-  private readonly view: LiveRows;
-  /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
-  whyEmptyFeeds: () => string[] = () => [];
-
-  /** The newest `n` results (default all it keeps: see keep), oldest first. */
-  recent(n?: number): StreamRecord<JsonValue>[] {
-    return this.view.recent(n);
-  }
-
-  /** Results delivered so far, and how many of them it still keeps (the newest). */
-  get retained(): { delivered: number; kept: number } {
-    return this.view.retained;
-  }
-
-  /** The newest results as a ticking table below the running cell (see LiveRows). */
-  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
-    return this.view.show(options);
-  }
-
-  /** As a cell's value: the table of its newest results. */
-  [MIME_BUNDLE](): MimeBundle {
-    return this.view.bundle(15);
-  }
-
-  /** Ends the tables show() put up, after a last refresh. */
-  endDisplays(): void {
-    this.view.end();
-  }
-
-  subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {
-    return this.listeners.add(listener);
-  }
-
-  onError(listener: (message: string) => void): () => void {
-    this.errorListeners.add(listener);
-    return () => this.errorListeners.delete(listener);
-  }
-
-  private error(message: string): void {
-    for (const l of this.errorListeners) l(`join '${this.name}': ${message}`);
   }
 
   /** The records it left out (no row in the table, no key, no value), newest last, with where each came from. */

@@ -4,13 +4,10 @@
  * it, outer when either has it; a change that ends a result (a deletion) gives a tombstone (value null). Its time is
  * the later of the two sides' times. The join is itself a table (`result`): the current result per key.
  */
-import { Listeners, isStreamRecord, type BatchListener, type JsonValue, type Stream, type StreamRecord } from '../record';
+import { isStreamRecord, type JsonValue, type Stream, type StreamRecord } from '../record';
 import { TimeOrderedMerge } from './timeOrderedMerge';
 import { StreamlabError } from '../errors';
-import type { LiveDisplay } from '../output/liveDisplay';
-import { MIME_BUNDLE, type MimeBundle } from '../output/notebookOutput';
-import { DEFAULT_KEEP, LiveRows } from './liveRows';
-import { joinCaption, joinWhyEmpty } from './joinCounts';
+import { JoinOutput } from './joinOutput';
 import { keyId } from './joinKey';
 import { Joiner, joinedRecord, nestingJoiner } from './joinedRecord';
 import { KeyedTable } from './keyedTable';
@@ -41,24 +38,20 @@ export interface TableTableJoinMetrics {
   memoryBytes: number;
 }
 
-export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
-  readonly name: string;
+export class TableTableJoin extends JoinOutput {
   readonly kind: TableJoinKind;
   /** The current result of every key, as a table (get, rows, show). */
   readonly result: KeyedTable;
   private readonly joiner: Joiner;
-  private readonly listeners: Listeners<StreamRecord<JsonValue>>;
   private readonly m = { changes: 0, results: 0, tombstones: 0, emitted: 0 };
   private detachers: (() => void)[] = [];
 
   constructor(private readonly options: TableTableJoinOptions) {
+    super(options.name ?? `${options.left.name}-${options.right.name}-join`, options.keep);
     this.kind = options.kind ?? 'inner';
     if (!['inner', 'left', 'outer'].includes(this.kind)) throw new StreamlabError(`a table-table join is inner, left or outer, got '${String(this.kind)}'`, 'pick kind inner, left or outer');
-    this.name = options.name ?? `${options.left.name}-${options.right.name}-join`;
     this.joiner = options.joiner ?? nestingJoiner(options.right.name, this.kind === 'outer' ? options.left.name : undefined);
     this.result = new KeyedTable({ name: this.name });
-    this.listeners = new Listeners();
-    this.view = new LiveRows(this, () => joinCaption(this), () => joinWhyEmpty(this, this.whyEmptyFeeds()), options.keep ?? DEFAULT_KEEP);
   }
 
   /** Follows both tables' changes from now on (what each already holds is joined by joinExisting()). */
@@ -153,40 +146,6 @@ export class TableTableJoin implements Stream<StreamRecord<JsonValue>> {
 
   private deliver(rows: StreamRecord<JsonValue>[]): Promise<void> {
     return this.listeners.deliver(rows);
-  }
-
-  /** The newest results, kept from the first (see LiveRows). */
-  private readonly view: LiveRows;
-  /** Why no result came yet, from whoever feeds it (a session names its consumers' state). */
-  whyEmptyFeeds: () => string[] = () => [];
-
-  /** The newest `n` results (default all it keeps: see keep), oldest first. */
-  recent(n?: number): StreamRecord<JsonValue>[] {
-    return this.view.recent(n);
-  }
-
-  /** Results delivered so far, and how many of them it still keeps (the newest). */
-  get retained(): { delivered: number; kept: number } {
-    return this.view.retained;
-  }
-
-  /** The newest results as a ticking table below the running cell (see LiveRows). */
-  show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
-    return this.view.show(options);
-  }
-
-  /** As a cell's value: the table of its newest results. */
-  [MIME_BUNDLE](): MimeBundle {
-    return this.view.bundle(15);
-  }
-
-  /** Ends the tables show() put up, after a last refresh. */
-  endDisplays(): void {
-    this.view.end();
-  }
-
-  subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {
-    return this.listeners.add(listener);
   }
 
   get(key: unknown): unknown {

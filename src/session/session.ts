@@ -852,8 +852,8 @@ export class Session {
     if (kindOf === 'table-table') {
       join = new TableTableJoin({ left: l.table!, right: r.table!, kind: rest.kind ?? 'inner', joiner: rest.joiner, name: joinName, keep: rest.keep });
       join.start();
-      const initial = join.joinExisting();
-      void initial;
+      // What both tables hold now is the join's starting result (its table), as a KTable join starts from its tables.
+      join.joinExisting();
       detach = () => (join as TableTableJoin).stop();
       doing = `a${join.kind === 'inner' ? 'n' : ''} ${join.kind} join of tables '${l.label}' and '${r.label}' by key`;
     } else if (kindOf === 'stream-table') {
