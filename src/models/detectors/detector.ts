@@ -3,8 +3,16 @@ export interface OnlineDetector {
   readonly name: string;
   /** The score of `value` (higher: more anomalous), computed before `value` joins the detector's state. */
   score(value: number, time?: number): number;
+  /**
+   * Which part of the detector gave the last score its value (e.g. 'level', 'daily pattern', 'new extreme'), so a
+   * flagged row can say why it was flagged. Undefined when no part stood out (a quiet score).
+   */
+  readonly reason?: string | undefined;
+  /** Rows a fresh detector learns from before it scores above 0 (its warm-up). */
+  readonly warmupRows: number;
+  /** The score from which a row is an anomaly (chosen on the NAB development corpus for the registered detectors). */
+  readonly threshold: number;
 }
-
 /** Upper tail probability of the standard normal, Q(z) = P(Z > z), via erfc (Abramowitz-Stegun 7.1.26 is too coarse in the tail). */
 export function normalTail(z: number): number {
   return 0.5 * erfc(z / Math.SQRT2);

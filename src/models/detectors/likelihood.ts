@@ -110,6 +110,11 @@ function hourOfWeek(time: number): number {
 
 export class LikelihoodDetector implements OnlineDetector {
   readonly name = 'likelihood';
+  readonly threshold = 0.5;
+  reason: string | undefined;
+  get warmupRows(): number {
+    return this.o.warmupRows;
+  }
   private readonly o: Required<LikelihoodOptions>;
   private readonly fast: EwStats;
   private readonly slow: EwStats;

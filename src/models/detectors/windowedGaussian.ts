@@ -15,6 +15,10 @@ export interface WindowedGaussianOptions {
 
 export class WindowedGaussian implements OnlineDetector {
   readonly name = 'windowedGaussian';
+  readonly warmupRows = 0;
+  /** NAB's corpus-optimised threshold for this baseline (standard profile). */
+  readonly threshold = 1;
+  readonly reason = undefined;
   private readonly windowSize: number;
   private readonly stepSize: number;
   private readonly ring: Float64Array;
