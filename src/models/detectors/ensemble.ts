@@ -1,0 +1,217 @@
+/**
+ * streamlab's default online detector: three explainable parts, each an alarm of its own, and one alert per incident.
+ *
+ * - 'level': how far the value is from where the series was heading (exponentially weighted levels at a fast and a
+ *   slow scale), in units of the recent typical error. The last few such surprises are averaged and judged against
+ *   the history of that average as a normal tail probability: the anomaly likelihood of Ahmad et al. 2017
+ *   ("Unsupervised real-time anomaly detection for streaming data", the post-processing of Numenta's HTM detector),
+ *   over a simple predictor instead of HTM.
+ * - 'daily/weekly pattern': the same likelihood against the value's hour of the week (each hour's own smoothed
+ *   level), for series that follow people's or machines' rhythm. A busy Monday morning is not an anomaly; a quiet one is.
+ * - 'new extreme': a value beyond the whole range seen so far by 5 % of that range (the spatial check of Numenta's
+ *   NAB detector). What an operator means by an anomaly on a metric.
+ *
+ * A row's score is the largest part's, reported on HTM's log scale (0.5 at a tail probability of 1 in 100,000), so
+ * scores from different series share one threshold. After an alert, scores are held below the alert level for a
+ * quiet period of 3 % of the rows seen so far (between 20 and 600 rows): NAB charges every flagged row outside a
+ * labelled window, and an operator wants one page per incident, not one per row.
+ *
+ * Level shifts are absorbed rather than flagged forever: the first row of a shift is a new extreme (or a surprise),
+ * the quiet period covers its aftermath, and by then the levels, the range and the surprise history have moved to
+ * the new normal (test/detectors.test.ts shows it flagged once).
+ *
+ * Defaults were chosen by leave-one-category-out cross-validation on the NAB development corpus
+ * (bench/nabCrossValidation.ts); every statistic is updated after the value is scored, in O(1) per row, and the
+ * state is a few typed arrays (about 3 KB), so a detector per key is affordable.
+ */
+import { normalTail, type OnlineDetector } from './detector';
+
+export interface EnsembleOptions {
+  /** Weight of the newest value in the fast and the slow level. Defaults 0.5 and 0.05. */
+  fastAlpha?: number;
+  slowAlpha?: number;
+  /** Rows in the short average of surprises. Default 8. */
+  shortRows?: number;
+  /** Effective rows of history a short average is judged against. Default 2000. */
+  historyRows?: number;
+  /** Smoothing of each hour-of-week level across weeks. Default 0.1. */
+  weeklyAlpha?: number;
+  /** -log10 of the tail probability that scores 0.5. Default 5 (1 in 100,000). */
+  halfAt?: number;
+  /** Rows before any score above 0 (statistics still learning). Default 50. */
+  warmupRows?: number;
+  /** The quiet period after an alert, as a fraction of the rows seen, and its bounds. Defaults 0.03, 20, 600. */
+  quietFraction?: number;
+  quietMinRows?: number;
+  quietMaxRows?: number;
+  /** A new extreme must pass the range seen so far by this fraction of it. Default 0.05. */
+  extremeMargin?: number;
+}
+
+const DEFAULTS: Required<EnsembleOptions> = {
+  fastAlpha: 0.5,
+  slowAlpha: 0.05,
+  shortRows: 8,
+  historyRows: 2000,
+  weeklyAlpha: 0.1,
+  halfAt: 5,
+  warmupRows: 50,
+  quietFraction: 0.03,
+  quietMinRows: 20,
+  quietMaxRows: 600,
+  extremeMargin: 0.05,
+};
+
+/** The score from which a row is an alert (and the level the quiet period holds scores under). */
+const ALERT = 0.5;
+const HOUR = 3_600_000;
+const SLOTS = 168;
+
+/** Weight of a new value in an exponentially weighted statistic: plain averaging until 1/n falls below alpha. */
+function weight(alpha: number, n: number): number {
+  return Math.max(alpha, 1 / (n + 1));
+}
+
+/** Surprisal, -log10 P(Z > z), with the asymptotic form where erfc underflows. */
+function surprisalOf(z: number): number {
+  return z > 8 ? (z * z) / 2 / Math.LN10 + Math.log10(z * Math.sqrt(2 * Math.PI)) : -Math.log10(Math.max(normalTail(z), 1e-300));
+}
+
+/**
+ * One likelihood: the short average of surprises against the running mean and variance of that average. State in
+ * one Float64Array: [sum, count, head, histMean, histVar, histN, shortMean, ring...].
+ */
+class Likelihood {
+  private readonly s: Float64Array;
+  constructor(
+    private readonly shortRows: number,
+    private readonly alpha: number,
+  ) {
+    this.s = new Float64Array(7 + shortRows);
+  }
+  /** Surprisal of the short average once `surprise` joins it; learn() after scoring. */
+  surprisal(surprise: number): number {
+    const s = this.s;
+    const x = Math.min(surprise, 50);
+    const n = this.shortRows;
+    if (s[1]! < n) {
+      s[7 + ((s[2]! + s[1]!) % n)] = x;
+      s[1]!++;
+    } else {
+      s[0]! -= s[7 + s[2]!]!;
+      s[7 + s[2]!] = x;
+      s[2] = (s[2]! + 1) % n;
+    }
+    s[0]! += x;
+    s[6] = s[0]! / s[1]!;
+    const sd = Math.sqrt(s[4]!);
+    return s[5]! > 1 && sd > 0 ? surprisalOf((s[6]! - s[3]!) / sd) : 0;
+  }
+  learn(): void {
+    const s = this.s;
+    const a = weight(this.alpha, s[5]!);
+    const d = s[6]! - s[3]!;
+    s[3]! += a * d;
+    s[4] = (1 - a) * (s[4]! + a * d * d);
+    s[5]!++;
+  }
+}
+
+export class EnsembleDetector implements OnlineDetector {
+  readonly name = 'ensemble';
+  readonly threshold = ALERT;
+  reason: string | undefined;
+  private readonly o: Required<EnsembleOptions>;
+  private readonly level: Likelihood;
+  private readonly weekly: Likelihood;
+  /** [fastMean, fastN, slowMean, slowN, fastErr, fastErrN, slowErr, slowErrN, hourErr, hourErrN, min, max, rows, lastAlert] */
+  private readonly v = new Float64Array(14);
+  /** Per hour of the week: smoothed level and how many values it has seen. Allocated on the first timed value. */
+  private hours: Float64Array | undefined;
+
+  constructor(options: EnsembleOptions = {}) {
+    this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) };
+    this.level = new Likelihood(this.o.shortRows, 1 / this.o.historyRows);
+    this.weekly = new Likelihood(this.o.shortRows, 1 / this.o.historyRows);
+    this.v[10] = Infinity;
+    this.v[11] = -Infinity;
+    this.v[13] = -Infinity;
+  }
+
+  get warmupRows(): number {
+    return this.o.warmupRows;
+  }
+
+  score(value: number, time?: number): number {
+    const o = this.o;
+    const v = this.v;
+    const row = v[12]!++;
+    this.reason = undefined;
+    if (!Number.isFinite(value)) return 0;
+    const [fastMean, fastN, slowMean, slowN] = [v[0]!, v[1]!, v[2]!, v[3]!];
+    const tiny = 1e-9 + 1e-6 * Math.abs(slowMean);
+    const fastErr = fastN > 0 ? Math.abs(value - fastMean) : 0;
+    const slowErr = slowN > 0 ? Math.abs(value - slowMean) : 0;
+    let surprisal = this.level.surprisal(Math.max(fastErr / (v[4]! + tiny), slowErr / (v[6]! + tiny)));
+    let part = 'level';
+    let slot = -1;
+    let hourErr = NaN;
+    if (time !== undefined && Number.isFinite(time)) {
+      this.hours ??= new Float64Array(2 * SLOTS);
+      slot = ((Math.floor(time / HOUR) % SLOTS) + SLOTS) % SLOTS;
+      if (this.hours[2 * slot + 1]! >= 2) {
+        hourErr = Math.abs(value - this.hours[2 * slot]!);
+        const weekly = this.weekly.surprisal(hourErr / (v[8]! + tiny));
+        if (weekly > surprisal) {
+          surprisal = weekly;
+          part = 'daily/weekly pattern';
+        }
+      }
+    }
+    let s = Math.tanh((Math.atanh(ALERT) * surprisal) / o.halfAt);
+    const margin = o.extremeMargin * (v[11]! - v[10]!);
+    if (row >= o.warmupRows && (value > v[11]! + margin || value < v[10]! - margin)) {
+      s = 1;
+      part = 'new extreme';
+    }
+    if (row < o.warmupRows) s = 0;
+    if (s >= ALERT) {
+      const quiet = Math.min(o.quietMaxRows, Math.max(o.quietMinRows, o.quietFraction * row));
+      if (row - v[13]! <= quiet) s = ALERT * 0.99;
+      else {
+        v[13] = row;
+        this.reason = part;
+      }
+    }
+    this.learn(value, fastErr, slowErr, slot, hourErr);
+    return Math.max(0, Math.min(1, s));
+  }
+
+  private learn(value: number, fastErr: number, slowErr: number, slot: number, hourErr: number): void {
+    const o = this.o;
+    const v = this.v;
+    this.level.learn();
+    if (!Number.isNaN(hourErr)) {
+      this.weekly.learn();
+      v[8]! += weight(1 / o.historyRows, v[9]!) * (hourErr - v[8]!);
+      v[9]!++;
+    }
+    if (slot >= 0) {
+      const h = this.hours!;
+      const n = h[2 * slot + 1]!;
+      h[2 * slot] = n === 0 ? value : h[2 * slot]! + weight(o.weeklyAlpha, n) * (value - h[2 * slot]!);
+      h[2 * slot + 1] = n + 1;
+    }
+    const alpha = 1 / o.historyRows;
+    v[4]! += weight(alpha, v[5]!) * (fastErr - v[4]!);
+    v[5]!++;
+    v[6]! += weight(alpha, v[7]!) * (slowErr - v[6]!);
+    v[7]!++;
+    v[0] = v[1] === 0 ? value : v[0]! + weight(o.fastAlpha, v[1]!) * (value - v[0]!);
+    v[1]!++;
+    v[2] = v[3] === 0 ? value : v[2]! + weight(o.slowAlpha, v[3]!) * (value - v[2]!);
+    v[3]!++;
+    v[10] = Math.min(v[10]!, value);
+    v[11] = Math.max(v[11]!, value);
+  }
+}
