@@ -1,5 +1,5 @@
 /**
- * streamlab's default online detector: three explainable parts, each an alarm of its own, and one alert per incident.
+ * streamlab's default online detector: four explainable parts, each an alarm of its own, and one alert per incident.
  *
  * - 'level': how far the value is from where the series was heading (exponentially weighted levels at a fast and a
  *   slow scale), in units of the recent typical error. The last few such surprises are averaged and judged against
@@ -8,6 +8,9 @@
  *   over a simple predictor instead of HTM.
  * - 'daily/weekly pattern': the same likelihood against the value's hour of the week (each hour's own smoothed
  *   level), for series that follow people's or machines' rhythm. A busy Monday morning is not an anomaly; a quiet one is.
+ * - 'far from usual': the value's distance from the long-run mean in long-run standard deviations, its tail
+ *   probability's surprisal weighted by `farWeight` (0.4: an alert at about 7 standard deviations). Catches spikes
+ *   in series whose ordinary swings the level part has learnt to forgive.
  * - 'new extreme': a value beyond the whole range seen so far by 5 % of that range (the spatial check of Numenta's
  *   NAB detector). What an operator means by an anomaly on a metric.
  *
@@ -46,9 +49,12 @@ export interface EnsembleOptions {
   quietMaxRows?: number;
   /** A new extreme must pass the range seen so far by this fraction of it. Default 0.05. */
   extremeMargin?: number;
+  /** Weight of the 'far from usual' part's surprisal (0 turns it off). Default 0.4. */
+  farWeight?: number;
 }
 
-const DEFAULTS: Required<EnsembleOptions> = {
+/** The defaults (chosen by bench/nabCrossValidation.ts). */
+export const ENSEMBLE_DEFAULTS: Readonly<Required<EnsembleOptions>> = {
   fastAlpha: 0.5,
   slowAlpha: 0.05,
   shortRows: 8,
@@ -60,6 +66,7 @@ const DEFAULTS: Required<EnsembleOptions> = {
   quietMinRows: 20,
   quietMaxRows: 600,
   extremeMargin: 0.05,
+  farWeight: 0.4,
 };
 
 /** The score from which a row is an alert (and the level the quiet period holds scores under). */
@@ -124,13 +131,13 @@ export class EnsembleDetector implements OnlineDetector {
   private readonly o: Required<EnsembleOptions>;
   private readonly level: Likelihood;
   private readonly weekly: Likelihood;
-  /** [fastMean, fastN, slowMean, slowN, fastErr, fastErrN, slowErr, slowErrN, hourErr, hourErrN, min, max, rows, lastAlert] */
-  private readonly v = new Float64Array(14);
+  /** [fastMean, fastN, slowMean, slowN, fastErr, fastErrN, slowErr, slowErrN, hourErr, hourErrN, min, max, rows, lastAlert, farMean, farVar, farN] */
+  private readonly v = new Float64Array(17);
   /** Per hour of the week: smoothed level and how many values it has seen. Allocated on the first timed value. */
   private hours: Float64Array | undefined;
 
   constructor(options: EnsembleOptions = {}) {
-    this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) };
+    this.o = { ...ENSEMBLE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) };
     this.level = new Likelihood(this.o.shortRows, 1 / this.o.historyRows);
     this.weekly = new Likelihood(this.o.shortRows, 1 / this.o.historyRows);
     this.v[10] = Infinity;
@@ -166,6 +173,14 @@ export class EnsembleDetector implements OnlineDetector {
           surprisal = weekly;
           part = 'daily/weekly pattern';
         }
+      }
+    }
+    if (o.farWeight > 0 && v[16]! > 10) {
+      const sd = Math.sqrt(v[15]!);
+      const far = o.farWeight * surprisalOf(sd > 0 ? Math.abs(value - v[14]!) / sd : 0);
+      if (far > surprisal) {
+        surprisal = far;
+        part = 'far from usual';
       }
     }
     let s = Math.tanh((Math.atanh(ALERT) * surprisal) / o.halfAt);
@@ -211,6 +226,11 @@ export class EnsembleDetector implements OnlineDetector {
     v[1]!++;
     v[2] = v[3] === 0 ? value : v[2]! + weight(o.slowAlpha, v[3]!) * (value - v[2]!);
     v[3]!++;
+    const a = weight(alpha, v[16]!);
+    const d = value - v[14]!;
+    v[14]! += a * d;
+    v[15] = (1 - a) * (v[15]! + a * d * d);
+    v[16]!++;
     v[10] = Math.min(v[10]!, value);
     v[11] = Math.max(v[11]!, value);
   }
