@@ -27,8 +27,8 @@ const CATEGORIES = ['artificialNoAnomaly', ...LABELLED];
 const GRID: EnsembleOptions[] = [];
 for (const quietFraction of [0.02, 0.03, 0.05])
   for (const weeklyAlpha of [0.1, 0.3])
-    for (const historyRows of [1000, 2000])
-      for (const farWeight of [0, 0.4]) GRID.push({ quietFraction, weeklyAlpha, historyRows, farWeight });
+    for (const farWeight of [0, 0.4])
+      for (const extremeMargin of [0.03, 0.05]) GRID.push({ quietFraction, weeklyAlpha, farWeight, extremeMargin });
 
 interface File {
   dataSet: string;
@@ -155,7 +155,7 @@ function main(): void {
 }
 
 function pick(o: EnsembleOptions): EnsembleOptions {
-  return { quietFraction: o.quietFraction, weeklyAlpha: o.weeklyAlpha, historyRows: o.historyRows, farWeight: o.farWeight };
+  return { quietFraction: o.quietFraction, weeklyAlpha: o.weeklyAlpha, farWeight: o.farWeight, extremeMargin: o.extremeMargin };
 }
 
 function mean(xs: number[]): number {

@@ -6,14 +6,19 @@
  *   ec2_request_latency_system_failure, machine_temperature_system_failure, nyc_taxi) scored from our windowed
  *   Gaussian's output stored as NAB stores it (12 significant digits): NAB's published windowedGaussian per-file
  *   scores and counts, which checks the scorer and the baseline together.
- * Plus the scoring function's defining properties.
+ * Plus the scoring function's defining properties, the figures per category (with VUS-PR), and NAB's published
+ * per-file scores read into the same per-category figures.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   STANDARD_PROFILE,
+  publishedOn,
+  readPublishedScores,
+  type CategoryScore,
   defaultNabDir,
   parseNabTime,
   probationLength,
@@ -143,4 +148,97 @@ test('bad inputs give one line each', () => {
   const times = [parseNabTime('2020-01-01 00:00:00'), parseNabTime('2020-01-01 00:05:00')];
   assert.throws(() => windowRows(times, [[parseNabTime('2020-01-01 00:01:00'), times[1]!]], 'c/f.csv'), /window edge 2020-01-01 00:01:00 is not a timestamp of c\/f.csv/);
   assert.throws(() => scoreSeries([{ dataSet: 'c/x.csv', detector: 'd', times, scores: [0, 0] }], new Map()), /no windows for c\/x.csv/);
+});
+
+test('per category: raw sums, null/perfect and normalisation on the category\'s own files, VUS-PR means', () => {
+  const windows = readWindows(path.join(DATA, 'combined_windows.json'));
+  const { times, scores } = publishedEc2();
+  // A second realKnownCause file, and an artificialNoAnomaly file (no windows): synthetic scores on NAB's timestamps.
+  const nyc = readSeries(path.join(DATA, 'nyc_taxi.csv'), false);
+  const flat = Array.from({ length: 400 }, (_, i) => Date.UTC(2014, 3, 1) + i * 300_000);
+  const files = [
+    { dataSet: EC2, detector: 'numenta', times, scores },
+    { dataSet: 'realKnownCause/nyc_taxi.csv', detector: 'numenta', times: nyc.times, scores: nyc.values.map((v, i) => (i % 97 === 0 ? 0.9 : v / 1e5)) },
+    { dataSet: 'artificialNoAnomaly/art_flatline.csv', detector: 'numenta', times: flat, scores: flat.map((_, i) => (i === 300 ? 1 : 0)) },
+  ];
+  const r = scoreSeries(files, windows, { threshold: 0.542187690735 });
+  assert.deepEqual(r.categories.map((c) => c.category), ['artificialNoAnomaly', 'realKnownCause']);
+  for (const c of r.categories) {
+    const mine = r.files.filter((f) => f.dataSet.startsWith(`${c.category}/`));
+    assert.equal(c.files, mine.length);
+    assert.ok(Math.abs(c.score - mine.reduce((a, f) => a + f.score, 0)) < 1e-12, `${c.category}: the sum of its files`);
+    for (const k of ['tp', 'fp', 'fn', 'tn', 'windows'] as const) assert.equal(c[k], mine.reduce((a, f) => a + f[k], 0), `${c.category} ${k}`);
+    assert.equal(c.nullScore, -c.windows);
+    assert.equal(c.perfectScore, c.windows);
+  }
+  assert.ok(Math.abs(r.categories.reduce((a, c) => a + c.score, 0) - r.score) < 1e-12, 'categories add up to the total');
+  const [art, rkc] = r.categories as [CategoryScore, CategoryScore];
+  assert.equal(art.windows, 0);
+  assert.equal(art.normalized, null, 'no windows: normalisation undefined');
+  assert.equal(art.vusPr, null, 'no anomalies: VUS-PR undefined');
+  assert.ok(Math.abs(art.score - -0.11) < 1e-12, 'its raw score still counts (one FP before any window)');
+  assert.equal(rkc.windows, 3 + 5);
+  assert.ok(Math.abs(rkc.normalized! - (100 * (rkc.score + 8)) / 16) < 1e-9);
+  const [ec2, taxi, flatline] = r.files;
+  assert.equal(flatline!.vusPr, null);
+  assert.ok(ec2!.vusPr! > 0 && ec2!.vusPr! < 1 && taxi!.vusPr! > 0 && taxi!.vusPr! < 1);
+  assert.ok(Math.abs(rkc.vusPr! - (ec2!.vusPr! + taxi!.vusPr!) / 2) < 1e-12, 'category VUS-PR: mean over its files');
+  assert.equal(r.vusPr, rkc.vusPr, 'corpus VUS-PR: mean over the files that have anomalies');
+});
+
+/** The NAB development corpus with NAB's published results: the repository's copy (data/nab). */
+function sharedNab(): string {
+  return path.join(ROOT, 'data', 'nab');
+}
+
+test('published numenta (HTM) scores on realKnownCause: the sum of the CSV rows, normalised by its 19 windows', () => {
+  const nab = sharedNab()!;
+  const windows = readWindows(path.join(nab, 'combined_windows.json'));
+  const p = readPublishedScores(path.join(nab, 'results', 'numenta_standard_scores.csv'), windows, nab);
+  assert.equal(p.detector, 'numenta');
+  assert.equal(p.name, 'Numenta HTM');
+  assert.deepEqual(p.thresholds, [0.542187690735]);
+  assert.deepEqual(p.unchecked, [], 'every data CSV found: probation checked');
+  const rkc = p.categories.find((c) => c.category === 'realKnownCause')!;
+  // The seven realKnownCause rows of numenta_standard_scores.csv (Score column) and their windows in combined_windows.json.
+  const raw = -0.758599859273 + -0.255718003788 + 1.70586905384 + 1.36013273774 + 2.43572773247 + -1.11370102385 + -1.29575982814;
+  const windowsHere = 2 + 1 + 3 + 4 + 5 + 2 + 2; // ambient, cpu, ec2, machine, nyc_taxi, rogue_agent_key_hold, rogue_agent_key_updown
+  assert.equal(rkc.files, 7);
+  assert.equal(rkc.windows, windowsHere);
+  assert.ok(Math.abs(rkc.score - raw) < 1e-9, `${rkc.score} vs ${raw}`);
+  assert.equal(rkc.nullScore, -19);
+  assert.equal(rkc.perfectScore, 19);
+  const expected = (100 * (raw + 19)) / 38;
+  assert.ok(rkc.normalized! > 0 && rkc.normalized! < 100);
+  assert.ok(Math.abs(rkc.normalized! - expected) < 1e-9, `${rkc.normalized} vs ${expected}`);
+  assert.equal(rkc.normalized!.toFixed(2), '55.47');
+  assert.equal(rkc.vusPr, null, 'no per-row scores, no VUS-PR');
+  const art = p.categories.find((c) => c.category === 'artificialNoAnomaly')!;
+  assert.equal(art.normalized, null);
+  assert.ok(Math.abs(p.all.score - p.categories.reduce((a, c) => a + c.score, 0)) < 1e-9);
+  // On a subset of its files (as --compare takes them), and a data set it has no score for.
+  const sub = publishedOn(p, [EC2, 'realAWSCloudwatch/grok_asg_anomaly.csv']);
+  assert.deepEqual(sub.missing, ['realAWSCloudwatch/grok_asg_anomaly.csv']);
+  assert.ok(Math.abs(sub.all.normalized! - (100 * (1.70586905384 + 3)) / 6) < 1e-9);
+});
+
+test('published scores: one-line errors for a missing column, an unlabelled data set, another profile, mixed detectors', () => {
+  const windows = readWindows(path.join(DATA, 'combined_windows.json'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nab-published-'));
+  const write = (name: string, text: string): string => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+  const noScore = write('a.csv', 'Detector,Profile,File,Threshold,TP,TN,FP,FN\nx,standard,realKnownCause/nyc_taxi.csv,1,0,0,0,0\n');
+  assert.throws(() => readPublishedScores(noScore, windows, DATA), /a\.csv has no 'Score' column \(header: Detector,Profile,File,Threshold,TP,TN,FP,FN\): NAB's published scores have Detector,Profile,File,Threshold,Score,TP,TN,FP,FN,Total_Count$/);
+  const unknown = write('b.csv', 'Detector,Profile,File,Threshold,Score,TP,TN,FP,FN,Total_Count\nx,standard,realNope/z.csv,1,0.5,0,0,0,0,10\n');
+  assert.throws(() => readPublishedScores(unknown, windows, DATA, 'W.json'), /b\.csv line 2: data set 'realNope\/z\.csv' is not in W\.json: pass the combined_windows\.json/);
+  const low = write('c.csv', 'Detector,Profile,File,Threshold,Score,TP,TN,FP,FN,Total_Count\nx,reward_low_FP_rate,realKnownCause/nyc_taxi.csv,1,0.5,0,0,0,0,10\n');
+  assert.throws(() => readPublishedScores(low, windows, DATA), /profile 'reward_low_FP_rate' is not 'standard'/);
+  assert.throws(() => readPublishedScores(path.join(FIXTURES, 'published_scores.csv'), windows, DATA), /published_scores\.csv line 7: detector 'windowedGaussian' is not 'numenta' of the lines above: pass one file per detector$/);
+  // Data CSVs absent under the NAB dir: every window counts, and the figures say so.
+  const totals = write('d.csv', 'Detector,Profile,File,Threshold,Score,TP,TN,FP,FN,Total_Count\nx,standard,realKnownCause/nyc_taxi.csv,1,0.5,0,0,0,0,10\nx,standard,Totals,,0.5,0,0,0,0,10\n');
+  const p = readPublishedScores(totals, windows, dir);
+  assert.deepEqual(p.unchecked, ['realKnownCause/nyc_taxi.csv']);
+  assert.equal(p.all.windows, 5, 'the Totals line is not a file');
 });

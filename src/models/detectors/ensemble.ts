@@ -11,8 +11,8 @@
  * - 'far from usual': the value's distance from the long-run mean in long-run standard deviations, its tail
  *   probability's surprisal weighted by `farWeight` (0.4: an alert at about 7 standard deviations). Catches spikes
  *   in series whose ordinary swings the level part has learnt to forgive.
- * - 'new extreme': a value beyond the whole range seen so far by 5 % of that range (the spatial check of Numenta's
- *   NAB detector). What an operator means by an anomaly on a metric.
+ * - 'new extreme': a value beyond the whole range seen so far by 3 % of that range (after the spatial check of
+ *   Numenta's NAB detector, which uses 5 %). What an operator means by an anomaly on a metric.
  *
  * A row's score is the largest part's, reported on HTM's log scale (0.5 at a tail probability of 1 in 100,000), so
  * scores from different series share one threshold. After an alert, scores are held below the alert level for a
@@ -47,7 +47,7 @@ export interface EnsembleOptions {
   quietFraction?: number;
   quietMinRows?: number;
   quietMaxRows?: number;
-  /** A new extreme must pass the range seen so far by this fraction of it. Default 0.05. */
+  /** A new extreme must pass the range seen so far by this fraction of it. Default 0.03. */
   extremeMargin?: number;
   /** Weight of the 'far from usual' part's surprisal (0 turns it off). Default 0.4. */
   farWeight?: number;
@@ -65,7 +65,7 @@ export const ENSEMBLE_DEFAULTS: Readonly<Required<EnsembleOptions>> = {
   quietFraction: 0.03,
   quietMinRows: 20,
   quietMaxRows: 600,
-  extremeMargin: 0.05,
+  extremeMargin: 0.03,
   farWeight: 0.4,
 };
 

@@ -3,3 +3,6 @@ export * from './sweep';
 export * from './nabFiles';
 export * from './nabScore';
 export * from './nabDetect';
+export * from './vusPr';
+export * from './categories';
+export * from './publishedScores';

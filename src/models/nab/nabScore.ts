@@ -1,7 +1,12 @@
-/** Scores a NAB results directory: each file's raw score and counts, the corpus total, and the normalised score. */
+/**
+ * Scores a NAB results directory: each file's raw score, counts and VUS-PR, the figures per category (normalised on the
+ * category's own files), the corpus total, and the normalised score.
+ */
 import { StreamlabError } from '../../errors';
+import { byCategory, type CategoryScore } from './categories';
 import { findResults, readSeries, readWindows, type NabWindows } from './nabFiles';
 import { STANDARD_PROFILE, scoreAt, sweepFile, sweepThresholds, windowRows, type Counts, type NabProfile, type SweepRow } from './sweep';
+import { rowLabels, vusPr, type VusOptions } from './vusPr';
 
 export interface FileScore extends Counts {
   readonly dataSet: string;
@@ -9,6 +14,8 @@ export interface FileScore extends Counts {
   readonly rows: number;
   readonly windows: number;
   readonly score: number;
+  /** VUS-PR over all the file's rows (labels: inside a window); null when the file has no window (undefined). */
+  readonly vusPr: number | null;
 }
 
 export interface CorpusScore extends Counts {
@@ -25,12 +32,18 @@ export interface CorpusScore extends Counts {
   readonly normalized: number;
   /** Whether the files cover every data set of the windows file (only then is `normalized` NAB's figure). */
   readonly fullCorpus: boolean;
+  /** Per category (the part of dataSet before '/'), at the corpus threshold, normalised on the category's files. */
+  readonly categories: CategoryScore[];
+  /** Mean VUS-PR over the files that have one (each file counts once); null when no file has anomalies. */
+  readonly vusPr: number | null;
 }
 
 export interface ScoreOptions {
   /** A detection is a row with anomaly_score >= threshold. Omit to pick the threshold that maximises the total. */
   readonly threshold?: number;
   readonly profile?: NabProfile;
+  /** VUS-PR's buffer and thresholds (defaults: TSB-AD's, see vusPr.ts). */
+  readonly vus?: VusOptions;
 }
 
 interface Swept {
@@ -38,6 +51,7 @@ interface Swept {
   detector: string;
   rows: SweepRow[];
   windows: number;
+  vusPr: number | null;
 }
 
 /** Scores loaded series; the core of `streamlab nab score`, kept free of files for tests. */
@@ -56,13 +70,15 @@ export function scoreSeries(
     base += rowWindows.length;
     // Windows wholly inside the probationary period are not scored, as in NAB.
     const scored = new Set(rows.filter((r) => !r.probation && r.window >= 0).map((r) => r.window));
-    return { dataSet: f.dataSet, detector: f.detector, rows, windows: scored.size };
+    // VUS-PR is threshold-free and per row: every row counts, the probationary ones too (as TSB-AD scores a series).
+    const vus = rowWindows.length === 0 ? null : vusPr(rowLabels(f.scores.length, rowWindows), f.scores, options.vus);
+    return { dataSet: f.dataSet, detector: f.detector, rows, windows: scored.size, vusPr: vus };
   });
   const optimized = options.threshold === undefined;
   const threshold = optimized ? bestThreshold(swept.flatMap((s) => s.rows), profile) : options.threshold!;
   const perFile = swept.map((s): FileScore => {
     const { score, tp, fp, fn, tn } = scoreAt(s.rows, threshold, profile);
-    return { dataSet: s.dataSet, detector: s.detector, rows: s.rows.length, windows: s.windows, score, tp, fp, fn, tn };
+    return { dataSet: s.dataSet, detector: s.detector, rows: s.rows.length, windows: s.windows, score, tp, fp, fn, tn, vusPr: s.vusPr };
   });
   const sum = (pick: (f: FileScore) => number): number => perFile.reduce((a, f) => a + pick(f), 0);
   const windowCount = sum((f) => f.windows);
@@ -70,6 +86,7 @@ export function scoreSeries(
   const perfectScore = profile.tpWeight * windowCount;
   const score = sum((f) => f.score);
   const covered = new Set(perFile.map((f) => f.dataSet));
+  const vus = perFile.map((f) => f.vusPr).filter((v): v is number => v !== null);
   return {
     profile: profile.name,
     threshold,
@@ -84,6 +101,8 @@ export function scoreSeries(
     perfectScore,
     normalized: perfectScore === nullScore ? 0 : (100 * (score - nullScore)) / (perfectScore - nullScore),
     fullCorpus: [...windows.keys()].every((k) => covered.has(k)),
+    categories: byCategory(perFile, profile),
+    vusPr: vus.length === 0 ? null : vus.reduce((a, b) => a + b, 0) / vus.length,
   };
 }
 
