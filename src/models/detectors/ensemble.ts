@@ -10,7 +10,10 @@
  *   level), for series that follow people's or machines' rhythm. A busy Monday morning is not an anomaly; a quiet one is.
  * - 'far from usual': the value's distance from the long-run mean in long-run standard deviations, its tail
  *   probability's surprisal weighted by `farWeight` (0.4: an alert at about 7 standard deviations). Catches spikes
- *   in series whose ordinary swings the level part has learnt to forgive.
+ *   in series whose ordinary swings the level part has learnt to forgive. On a series that has never gone below 0
+ *   (counts, bytes, latencies, utilisation: skewed by nature) it is judged on log(1 + value), so that the ordinary
+ *   bursts of a skewed series do not read as 7-sigma events; the first negative value turns the log off (and the
+ *   part re-learns from that row).
  * - 'new extreme': a value beyond the whole range seen so far by 3 % of that range (after the spatial check of
  *   Numenta's NAB detector, which uses 5 %). What an operator means by an anomaly on a metric.
  *
@@ -175,9 +178,11 @@ export class EnsembleDetector implements OnlineDetector {
         }
       }
     }
+    if (value < 0 && v[10]! >= 0) v[16] = 0; // leaves the log scale: the far part starts again
+    const farValue = v[10]! >= 0 && value >= 0 ? Math.log1p(value) : value;
     if (o.farWeight > 0 && v[16]! > 10) {
       const sd = Math.sqrt(v[15]!);
-      const far = o.farWeight * surprisalOf(sd > 0 ? Math.abs(value - v[14]!) / sd : 0);
+      const far = o.farWeight * surprisalOf(sd > 0 ? Math.abs(farValue - v[14]!) / sd : 0);
       if (far > surprisal) {
         surprisal = far;
         part = 'far from usual';
@@ -198,11 +203,11 @@ export class EnsembleDetector implements OnlineDetector {
         this.reason = part;
       }
     }
-    this.learn(value, fastErr, slowErr, slot, hourErr);
+    this.learn(value, farValue, fastErr, slowErr, slot, hourErr);
     return Math.max(0, Math.min(1, s));
   }
 
-  private learn(value: number, fastErr: number, slowErr: number, slot: number, hourErr: number): void {
+  private learn(value: number, farValue: number, fastErr: number, slowErr: number, slot: number, hourErr: number): void {
     const o = this.o;
     const v = this.v;
     this.level.learn();
@@ -227,7 +232,7 @@ export class EnsembleDetector implements OnlineDetector {
     v[2] = v[3] === 0 ? value : v[2]! + weight(o.slowAlpha, v[3]!) * (value - v[2]!);
     v[3]!++;
     const a = weight(alpha, v[16]!);
-    const d = value - v[14]!;
+    const d = farValue - v[14]!;
     v[14]! += a * d;
     v[15] = (1 - a) * (v[15]! + a * d * d);
     v[16]!++;
