@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHES = ['sourceThroughput.js', 'registryThroughput.js', 'windowThroughput.js', 'windowEndToEnd.js', 'kernelLatency.js', 'modelTraining.js', 'trainingBesideStreams.js', 'scoringThroughput.js', 'joinThroughput.js', 'workerThroughput.js', 'chartKernel.js'];
+const BENCHES = ['sourceThroughput.js', 'registryThroughput.js', 'windowThroughput.js', 'windowEndToEnd.js', 'kernelLatency.js', 'modelTraining.js', 'trainingBesideStreams.js', 'scoringThroughput.js', 'detectThroughput.js', 'joinThroughput.js', 'workerThroughput.js', 'chartKernel.js'];
 let failed = false;
 for (const bench of BENCHES) {
   console.log(`\n== ${bench}`);

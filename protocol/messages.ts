@@ -167,7 +167,7 @@ export type StreamsRequest =
 
 export interface StreamRow {
   name: string;
-  kind: 'consume' | 'window' | 'produce' | 'generate' | 'chart' | 'score' | 'train' | 'table' | 'join';
+  kind: 'consume' | 'window' | 'produce' | 'generate' | 'chart' | 'score' | 'train' | 'table' | 'join' | 'detect';
   topic: string;
   state: string;
   records: number;

@@ -22,6 +22,7 @@ import {
 } from '../kernel/magics';
 import { Secret } from '../src/kafka/secret';
 import { StreamlabError } from '../src/errors';
+import { DETECTORS } from '../src';
 
 const LIBRARY_PATH = path.resolve(__dirname, '..', 'src', 'index');
 const PRELUDE = `import * as ${LIBRARY} from ${JSON.stringify(LIBRARY_PATH)};`;
@@ -170,6 +171,11 @@ describe('expansion', () => {
       'const scorer = await streamlab.session.score("sensors", det.model, { name: "scorer", toTopic: "anomaly-stream", consume: { from: "earliest", timeField: "time" } });',
     ],
     ['%score readings --load models/s --threshold 0.05', 'void (await streamlab.session.score("readings", "models/s", { threshold: 0.05 }));'],
+    [
+      '%detect sensors --y value --by sensor --detector windowedGaussian --threshold 0.9 --max-keys 500 --to anomalies --from earliest --time-field time --as d',
+      'const d = await streamlab.session.detect("sensors", { y: "value", by: "sensor", detector: "windowedGaussian", threshold: 0.9, maxKeys: 500, toTopic: "anomalies", name: "d", consume: { from: "earliest", timeField: "time" } });',
+    ],
+    ['%detect readings --y reading.temp', 'void (await streamlab.session.detect("readings", { y: "reading.temp" }));'],
     ['%streams', 'streamlab.session.streamsFrame();'],
     ['%stop readings', 'await streamlab.session.stop("readings");'],
     ['%stop all', 'await streamlab.session.stop("all");'],
@@ -200,6 +206,9 @@ test('%train and %score: the columns, a target for a forecaster, exactly one mod
   assert.equal(line('%score sensors'), '%score: give the model: --model VAR or --load DIR (one of them)');
   assert.equal(line('%score sensors --model det --load d'), '%score: give the model: --model VAR or --load DIR (one of them)');
   assert.equal(line("%score sensors --model det --threshold abc"), "%score: bad --threshold 'abc': must be a number");
+  assert.equal(line('%detect sensors --by sensor'), '%detect: missing --y FIELD');
+  assert.equal(line('%detect sensors --y value --detector likelyhood').split(' (did you mean')[0], "%detect: bad --detector 'likelyhood': use one of " + Object.keys(DETECTORS).join(', '));
+  assert.equal(line('%detect sensors --y value --max-keys 0'), "%detect: bad --max-keys '0': must be a whole number >= 1");
   assert.equal(line('%train sensors --columns value --percentile 0'), "%train: bad --percentile '0': must be a number >= 0.001 and <= 100");
 });
 
@@ -391,7 +400,7 @@ describe('help', () => {
     assert.equal(code, '');
     const lines = help!.split('\n');
     assert.match(lines[0]!, /^streamlab magics:/);
-    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%table', '%join', '%plot', '%train', '%score', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
+    for (const name of ['%connect', '%topics', '%peek', '%consume', '%window', '%table', '%join', '%plot', '%train', '%score', '%detect', '%produce, %%produce', '%streams', '%stop', '%pause', '%resume', '%help']) {
       assert.ok(lines.some((l) => l.trimStart().startsWith(`${name} `)), `${name} listed`);
     }
     assert.ok(help!.includes('start a background stream on a topic (bound to a variable with --as)'));
@@ -419,7 +428,7 @@ describe('help', () => {
   });
 
   test('magicNames lists each form as written', () => {
-    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%table', '%join', '%plot', '%train', '%score', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
+    assert.deepEqual(magicNames(), ['%connect', '%topics', '%peek', '%consume', '%window', '%table', '%join', '%plot', '%train', '%score', '%detect', '%produce', '%%produce', '%streams', '%stop', '%pause', '%resume', '%help']);
   });
 });
 
@@ -462,6 +471,9 @@ describe('completion', () => {
   test('option names, then option values', async () => {
     assert.deepEqual(await complete('%consume sensors --fr'), { matches: ['--from'], cursorStart: 17, cursorEnd: 21 });
     assert.deepEqual(await complete('%consume sensors --from '), { matches: ['earliest', 'latest', 'committed'], cursorStart: 24, cursorEnd: 24 });
+    assert.deepEqual(await complete('%detect sensors --y value --detector '), { matches: Object.keys(DETECTORS), cursorStart: 37, cursorEnd: 37 });
+    assert.deepEqual(await complete('%detect sensors --y value --detector w'), { matches: Object.keys(DETECTORS).filter((n) => n.startsWith('w')), cursorStart: 37, cursorEnd: 38 });
+    assert.deepEqual(await complete('%detect '), { matches: ['readings', 'alerts'], cursorStart: 8, cursorEnd: 8 });
     assert.deepEqual(await complete('%consume sensors --from=l'), { matches: ['latest'], cursorStart: 24, cursorEnd: 25 });
     assert.deepEqual(await complete('%consume sensors --decoder '), { matches: ['json', 'string', 'number', 'csv', 'bytes', 'avro', 'protobuf', 'jsonschema', 'auto'], cursorStart: 27, cursorEnd: 27 });
     assert.deepEqual(await complete('%connect --sasl-mechanism s'), { matches: ['scram-sha-256', 'scram-sha-512'], cursorStart: 26, cursorEnd: 27 });

@@ -17,8 +17,9 @@ import { window } from './specs/window';
 import { plot } from './specs/plot';
 import { train, score } from './specs/models';
 import { table, join } from './specs/join';
+import { detect } from './specs/detect';
 
-export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, table, join, plot, train, score, produce, streams, stop, pause, resume, help];
+export const MAGICS: readonly AnyMagicSpec[] = [connect, topics, peek, consume, window, table, join, plot, train, score, detect, produce, streams, stop, pause, resume, help];
 
 export const HELP = help;
 

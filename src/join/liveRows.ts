@@ -13,33 +13,46 @@ import { outputKey } from './joinKey';
 /** Results a join keeps by default (a ring): what a window or chart attached after it started is given first. */
 export const DEFAULT_KEEP = 20_000;
 
+/**
+ * Newest rows kept by their producer, built only when read: for a stream whose rows are mostly never looked at
+ * (a detector scores every record; building a row per record cost more than the detecting).
+ */
+export interface KeptRows {
+  /** The newest `n` rows (default all kept), oldest first. */
+  recent(n?: number): StreamRecord<JsonValue>[];
+  readonly retained: { delivered: number; kept: number };
+}
+
 export class LiveRows {
   private delivered = 0;
   private readonly ring: RingBuffer<StreamRecord<JsonValue>>;
   private readonly displays = new Set<LiveDisplay>();
   private detach: (() => void) | undefined;
+  private readonly kept: KeptRows | undefined;
 
   constructor(
-    private readonly stream: Stream<StreamRecord<JsonValue>>,
+    source: Stream<StreamRecord<JsonValue>> | KeptRows,
     private readonly caption: () => string,
     private readonly whyEmpty: () => string,
     keep = DEFAULT_KEEP,
   ) {
-    this.ring = new RingBuffer(keep);
-    // Subscribed from the start, so a table shown later (or recent()) has the first results too.
-    this.detach = this.stream.subscribe((rows) => {
-      this.delivered += rows.length;
-      for (const r of rows) this.ring.push(r);
-    });
+    this.ring = new RingBuffer('subscribe' in source ? keep : 1);
+    if ('subscribe' in source) {
+      // Subscribed from the start, so a table shown later (or recent()) has the first results too.
+      this.detach = source.subscribe((rows) => {
+        this.delivered += rows.length;
+        for (const r of rows) this.ring.push(r);
+      });
+    } else this.kept = source;
   }
 
   get retained(): { delivered: number; kept: number } {
-    return { delivered: this.delivered, kept: this.ring.size };
+    return this.kept ? this.kept.retained : { delivered: this.delivered, kept: this.ring.size };
   }
 
   /** The newest `n` results (default all it keeps), oldest first. */
   recent(n?: number): StreamRecord<JsonValue>[] {
-    return this.ring.toArray(n);
+    return this.kept ? this.kept.recent(n) : this.ring.toArray(n);
   }
 
   show(options: { rows?: number; everyMs?: number } = {}): LiveDisplay {
@@ -51,7 +64,7 @@ export class LiveRows {
 
   bundle(limit: number): MimeBundle {
     // The newest by event time first (results of several partitions arrive interleaved).
-    const newest = this.ring.toArray(limit).sort((a, b) => b.time - a.time || b.offset - a.offset);
+    const newest = this.recent(limit).sort((a, b) => b.time - a.time || b.offset - a.offset);
     const flat = newest.map((r) => ({ time: r.time, key: keyText(r.key), ...flatten(r.value) }));
     const all = [...new Set(flat.flatMap((r) => Object.keys(r)))];
     // A side without a match is null: its dotted columns stay empty rather than adding a column of its own.

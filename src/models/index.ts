@@ -13,3 +13,5 @@ export * from './persist';
 export * from './streamScorer';
 export * from './columnScorer';
 export * from './history';
+export * from './detectors/keyedDetectors';
+export * from './streamDetector';

@@ -10,6 +10,7 @@ import type { WindowedStream } from '../window/windowedStream';
 import type { LiveChart } from '../plot/liveChart';
 import { CounterRate } from '../util/counterRate';
 import type { StreamScorer } from '../models/streamScorer';
+import type { StreamDetector } from '../models/streamDetector';
 import { formatCount, formatRate, formatTime } from '../output/format';
 import { StreamHandle, StreamStatus } from './streamRegistry';
 
@@ -245,6 +246,51 @@ export function scoreHandle(scorer: StreamScorer, parts: { sourceName: string; o
     },
     stop: async () => {
       await scorer.stop();
+      await parts.own?.stop();
+      await parts.sink?.close();
+    },
+  };
+}
+
+/**
+ * A detector of anomalies per key on a stream: rows scored, keys held, flagged rows and keys dropped (evicted past
+ * maxKeys), rows set aside (y missing or not a number), and its source's lag when it reads a topic itself.
+ */
+export function detectHandle(detector: StreamDetector, parts: { sourceName: string; own?: TopicSource<unknown>; sink?: TopicSink; doing: string }): StreamHandle {
+  const rate = new CounterRate(() => detector.metrics().records);
+  return {
+    kind: 'detect',
+    target: detector,
+    doing: parts.doing,
+    watched: parts.own,
+    status: () => {
+      const m = detector.metrics();
+      const f = parts.own ? sourceStatus(parts.own) : undefined;
+      return {
+        topic: parts.sourceName,
+        state: detector.stopped ? 'stopped' : (f?.state ?? 'running'),
+        records: m.records,
+        recordsPerSecond: Math.round(rate.perSecond()),
+        lag: f?.lag ?? 0,
+        deadLetters: m.setAside + (f?.deadLetters ?? 0),
+        late: 0,
+        errors: m.errors + (f?.errors ?? 0),
+        lastError: m.lastError ?? f?.lastError,
+        memoryBytes: f?.memoryBytes ?? 0,
+        groupId: f?.groupId,
+      };
+    },
+    counters: () => {
+      const m = detector.metrics();
+      const out = [`${formatCount(m.keys)} key${m.keys === 1 ? '' : 's'}`, `${formatCount(m.flagged)} flagged`, `${formatCount(m.keysDropped)} keys dropped`, `${formatCount(m.rows)} scored`, formatRate(rate.perSecond())];
+      if (m.rowsWarmingUp > 0) out.push(`${formatCount(m.rowsWarmingUp)} while warming up`);
+      if (m.setAside > 0) out.push(`${formatCount(m.setAside)} set aside (${Object.entries(m.setAsideByReason).map(([r, n]) => `${formatCount(n)} ${r}`).join(', ')})`);
+      if (parts.own) out.push(`lag ${formatCount(parts.own.metrics().lag)}`);
+      if (m.errors > 0) out.push(`${formatCount(m.errors)} errors (${m.lastError})`);
+      return out;
+    },
+    stop: async () => {
+      await detector.stop();
       await parts.own?.stop();
       await parts.sink?.close();
     },

@@ -17,12 +17,14 @@ import { SensorGenerator, SensorGeneratorOptions, GeneratorStats } from '../demo
 import { producePaced } from '../demo/pacedProducer';
 import { windowed, WindowedOptions, WindowedStream } from '../window/windowedStream';
 import { StreamHandle, StreamKind, StreamRegistry, StreamStatus } from './streamRegistry';
-import { Forward, chartStatus, consumeHandle, forwardHandle, scoreHandle, windowHandle } from './handles';
+import { Forward, chartStatus, consumeHandle, detectHandle, forwardHandle, scoreHandle, windowHandle } from './handles';
 import { loadHistory, type History, type HistoryOptions } from '../models/history';
 import { describeDropped, trainModel, type TrainModelOptions, type TrainResult, type TrainedModel } from '../models/trainedModel';
 import { loadModel, saveModel } from '../models/persist';
 import { summaryRows } from '../models/train';
 import { StreamScorer } from '../models/streamScorer';
+import { StreamDetector } from '../models/streamDetector';
+import { createDetector } from '../models/detectors';
 import { isDataFrame } from '../frames/danfo';
 import { StatusLine } from '../output/statusLine';
 import { explainEmpty } from '../output/table';
@@ -37,7 +39,7 @@ import { ExportOptions, WindowOrigin, pipelineOf, writePipelineFile } from './pi
 import { GroupWatch } from './groupWatch';
 import { PREFLIGHT_RECORDS, fieldProblem, type NamedField } from './fieldPreflight';
 import { fieldsOf } from '../window/recordAccess';
-import { isStream, type Stream } from '../record';
+import { flatRow, isStream, type Stream } from '../record';
 import { parseDuration, type Duration } from '../window/duration';
 import { KeyedTable, StreamStreamJoin, StreamTableJoin, TableTableJoin, keyReader, readReferenceCsv, type Joiner, type KeyOption, type KeyedTableOptions, type StreamStreamJoinOptions } from '../join';
 import { joinHandle, tableHandle } from './joinHandles';
@@ -117,6 +119,27 @@ export interface JoinOptions {
   consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'>;
   /** Show the newest results as a ticking table below the running cell. */
   show?: boolean;
+}
+
+export interface DetectOptions {
+  /** The numeric field to score (a dotted path reaches into nested values). Required. */
+  y: string;
+  /** The key field: one detector per value (a dotted path allowed). Absent: one detector for the whole stream. */
+  by?: string;
+  /** A name of DETECTORS (default the registry's first, the best on NAB). */
+  detector?: string;
+  /** Flag rows with score >= this instead of the detector's own threshold. */
+  threshold?: number;
+  /** Detectors held at most (default 10,000): the least recently seen key is evicted (and counted) beyond it. */
+  maxKeys?: number;
+  /** Where flagged rows are written. */
+  toTopic?: string;
+  /** The name it is known by in streams() and stop(); default `detect:<source>`. */
+  name?: string;
+  /** Flagged rows kept for flagged() (default 1000). */
+  keep?: number;
+  /** For a topic: the options of the detector's own consumer (from, timeField, decoder...; default from latest). */
+  consume?: Omit<ConsumeOptions<unknown>, 'topic' | 'name'>;
 }
 
 export interface GenerateOptions extends SensorGeneratorOptions {
@@ -491,6 +514,10 @@ export class Session {
       // A scorer: its scores as a line, the threshold as a line beside them, and a marker on each flagged row.
       chart = new LiveChart({ y: ['score', 'threshold'], mark: 'isAnomaly', title: `scores of '${label}'`, ...chartOptions, source: `scorer '${label}'` });
       detach = target.subscribeScored((rows) => void chart.push(rows));
+    } else if (target instanceof StreamDetector && chartOptions.y === undefined) {
+      // A detector, like a scorer: its scores, the threshold, and a marker on each flagged row.
+      chart = new LiveChart({ y: ['score', 'threshold'], mark: 'isAnomaly', title: `scores of '${label}'`, ...chartOptions, source: `detector '${label}'` });
+      detach = target.subscribeScored((rows) => void chart.push(rows));
     } else if (isStream(target)) {
       // A join, a table's changes, any stream of records: its rows as they come.
       chart = new LiveChart({ ...chartOptions, source: `${this.registry.get(label)?.kind ?? 'stream'} '${label}'` });
@@ -726,6 +753,67 @@ export class Session {
     this.announce(name, handle);
     this.watch();
     return scorer;
+  }
+
+  /**
+   * Online anomaly detection per key: each row's numeric `y` is scored by its key's own detector (`by`; without it,
+   * one for the whole stream) of a running stream (by name or object: a consumer, a window, a join, a table's
+   * changes) or of a topic (read by a consumer of the detector's own, from `consume.from`, default latest). Rows come
+   * out with score, isAnomaly, reason and warmingUp; flagged rows go to `toTopic` when given and to flagged(); rows
+   * without a numeric `y` are counted and kept aside. The result is a stream (window it, plot it, produce it),
+   * registered like one: streams() shows it, stop() ends it. `y` and `by` are checked on the first records.
+   */
+  async detect(source: string | Stream<unknown>, options: DetectOptions): Promise<StreamDetector> {
+    if (options === undefined || typeof options.y !== 'string' || options.y.trim() === '') {
+      throw new StreamlabError('detect needs y: the numeric field to score', "give { y: 'value' } (and by: 'sensor' for one detector per key)", { magicHint: 'give --y FIELD (and --by KEY for one detector per key)' });
+    }
+    if (options.maxKeys !== undefined && (!Number.isSafeInteger(options.maxKeys) || options.maxKeys < 1)) throw new StreamlabError(`maxKeys must be a whole number >= 1, got ${options.maxKeys}`);
+    if (options.threshold !== undefined && (typeof options.threshold !== 'number' || !Number.isFinite(options.threshold))) throw new StreamlabError(`threshold must be a finite number, got ${String(options.threshold)}`);
+    // An unknown detector fails here, with its did-you-mean, before anything starts.
+    if (options.detector !== undefined) createDetector(options.detector);
+    const byName = typeof source === 'string' ? this.registry.get(source)?.target : source;
+    const running = isStream(byName) ? byName : undefined;
+    if (typeof source === 'string' && byName !== undefined && !running) {
+      throw new StreamlabError(`'${source}' is a ${this.registry.get(source)?.kind ?? 'kind of'} stream, which has no rows to detect in`, 'detect in a topic, a consume stream, a window, a join or a table');
+    }
+    if (running && options.consume) throw new StreamlabError(`'${typeof source === 'string' ? source : this.labelOf(source)}' is a running stream, so consume options do not apply`, 'detect in the topic instead, or drop the consume options');
+    const sourceName = typeof source === 'string' ? source : this.labelOf(source);
+    const name = this.registry.freeName(options.name ?? `detect:${sourceName}`, options.name !== undefined);
+    const sink = options.toTopic ? await TopicSink.open({ topic: options.toTopic, connection: await this.settings(), createTopic: true, onInvalid: 'dead-letter' }) : undefined;
+    let detector: StreamDetector;
+    try {
+      detector = new StreamDetector({ y: options.y, by: options.by, detector: options.detector, threshold: options.threshold, maxKeys: options.maxKeys, keep: options.keep, sink, name });
+    } catch (e) {
+      await sink?.close();
+      throw e;
+    }
+    detector.onError((m) => this.emit(m));
+    const own = running ? undefined : new TopicSource<unknown>({ fetchMaxBytes: NOTEBOOK_FETCH_BYTES, ...options.consume, topic: sourceName, connection: await this.settings() });
+    const sampling = own ? firstRows(own) : undefined;
+    detector.attach((running ? this.fromFirstResult(running, `detector '${name}'`) : own)! as Stream<unknown>);
+    const doing = `detecting ${detector.describe()} in ${running ? `stream '${sourceName}'` : `topic '${sourceName}'`}${options.toTopic ? `, flagged rows to '${options.toTopic}'` : ''}`;
+    const handle = detectHandle(detector, { sourceName, own, sink, doing });
+    if (running) handle.upstream = running;
+    this.registry.add(name, handle);
+    if (own) {
+      try {
+        await own.start();
+      } catch (e) {
+        sampling!.cancel();
+        this.registry.delete(name);
+        await handle.stop();
+        throw e;
+      }
+    }
+    const sample = own ? await sampling!.rows() : sampleOf(running);
+    const named: NamedField[] = [{ name: options.y, role: 'y', numeric: true }, ...(options.by !== undefined ? [{ name: options.by, role: 'by', numeric: false }] : [])];
+    await this.refuseMissingFields(`detect '${name}'`, sample, named, async () => {
+      this.registry.delete(name);
+      await handle.stop();
+    });
+    this.announce(name, handle);
+    this.watch();
+    return detector;
   }
 
   /**
@@ -1121,6 +1209,14 @@ const PREFLIGHT_WAIT_MS = 8000;
 /** The fields of the records a running stream holds now (its recent buffer), newest last. */
 function recentRows(source: TopicSource<unknown>): Record<string, unknown>[] {
   return source.latest(PREFLIGHT_RECORDS).map((r) => fieldsOf(r.value));
+}
+
+/** The fields of the rows a running stream holds now, for preflight: a consumer's recent records, a window's closed windows, a join's kept results. */
+function sampleOf(running: Stream<unknown> | undefined): Record<string, unknown>[] {
+  if (running instanceof TopicSource) return recentRows(running as TopicSource<unknown>);
+  if (running instanceof WindowedStream) return running.closedRows().slice(-PREFLIGHT_RECORDS);
+  const kept = running as { recent?: (n?: number) => unknown[] } | undefined;
+  return typeof kept?.recent === 'function' ? kept.recent(PREFLIGHT_RECORDS).map(flatRow) : [];
 }
 
 /** The fields of a starting stream's first records: its first batch, or nothing (see PREFLIGHT_WAIT_MS). */

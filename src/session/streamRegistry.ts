@@ -6,7 +6,7 @@
 import { StreamlabError, didYouMean } from '../errors';
 import type { TopicSource } from '../kafka/topicSource';
 
-export type StreamKind = 'consume' | 'window' | 'produce' | 'generate' | 'chart' | 'score' | 'train' | 'table' | 'join';
+export type StreamKind = 'consume' | 'window' | 'produce' | 'generate' | 'chart' | 'score' | 'train' | 'table' | 'join' | 'detect';
 
 export type StreamState = 'idle' | 'starting' | 'running' | 'paused' | 'reconnecting' | 'finished' | 'stopped' | 'failed' | 'open' | 'closed';
 
