@@ -53,7 +53,7 @@ interface Verdict {
   warmingUp: boolean;
   key: unknown;
   time: number | undefined;
-  record?: StreamRecord<JsonValue>;
+  record: StreamRecord<JsonValue> | undefined;
 }
 
 export interface StreamDetectorMetrics extends KeyedDetectorsMetrics {
@@ -90,6 +90,49 @@ interface KeptAside {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * The newest verdicts in fixed slots overwritten in place: one object per kept row, not one per row scored (an
+ * object per row was a fifth of the cost of detecting, most of it collecting them again).
+ */
+class VerdictRing {
+  private readonly slots: Verdict[] = [];
+  private next = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  push(item: unknown, score: number, isAnomaly: boolean, reason: string | null, warmingUp: boolean, key: unknown, time: number | undefined, record: StreamRecord<JsonValue> | undefined): void {
+    if (this.slots.length < this.capacity) {
+      this.slots.push({ item, score, isAnomaly, reason, warmingUp, key, time, record });
+      return;
+    }
+    const s = this.slots[this.next]!;
+    s.item = item;
+    s.score = score;
+    s.isAnomaly = isAnomaly;
+    s.reason = reason;
+    s.warmingUp = warmingUp;
+    s.key = key;
+    s.time = time;
+    s.record = record;
+    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
+  }
+
+  /** Copies of the newest n verdicts (all when omitted), oldest first. */
+  toArray(n = this.slots.length): Verdict[] {
+    const size = this.slots.length;
+    const take = Math.min(n, size);
+    const out: Verdict[] = [];
+    // Full: the oldest is at `next`; filling: at 0.
+    const oldest = size < this.capacity ? 0 : this.next;
+    for (let i = size - take; i < size; i++) out.push({ ...this.slots[(oldest + i) % size]! });
+    return out;
+  }
+}
 
 /** A field of a stream item (a record, a window result, a plain row), a dotted path read into nested values. */
 export function itemFieldReader(name: string): (item: unknown) => unknown {
@@ -135,7 +178,7 @@ export class StreamDetector implements Stream<StreamRecord<JsonValue>> {
   private readonly aside = new RingBuffer<KeptAside>(1000);
   private readonly view: LiveRows;
   /** The newest rows' items and verdicts, made into rows only when read (recent(), show()). */
-  private readonly newest: RingBuffer<Verdict>;
+  private readonly newest: VerdictRing;
   private newestDelivered = 0;
   private readonly keepResults: number;
   /** Fast readers of a record's object value (the common case), beside the general ones. */
@@ -168,7 +211,7 @@ export class StreamDetector implements Stream<StreamRecord<JsonValue>> {
     if (!Number.isSafeInteger(this.keepResults) || this.keepResults < 1) throw new StreamlabError(`keepResults must be a whole number >= 1, got ${this.keepResults}`);
     // The newest rows are kept as items and verdicts and built only when read: building a row per record cost more
     // than detecting (bench/detectThroughput.ts).
-    this.newest = new RingBuffer<Verdict>(this.keepResults);
+    this.newest = new VerdictRing(this.keepResults);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter below has its own `this`
     const self = this;
     this.view = new LiveRows(
@@ -263,14 +306,14 @@ export class StreamDetector implements Stream<StreamRecord<JsonValue>> {
       }
       this.newestDelivered++;
       if (!everyRow && !isAnomaly) {
-        if (i >= tailFrom) this.newest.push({ item, score, isAnomaly, reason, warmingUp, key, time });
+        if (i >= tailFrom) this.newest.push(item, score, isAnomaly, reason, warmingUp, key, time, undefined);
         continue;
       }
       const own = this.rowWithVerdict(item, score, isAnomaly, reason, warmingUp);
       if (isAnomaly) flagged.push(own);
       const r = everyRow || i >= tailFrom ? this.recordOf(item, own, key, time) : undefined;
       if (everyRow) out.push(r!);
-      if (i >= tailFrom) this.newest.push({ item, score, isAnomaly, reason, warmingUp, key, time, record: r });
+      if (i >= tailFrom) this.newest.push(item, score, isAnomaly, reason, warmingUp, key, time, r);
     }
     for (const r of flagged) this.kept.push(r);
     this.m.busyMs += performance.now() - started;
