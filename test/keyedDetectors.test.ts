@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { DETECTORS, KeyedDetectors, StreamDetector, createDetector, type StreamRecord, type JsonValue } from '../src';
+import { DETECTORS, KeyedDetectors, StreamDetector, createDetector, type StreamRecord, type JsonValue, type BatchListener } from '../src';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
@@ -172,4 +172,28 @@ test('rows without a numeric y are counted and kept aside with where they came f
   assert.deepEqual(Object.keys(scored[0]!), ['time', 'score', 'threshold', 'isAnomaly', 'reason', 'warmingUp', 'device.id']);
   assert.equal(scored[0]!['device.id'], 'd1');
   assert.throws(() => new StreamDetector({ y: '' }), /needs y/);
+});
+
+test('recent() gives the newest keepResults rows, oldest first, whether rows were built (subscribed) or kept as verdicts', async () => {
+  const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ sensor: `s${(from + i) % 3}`, value: from + i, time: Date.UTC(2026, 0, 1) + (from + i) * 60_000 }));
+  for (const subscribed of [false, true]) {
+    const detector = new StreamDetector({ y: 'value', by: 'sensor', keepResults: 7 });
+    if (subscribed) detector.subscribe(() => undefined);
+    // Attached to a stream (not detect(), which always builds rows), so without a subscriber only verdicts are kept.
+    let deliver: BatchListener<unknown> = () => undefined;
+    detector.attach({ subscribe: (l) => ((deliver = l), () => undefined) });
+    // Batches of 5 then 4 then 3: the ring wraps mid-batch, and one batch is shorter than the ring.
+    await deliver(rows(0, 5));
+    assert.deepEqual(detector.recent().map((r) => (r.value as { value: number }).value), [0, 1, 2, 3, 4]);
+    await deliver(rows(5, 4));
+    await deliver(rows(9, 3));
+    const recent = detector.recent();
+    assert.deepEqual(recent.map((r) => (r.value as { value: number }).value), [5, 6, 7, 8, 9, 10, 11], subscribed ? 'built rows' : 'verdicts');
+    assert.deepEqual(detector.recent(2).map((r) => (r.value as { value: number }).value), [10, 11]);
+    const last = recent.at(-1)!.value as Record<string, unknown>;
+    assert.equal(last.sensor, 's2');
+    assert.equal(last.warmingUp, true);
+    assert.equal(last.isAnomaly, false);
+    assert.equal(typeof last.score, 'number');
+  }
 });
