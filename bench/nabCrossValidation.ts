@@ -26,9 +26,10 @@ const CATEGORIES = ['artificialNoAnomaly', ...LABELLED];
 /** The candidate settings: the parts' time scales and the quiet period, a few values each around the defaults. */
 const GRID: EnsembleOptions[] = [];
 for (const quietFraction of [0.02, 0.03, 0.05])
-  for (const weeklyAlpha of [0.1, 0.3])
-    for (const farWeight of [0, 0.4])
-      for (const extremeMargin of [0.03, 0.05]) GRID.push({ quietFraction, weeklyAlpha, farWeight, extremeMargin });
+  for (const farWeight of [0, 0.4])
+    for (const extremeMargin of [0.03, 0.05])
+      for (const spikeRatio of [0, 10])
+        for (const stuckRows of [0, 10]) GRID.push({ quietFraction, farWeight, extremeMargin, spikeRatio, stuckRows });
 
 interface File {
   dataSet: string;
@@ -155,7 +156,7 @@ function main(): void {
 }
 
 function pick(o: EnsembleOptions): EnsembleOptions {
-  return { quietFraction: o.quietFraction, weeklyAlpha: o.weeklyAlpha, farWeight: o.farWeight, extremeMargin: o.extremeMargin };
+  return { quietFraction: o.quietFraction, farWeight: o.farWeight, extremeMargin: o.extremeMargin, spikeRatio: o.spikeRatio, stuckRows: o.stuckRows };
 }
 
 function mean(xs: number[]): number {

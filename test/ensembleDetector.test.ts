@@ -92,6 +92,46 @@ test('each alert says which part fired: a new extreme, and a value normal for th
   assert.ok(untimed[4000]! >= d.threshold && d.warmupRows === 50);
 });
 
+test('the sensor detector flags a single-reading spike inside the range as a spike, and a stuck run, which the default lets pass', () => {
+  // Steady (uniform) noise around a level; a spike of 6 at row 1000 widens the range, so the spike of 4 at row 3000
+  // is no new extreme; from row 5000, 40 identical readings.
+  const { times, values } = readings(7000, 0, (i) => (i === 1000 ? 6 : i === 3000 ? 4 : 0), 3, true);
+  for (let i = 5000; i < 5040; i++) values[i] = values[4999]!;
+  const flagged = (name: string) => {
+    const d = createDetector(name);
+    return values.map((v, i) => ({ row: i, s: d.score(v, times[i]), reason: d.reason })).filter((x) => x.s >= d.threshold && x.row >= 2000);
+  };
+  assert.deepEqual(
+    flagged('sensor').map(({ row, reason }) => ({ row, reason })),
+    [
+      { row: 3000, reason: 'spike' },
+      { row: 5008, reason: 'stuck' },
+    ],
+  );
+  assert.deepEqual(
+    flagged('ensemble').map(({ row, reason }) => ({ row, reason })),
+    [{ row: 3000, reason: 'far from usual' }],
+    'the default is tuned on NAB, where stuck runs do not pay',
+  );
+});
+
+test('quietRows: how soon a key may alert again, for the detectors that hold alerts back; nonsense refused in one line', () => {
+  // Three spikes of 6, 30 rows apart, on steady noise: the default quiet period (3 % of rows seen: 60 here) holds the
+  // later two back (the third's aftermath may alert once it ends); quietRows 10 lets each alert.
+  const { times, values } = readings(2100, 0, (i) => (i === 2000 || i === 2030 || i === 2060 ? 6 : 0), 3, true);
+  const alertRows = (settings: { quietRows?: number }) => {
+    const d = createDetector('sensor', settings);
+    return values.map((v, i) => (d.score(v, times[i]) >= d.threshold ? i : -1)).filter((i) => i >= 1500);
+  };
+  const held = alertRows({});
+  assert.ok(held[0] === 2000 && !held.includes(2030) && !held.includes(2060), JSON.stringify(held));
+  const quick = alertRows({ quietRows: 10 });
+  assert.deepEqual(quick.slice(0, 3), [2000, 2030, 2060], JSON.stringify(quick));
+  assert.ok(quick.every((i) => i <= 2070), 'and nothing once the spikes are over');
+  assert.throws(() => createDetector('windowedGaussian', { quietRows: 10 }), /windowedGaussian has no quiet period/);
+  assert.throws(() => createDetector('ensemble', { quietRows: -1 }), /quietRows must be a whole number >= 0, got -1/);
+});
+
 test('on the NAB development corpus the default detector beats Windowed Gaussian in every category and Numenta HTM overall', () => {
   const windows = readWindows(path.join(NAB, 'combined_windows.json'));
   const files: { dataSet: string; detector: string; times: number[]; scores: number[]; category: string }[] = [];

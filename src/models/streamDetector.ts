@@ -34,6 +34,8 @@ export interface StreamDetectorOptions {
   threshold?: number;
   /** Detectors held at most (default 10,000); the least recently seen key is evicted beyond it. */
   maxKeys?: number;
+  /** Rows after a key's alert in which that key does not alert again (default: the detector's own). */
+  quietRows?: number;
   /** Where flagged rows are written. */
   sink?: TopicSink;
   /** Flagged rows kept for flagged(). Default 1000. */
@@ -197,7 +199,7 @@ export class StreamDetector implements Stream<StreamRecord<JsonValue>> {
     if (typeof options.y !== 'string' || options.y.trim() === '') throw new StreamlabError('detection needs y: the numeric field to score', "give y: 'value' (or --y FIELD)");
     const keep = options.keep ?? 1000;
     if (!Number.isSafeInteger(keep) || keep < 1) throw new StreamlabError(`keep must be a whole number >= 1, got ${keep}`);
-    this.keyed = new KeyedDetectors({ detector: options.detector, maxKeys: options.maxKeys, threshold: options.threshold });
+    this.keyed = new KeyedDetectors({ detector: options.detector, maxKeys: options.maxKeys, threshold: options.threshold, quietRows: options.quietRows });
     this.y = options.y;
     this.by = options.by;
     this.name = options.name ?? 'detect';

@@ -132,6 +132,8 @@ export interface DetectOptions {
   threshold?: number;
   /** Detectors held at most (default 10,000): the least recently seen key is evicted (and counted) beyond it. */
   maxKeys?: number;
+  /** Rows after a key's alert in which that key does not alert again (default: the detector's own, one per incident). */
+  quietRows?: number;
   /** Where flagged rows are written. */
   toTopic?: string;
   /** The name it is known by in streams() and stop(); default `detect:<source>`. */
@@ -770,7 +772,7 @@ export class Session {
     if (options.maxKeys !== undefined && (!Number.isSafeInteger(options.maxKeys) || options.maxKeys < 1)) throw new StreamlabError(`maxKeys must be a whole number >= 1, got ${options.maxKeys}`);
     if (options.threshold !== undefined && (typeof options.threshold !== 'number' || !Number.isFinite(options.threshold))) throw new StreamlabError(`threshold must be a finite number, got ${String(options.threshold)}`);
     // An unknown detector fails here, with its did-you-mean, before anything starts.
-    if (options.detector !== undefined) createDetector(options.detector);
+    if (options.detector !== undefined || options.quietRows !== undefined) createDetector(options.detector, { quietRows: options.quietRows });
     const byName = typeof source === 'string' ? this.registry.get(source)?.target : source;
     const running = isStream(byName) ? byName : undefined;
     if (typeof source === 'string' && byName !== undefined && !running) {
@@ -782,7 +784,7 @@ export class Session {
     const sink = options.toTopic ? await TopicSink.open({ topic: options.toTopic, connection: await this.settings(), createTopic: true, onInvalid: 'dead-letter' }) : undefined;
     let detector: StreamDetector;
     try {
-      detector = new StreamDetector({ y: options.y, by: options.by, detector: options.detector, threshold: options.threshold, maxKeys: options.maxKeys, keep: options.keep, sink, name });
+      detector = new StreamDetector({ y: options.y, by: options.by, detector: options.detector, threshold: options.threshold, maxKeys: options.maxKeys, quietRows: options.quietRows, keep: options.keep, sink, name });
     } catch (e) {
       await sink?.close();
       throw e;

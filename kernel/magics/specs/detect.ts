@@ -24,6 +24,7 @@ export const detect = defineMagic({
     by: option(text('KEY'), 'one detector per value of this field (a dotted path allowed); default one for all rows'),
     detector: option(choice(Object.keys(DETECTORS)), `the detector (default ${Object.keys(DETECTORS)[0]})`),
     threshold: option(decimal('T'), "flag rows with score >= T instead of the detector's threshold"),
+    quiet: option(integer('N', 0), "rows after a key's alert in which it does not alert again (default: the detector's own, one alert per incident)"),
     'max-keys': option(integer('N', 1), 'most keys (detectors) held; the least recently seen is dropped beyond (default 10000)'),
     to: option(topic(), 'write flagged rows to this topic'),
     keep: option(integer('N', 1), 'flagged rows kept for NAME.flagged() (default 1000)'),
@@ -31,7 +32,7 @@ export const detect = defineMagic({
     ...decodingOptions,
     as: option(identifier(LIBRARY), 'bind the detector to this variable; also its name in %streams'),
   },
-  examples: ['%detect sensors --y value --by sensor --as d', '%detect readings --y reading.temp --by device.id --to anomalies --from earliest --as hot', '%detect sensors:1m --y mean_value --by sensor --threshold 0.6 --as windowed'],
+  examples: ['%detect sensors --y value --by sensor --as d', '%detect sensor-data --y value --by sensor --detector sensor --quiet 50 --as steady', '%detect readings --y reading.temp --by device.id --to anomalies --from earliest --as hot', '%detect sensors:1m --y mean_value --by sensor --threshold 0.6 --as windowed'],
   validate({ options: o }) {
     return checkDecoding(o);
   },
@@ -42,6 +43,7 @@ export const detect = defineMagic({
       detector: litIf(o.detector),
       threshold: litIf(o.threshold),
       maxKeys: litIf(o['max-keys']),
+      quietRows: litIf(o.quiet),
       toTopic: litIf(o.to),
       name: litIf(o.as),
       keep: litIf(o.keep),

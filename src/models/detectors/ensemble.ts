@@ -54,6 +54,16 @@ export interface EnsembleOptions {
   extremeMargin?: number;
   /** Weight of the 'far from usual' part's surprisal (0 turns it off). Default 0.4. */
   farWeight?: number;
+  /**
+   * A single value this many typical errors from the fast level is a 'spike' on its own (0: off), without waiting
+   * for the short average of surprises to rise. Default 0 (chosen by cross-validation).
+   */
+  spikeRatio?: number;
+  /**
+   * A run of this many identical values is 'stuck' when repeats are rare in the series (such a run would happen by
+   * chance less than once in 100,000 rows). 0 turns it off.
+   */
+  stuckRows?: number;
 }
 
 /** The defaults (chosen by bench/nabCrossValidation.ts). */
@@ -70,6 +80,8 @@ export const ENSEMBLE_DEFAULTS: Readonly<Required<EnsembleOptions>> = {
   quietMaxRows: 600,
   extremeMargin: 0.03,
   farWeight: 0.4,
+  spikeRatio: 0,
+  stuckRows: 0,
 };
 
 /** The score from which a row is an alert (and the level the quiet period holds scores under). */
@@ -154,8 +166,8 @@ export class EnsembleDetector implements OnlineDetector {
   private readonly o: Required<EnsembleOptions>;
   private readonly level: Likelihood;
   private readonly weekly: Likelihood;
-  /** [fastMean, fastN, slowMean, slowN, fastErr, fastErrN, slowErr, slowErrN, hourErr, hourErrN, min, max, rows, lastAlert, farMean, farVar, farN] */
-  private readonly v = new Float64Array(17);
+  /** [fastMean, fastN, slowMean, slowN, fastErr, fastErrN, slowErr, slowErrN, hourErr, hourErrN, min, max, rows, lastAlert, farMean, farVar, farN, previous, repeatRate, run] */
+  private readonly v = new Float64Array(20);
   /** Per hour of the week: smoothed level and how many values it has seen. Allocated on the first timed value. */
   private hours: Float64Array | undefined;
   private hourStart = NaN;
@@ -220,6 +232,17 @@ export class EnsembleDetector implements OnlineDetector {
       }
     }
     let s = Math.tanh((ATANH_ALERT * surprisal) / o.halfAt);
+    if (o.spikeRatio > 0 && v[5]! > 10 && fastErr > o.spikeRatio * (v[4]! + tiny)) {
+      s = 1;
+      part = 'spike';
+    }
+    // The run of identical values including this one, and how often a value repeats the one before (EW, learnt below).
+    const run = row > 0 && value === v[17]! ? v[19]! + 1 : 1;
+    v[19] = run;
+    if (o.stuckRows > 0 && run === o.stuckRows && row > 200 && (run - 1) * Math.log10(Math.max(v[18]!, 1e-12)) < -o.halfAt) {
+      s = 1;
+      part = 'stuck';
+    }
     const margin = o.extremeMargin * (v[11]! - v[10]!);
     if (row >= o.warmupRows && (value > v[11]! + margin || value < v[10]! - margin)) {
       s = 1;
@@ -234,11 +257,11 @@ export class EnsembleDetector implements OnlineDetector {
         this.reason = part;
       }
     }
-    this.learn(value, farValue, fastErr, slowErr, slot, hourErr);
+    this.learn(value, farValue, fastErr, slowErr, slot, hourErr, row);
     return Math.max(0, Math.min(1, s));
   }
 
-  private learn(value: number, farValue: number, fastErr: number, slowErr: number, slot: number, hourErr: number): void {
+  private learn(value: number, farValue: number, fastErr: number, slowErr: number, slot: number, hourErr: number, row: number): void {
     const o = this.o;
     const v = this.v;
     this.level.learn();
@@ -267,6 +290,8 @@ export class EnsembleDetector implements OnlineDetector {
     v[14]! += a * d;
     v[15] = (1 - a) * (v[15]! + a * d * d);
     v[16]!++;
+    if (row > 0) v[18]! += weight(alpha, row - 1) * ((value === v[17]! ? 1 : 0) - v[18]!);
+    v[17] = value;
     v[10] = Math.min(v[10]!, value);
     v[11] = Math.max(v[11]!, value);
   }

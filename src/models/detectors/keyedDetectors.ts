@@ -13,7 +13,7 @@
  */
 import { StreamlabError } from '../../errors';
 import type { OnlineDetector } from './detector';
-import { DETECTORS, createDetector } from './index';
+import { DETECTORS, createDetector, type DetectorSettings } from './index';
 
 export interface KeyedDetectorsOptions {
   /** A name of DETECTORS; default the registry's first (the default detector). */
@@ -22,6 +22,8 @@ export interface KeyedDetectorsOptions {
   maxKeys?: number;
   /** Flag rows with score >= this instead of the detector's own threshold. */
   threshold?: number;
+  /** Rows after a key's alert in which that key does not alert again (default: the detector's own). */
+  quietRows?: number;
 }
 
 export interface KeyedDetectorsMetrics {
@@ -60,6 +62,7 @@ export class KeyedDetectors {
   readonly threshold: number;
   /** Rows each fresh detector learns from before it scores above 0. */
   readonly warmupRows: number;
+  private readonly settings: DetectorSettings;
   private readonly states = new Map<unknown, KeyState>();
   private readonly m = { keysDropped: 0, rows: 0, flagged: 0, rowsWarmingUp: 0 };
   /** The verdict of the last score(): read right after it (no object is made per row). */
@@ -71,7 +74,8 @@ export class KeyedDetectors {
   constructor(options: KeyedDetectorsOptions = {}) {
     const names = Object.keys(DETECTORS);
     this.detectorName = options.detector ?? names[0]!;
-    const probe = createDetector(this.detectorName);
+    this.settings = options.quietRows === undefined ? {} : { quietRows: options.quietRows };
+    const probe = createDetector(this.detectorName, this.settings);
     const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
     if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new StreamlabError(`maxKeys must be a whole number >= 1, got ${maxKeys}`);
     const threshold = options.threshold ?? probe.threshold;
@@ -91,7 +95,7 @@ export class KeyedDetectors {
     let state = this.states.get(k);
     if (state === undefined) {
       if (this.states.size >= this.maxKeys) this.evictOne();
-      state = { detector: createDetector(this.detectorName), rows: 0, seen: now, inserted: now };
+      state = { detector: createDetector(this.detectorName, this.settings), rows: 0, seen: now, inserted: now };
       this.states.set(k, state);
     }
     state.seen = now;
