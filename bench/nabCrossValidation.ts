@@ -25,11 +25,11 @@ const CATEGORIES = ['artificialNoAnomaly', ...LABELLED];
 
 /** The candidate settings: the parts' time scales and the quiet period, a few values each around the defaults. */
 const GRID: EnsembleOptions[] = [];
+// Beside the default's parts, each of the sensor detector's alarms alone (a spike, a stuck run, records by noise).
+const ALARMS: EnsembleOptions[] = [{}, { spikeRatio: 10 }, { stuckRows: 10 }, { extremeErrors: 1 }];
 for (const quietFraction of [0.02, 0.03, 0.05])
   for (const farWeight of [0, 0.4])
-    for (const extremeMargin of [0.03, 0.05])
-      for (const spikeRatio of [0, 10])
-        for (const stuckRows of [0, 10]) GRID.push({ quietFraction, farWeight, extremeMargin, spikeRatio, stuckRows });
+    for (const extremeMargin of [0.03, 0.05]) for (const alarm of ALARMS) GRID.push({ quietFraction, farWeight, extremeMargin, spikeRatio: 0, stuckRows: 0, extremeErrors: 0, ...alarm });
 
 interface File {
   dataSet: string;
@@ -156,7 +156,7 @@ function main(): void {
 }
 
 function pick(o: EnsembleOptions): EnsembleOptions {
-  return { quietFraction: o.quietFraction, farWeight: o.farWeight, extremeMargin: o.extremeMargin, spikeRatio: o.spikeRatio, stuckRows: o.stuckRows };
+  return { quietFraction: o.quietFraction, farWeight: o.farWeight, extremeMargin: o.extremeMargin, spikeRatio: o.spikeRatio, stuckRows: o.stuckRows, extremeErrors: o.extremeErrors };
 }
 
 function mean(xs: number[]): number {

@@ -92,7 +92,7 @@ test('each alert says which part fired: a new extreme, and a value normal for th
   assert.ok(untimed[4000]! >= d.threshold && d.warmupRows === 50);
 });
 
-test('the sensor detector flags a single-reading spike inside the range as a spike, and a stuck run, which the default lets pass', () => {
+test('the sensor detector flags a single-reading spike inside the range as a spike and a stuck run, which the default lets pass, and no record set by noise', () => {
   // Steady (uniform) noise around a level; a spike of 6 at row 1000 widens the range, so the spike of 4 at row 3000
   // is no new extreme; from row 5000, 40 identical readings.
   const { times, values } = readings(7000, 0, (i) => (i === 1000 ? 6 : i === 3000 ? 4 : 0), 3, true);
@@ -113,6 +113,15 @@ test('the sensor detector flags a single-reading spike inside the range as a spi
     [{ row: 3000, reason: 'far from usual' }],
     'the default is tuned on NAB, where stuck runs do not pay',
   );
+  // Plain normal noise: the default takes its records for new extremes now and then; the sensor detector wants a
+  // record to pass the range by a typical error, which noise does not.
+  const noise = readings(7000, 0, () => 0, 11);
+  const records = (name: string) => {
+    const d = createDetector(name);
+    return noise.values.map((v, i) => (d.score(v, noise.times[i]) >= d.threshold ? d.reason : undefined)).filter((r) => r !== undefined);
+  };
+  assert.ok(records('ensemble').length >= 2 && records('ensemble').every((r) => r === 'new extreme'), JSON.stringify(records('ensemble')));
+  assert.deepEqual(records('sensor'), []);
 });
 
 test('quietRows: how soon a key may alert again, for the detectors that hold alerts back; nonsense refused in one line', () => {

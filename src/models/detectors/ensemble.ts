@@ -64,6 +64,12 @@ export interface EnsembleOptions {
    * chance less than once in 100,000 rows). 0 turns it off.
    */
   stuckRows?: number;
+  /**
+   * A new extreme must also pass the range by this many typical errors of the fast level (0: the margin alone).
+   * Noise alone sets a record about ln(rows) times, each by a fraction of its spread; 1 stops those on a steady
+   * sensor whose range is still young. Default 0 (on NAB it costs 2 points: chosen by cross-validation).
+   */
+  extremeErrors?: number;
 }
 
 /** The defaults (chosen by bench/nabCrossValidation.ts). */
@@ -82,6 +88,7 @@ export const ENSEMBLE_DEFAULTS: Readonly<Required<EnsembleOptions>> = {
   farWeight: 0.4,
   spikeRatio: 0,
   stuckRows: 0,
+  extremeErrors: 0,
 };
 
 /** The score from which a row is an alert (and the level the quiet period holds scores under). */
@@ -166,6 +173,7 @@ export class EnsembleDetector implements OnlineDetector {
   private readonly o: Required<EnsembleOptions>;
   private readonly level: Likelihood;
   private readonly weekly: Likelihood;
+
   /** [fastMean, fastN, slowMean, slowN, fastErr, fastErrN, slowErr, slowErrN, hourErr, hourErrN, min, max, rows, lastAlert, farMean, farVar, farN, previous, repeatRate, run] */
   private readonly v = new Float64Array(20);
   /** Per hour of the week: smoothed level and how many values it has seen. Allocated on the first timed value. */
@@ -220,9 +228,9 @@ export class EnsembleDetector implements OnlineDetector {
         }
       }
     }
-    let surprisal = z === -Infinity ? 0 : surprisalOf(z);
     if (value < 0 && v[10]! >= 0) v[16] = 0; // leaves the log scale: the far part starts again
     const farValue = v[10]! >= 0 && value >= 0 ? Math.log1p(value) : value;
+    let surprisal = z === -Infinity ? 0 : surprisalOf(z);
     if (o.farWeight > 0 && v[16]! > 10) {
       const sd = Math.sqrt(v[15]!);
       const far = o.farWeight * surprisalOf(sd > 0 ? Math.abs(farValue - v[14]!) / sd : 0);
@@ -244,7 +252,8 @@ export class EnsembleDetector implements OnlineDetector {
       part = 'stuck';
     }
     const margin = o.extremeMargin * (v[11]! - v[10]!);
-    if (row >= o.warmupRows && (value > v[11]! + margin || value < v[10]! - margin)) {
+    const beyond = Math.max(margin, o.extremeErrors * v[4]!);
+    if (row >= o.warmupRows && (value > v[11]! + beyond || value < v[10]! - beyond)) {
       s = 1;
       part = 'new extreme';
     }
