@@ -21,51 +21,13 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { KafkaCluster, SchemaRegistryProcess } from '../../src/broker';
+import { type Consumed, PYTHON, confluentConsume, confluentProduce } from '../support/confluentJobs';
 
 const REPO_ROOT = path.join(__dirname, '..', '..', '..');
-const PYTHON = process.env.STREAMLAB_JUPYTER_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python');
-const CLIENTS = path.join(REPO_ROOT, 'test', 'support', 'confluentClients.py');
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
-interface Consumed {
-  partition: number;
-  offset: number;
-  key: unknown;
-  value: unknown;
-  headers: [string, string | null][];
-  schemaId: number | null;
-  keySchemaId: number | null;
-  rawValue?: string;
-}
-
-/** Runs one job of confluentClients.py; its stdout as JSON lines. Fails with its one-line error. */
-function confluent(job: Record<string, unknown>): Promise<unknown[]> {
-  assert.ok(fs.existsSync(PYTHON), `no ${PYTHON}: run \`bash scripts/install.sh\` (it installs confluent-kafka into .venv)`);
-  const child = spawn(PYTHON, [CLIENTS], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  child.stdin.end(JSON.stringify(job));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`confluentClients.py ${job.op} exited ${code}: ${stderr.trim().split('\n').filter((l) => l.startsWith('confluentClients:')).pop() ?? stderr.trim().slice(-500)}`));
-      resolve(stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown));
-    });
-  });
-}
-
-async function produce(job: Record<string, unknown>): Promise<{ produced: number; schemaIds: number[]; keySchemaIds: number[] }> {
-  const lines = await confluent({ op: 'produce', ...job });
-  return lines[0] as { produced: number; schemaIds: number[]; keySchemaIds: number[] };
-}
-
-async function consume(job: Record<string, unknown>): Promise<Consumed[]> {
-  const lines = (await confluent({ op: 'consume', timeoutSeconds: 60, ...job })) as (Consumed | { consumed: number })[];
-  const last = lines.pop() as { consumed: number };
-  assert.equal(last.consumed, job.count);
-  return lines as Consumed[];
-}
+const produce = confluentProduce;
+const consume = confluentConsume;
 
 function getJson(url: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {

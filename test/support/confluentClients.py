@@ -604,7 +604,9 @@ def registry_client(job: Dict[str, Any]) -> SchemaRegistryClient:
     url = job.get('registry')
     if not url:
         raise JobError('the job names no registry URL')
-    return RegistryClient({'url': url})
+    # Confluent's client sets no HTTP timeout unless told (httpx then waits forever): one unanswered request to the
+    # registry once hung a CI run for 29 minutes. With one, a stalled request is retried (max.retries) and then fails.
+    return RegistryClient({'url': url, 'timeout': 15})
 
 
 def header_list(headers: Any) -> List[Tuple[str, Optional[bytes]]]:
@@ -790,6 +792,21 @@ def make_deserializer(job: Dict[str, Any], client: SchemaRegistryClient, fmt: st
     raise JobError(f'unknown format {fmt!r} (use avro, protobuf or jsonschema)')
 
 
+def where_consumer_is(consumer: Any, topic: str) -> str:
+    """For a failure message: the partitions assigned, and per partition the position against the watermarks."""
+    try:
+        parts = consumer.assignment()
+        if not parts:
+            return f'no partition of {topic} assigned'
+        out = []
+        for tp in consumer.position(parts):
+            low, high = consumer.get_watermark_offsets(tp, timeout=5)
+            out.append(f'partition {tp.partition} at {tp.offset} of [{low}, {high})')
+        return ', '.join(out)
+    except Exception as e:  # diagnostics only: never hide the failure being reported
+        return f'position unknown ({e})'
+
+
 def consume(job: Dict[str, Any]) -> None:
     client = registry_client(job)
     topic = job['topic']
@@ -814,7 +831,7 @@ def consume(job: Dict[str, Any]) -> None:
         while seen < count:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise JobError(f'read {seen} of {count} records from {topic} within {timeout} s')
+                raise JobError(f'read {seen} of {count} records from {topic} within {timeout} s; {where_consumer_is(consumer, topic)}')
             msg = consumer.poll(min(left, 1.0))
             if msg is None:
                 continue

@@ -10,6 +10,7 @@ import path from 'node:path';
 const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const PYTHON = process.env.STREAMLAB_JUPYTER_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python');
 const CLIENTS = path.join(REPO_ROOT, 'test', 'support', 'confluentClients.py');
+const JOB_LIMIT_MS = 180_000;
 
 export interface Consumed {
   partition: number;
@@ -33,8 +34,17 @@ export function confluent(job: Record<string, unknown>): Promise<unknown[]> {
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   child.stdin.end(JSON.stringify(job));
+  // Each job bounds its own waits (delivery, reading, registry requests); this bounds the whole job, so a client stuck
+  // anywhere else fails its test in minutes, not when the suite's time runs out.
+  let killed = false;
+  const limit = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, JOB_LIMIT_MS);
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => {
+      clearTimeout(limit);
+      if (killed) return reject(new Error(`confluentClients.py ${String(job.op)} was still running after ${JOB_LIMIT_MS / 1000} s and was killed; its stderr ends: ${stderr.trim().slice(-500) || '(nothing)'}`));
       if (code !== 0) return reject(new Error(`confluentClients.py ${String(job.op)} exited ${code}: ${stderr.trim().split('\n').filter((l) => l.startsWith('confluentClients:')).pop() ?? stderr.trim().slice(-500)}`));
       resolve(stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown));
     });
