@@ -136,6 +136,11 @@ test('a detector of a running stream is a stream: a window counts its flagged ro
   const one = await session.detect(topic, { y: 'value', name: 'one-key', consume: { from: 'earliest', timeField: 'time' } });
   await one.until(total);
   assert.equal(one.metrics().keys, 1, 'without by, one detector for every row');
+  // A chart drawn after the detector has run starts with the rows it keeps (its newest 1000), not empty.
+  const late = await session.plot('one-key', { show: false, name: 'late-chart' });
+  // Two points a row (score and threshold); the rows set aside for a missing value were never scored.
+  assert.equal(late.metrics().pointsIn, 2 * Math.min(total - missing, 1000));
+  assert.deepEqual(late.snapshot().series.map((t) => t.name).sort(), ['score', 'threshold']);
   await session.stop('all');
   assert.ok(!(one instanceof StreamScorer));
 });

@@ -407,6 +407,19 @@ export class StreamDetector implements Stream<StreamRecord<JsonValue>> {
     return () => this.scoredListeners.delete(listener);
   }
 
+  /**
+   * The newest kept rows (up to keepResults), oldest first, in subscribeScored's shape: a chart drawn after the
+   * detector has run a while starts with them instead of empty.
+   */
+  recentScored(n?: number): Record<string, unknown>[] {
+    const threshold = this.threshold;
+    return this.newest.toArray(n).map((v) => {
+      const s: Record<string, unknown> = { time: v.time, score: v.score, threshold, isAnomaly: v.isAnomaly, reason: v.reason, warmingUp: v.warmingUp };
+      if (this.by !== undefined) s[this.by] = v.key;
+      return s;
+    });
+  }
+
   subscribe(listener: BatchListener<StreamRecord<JsonValue>>): () => void {
     return this.listeners.add(listener);
   }

@@ -519,6 +519,8 @@ export class Session {
     } else if (target instanceof StreamDetector && chartOptions.y === undefined) {
       // A detector, like a scorer: its scores, the threshold, and a marker on each flagged row.
       chart = new LiveChart({ y: ['score', 'threshold'], mark: 'isAnomaly', title: `scores of '${label}'`, ...chartOptions, source: `detector '${label}'` });
+      // It starts with the rows the detector keeps, then follows (same tick: no row falls between the two).
+      void chart.push(target.recentScored());
       detach = target.subscribeScored((rows) => void chart.push(rows));
     } else if (isStream(target)) {
       // A join, a table's changes, any stream of records: its rows as they come.
