@@ -120,14 +120,18 @@ test('a detector of a running stream is a stream: a window counts its flagged ro
   const d = await session.detect('readings', { y: 'value', by: 'sensor', name: 'live' });
   const w = await session.window('live', { window: tumbling('1h'), keyBy: ['sensor'], aggregates: ['count', 'sum(score)'], name: 'live-hourly' });
   const chart = await session.plot('live', { show: false, name: 'live-chart' });
+  const perKey = await session.plot('live', { show: false, by: 'sensor', name: 'live-per-key' });
   await produceRaw(connection, fresh, sensorRecords());
   await until(() => d.metrics().records === total, 'every record detected', 30_000);
   assert.ok(w.metrics().received > 0, 'the window gets the detector\'s rows');
   await until(() => chart.metrics().pointsIn > 0, 'the chart draws scores');
   assert.equal(chart.spec.source, "detector 'live'");
+  // With by, a score line per key, and the threshold (the same for every key) in the title rather than a line each.
+  assert.deepEqual(perKey.snapshot().series.map((t) => t.name).sort(), ['s0', 's1', 's2']);
+  assert.equal(perKey.spec.title, "scores of 'live' per sensor (flagged from 0.5)");
   assert.match(chart.spec.title, /scores of 'live'/);
   assert.equal(d.metrics().flagged, 1);
-  assert.deepEqual(session.streams().filter((s) => ['readings', 'live', 'live-hourly', 'live-chart'].includes(s.name)).map((s) => s.kind).sort(), ['chart', 'consume', 'detect', 'window']);
+  assert.deepEqual(session.streams().filter((s) => ['readings', 'live', 'live-hourly', 'live-chart', 'live-per-key'].includes(s.name)).map((s) => s.kind).sort(), ['chart', 'chart', 'consume', 'detect', 'window']);
   // Stopping the consumer stops what it fed: the detector and the window and chart of it.
   await session.stop('readings');
   assert.equal(d.stopped, true);

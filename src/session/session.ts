@@ -518,7 +518,11 @@ export class Session {
       detach = target.subscribeScored((rows) => void chart.push(rows));
     } else if (target instanceof StreamDetector && chartOptions.y === undefined) {
       // A detector, like a scorer: its scores, the threshold, and a marker on each flagged row.
-      chart = new LiveChart({ y: ['score', 'threshold'], mark: 'isAnomaly', title: `scores of '${label}'`, ...chartOptions, source: `detector '${label}'` });
+      // Per key, one score line a key; the threshold, the same for every key, goes in the title instead of a line each.
+      const perKey = chartOptions.by !== undefined;
+      const y = perKey ? ['score'] : ['score', 'threshold'];
+      const title = perKey ? `scores of '${label}' per ${asList(chartOptions.by).join(', ')} (flagged from ${target.threshold})` : `scores of '${label}'`;
+      chart = new LiveChart({ y, mark: 'isAnomaly', title, ...chartOptions, source: `detector '${label}'` });
       // It starts with the rows the detector keeps, then follows (same tick: no row falls between the two).
       void chart.push(target.recentScored());
       detach = target.subscribeScored((rows) => void chart.push(rows));
