@@ -30,6 +30,8 @@ before(async () => {
     '%plot perSensor --title "scores per sensor" --as scores',
     // The feed (seeded, so the same readings every run) starts an anomaly about every 2,000 readings.
     'await perSensor.until(12_000, { timeoutMs: 120_000 });\nperSensor.flagged()',
+    // Drawn after the detector has run: it starts from the rows the detector keeps, a line per sensor.
+    '%plot perSensor --by sensor --as perKey',
   ]);
   lab = await startLab({ notebooks: dir, rate: 400, seed: 5 });
   session = await openBrowser();
@@ -54,13 +56,13 @@ async function grid(page: Page): Promise<{ columns: string[]; rows: string[][]; 
 }
 
 /** The score chart's traces as drawn: name, whether markers, points. */
-async function chartTraces(page: Page): Promise<{ name: string; marker: boolean; points: number }[]> {
-  return page.evaluate(() => {
-    const gd = document.querySelector('.streamlab-chart .streamlab-chart-plot') as (HTMLElement & { data?: Record<string, unknown>[] }) | null;
+async function chartTraces(page: Page, which = 0): Promise<{ name: string; marker: boolean; points: number }[]> {
+  return page.evaluate((which) => {
+    const gd = document.querySelectorAll('.streamlab-chart .streamlab-chart-plot')[which] as (HTMLElement & { data?: Record<string, unknown>[] }) | undefined;
     if (!gd) return [];
     if (gd.dataset.drawn) return (JSON.parse(gd.dataset.drawn) as { name: string; marker: boolean; points: number }[]).map(({ name, marker, points }) => ({ name, marker, points }));
     return (gd.data ?? []).map((t) => ({ name: String(t.name), marker: t.meta === 'marker', points: ((t.x as unknown[]) ?? []).length }));
-  });
+  }, which);
 }
 
 test('%detect on the live feed: a ticking table of verdicts, a score chart with flagged markers, flagged rows with their reason', async () => {
@@ -87,9 +89,9 @@ test('%detect on the live feed: a ticking table of verdicts, a score chart with 
   await page.locator('.streamlab-chart').first().scrollIntoViewIfNeeded();
   await screenshot(page, 'detect-score-chart');
 
-  // The last cell's table: the flagged rows, each with the part that fired.
+  // The flagged cell's table: the flagged rows, each with the part that fired.
   const flagged = await page.evaluate(() => {
-    const outputs = [...document.querySelectorAll('.jp-Cell')].at(-1)?.querySelectorAll('.jp-OutputArea-output table') ?? [];
+    const outputs = [...document.querySelectorAll('.jp-Cell')].at(-2)?.querySelectorAll('.jp-OutputArea-output table') ?? [];
     const t = outputs[outputs.length - 1];
     if (!t) return { columns: [] as string[], rows: [] as string[][] };
     const columns = [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
@@ -99,7 +101,13 @@ test('%detect on the live feed: a ticking table of verdicts, a score chart with 
   const reason = flagged.columns.indexOf('reason');
   assert.ok(reason >= 0 && flagged.rows.length >= 1, `flagged rows with a reason column: ${JSON.stringify(flagged).slice(0, 400)}`);
   for (const row of flagged.rows) assert.match(row[reason]!, /^(level|daily\/weekly pattern|far from usual|new extreme|spike|stuck)$/, JSON.stringify(row));
-  await page.locator('.jp-Cell').last().scrollIntoViewIfNeeded();
+  await page.locator('.jp-Cell').nth(-2).scrollIntoViewIfNeeded();
   await screenshot(page, 'detect-flagged');
+
+  // The chart per key, drawn late: a score line for each of the 8 sensors from the rows the detector kept.
+  await waitFor('a score line per sensor', async () => (await chartTraces(page, 1)).filter((t) => /^sensor-\d$/.test(t.name) && t.points > 0).length === 8, 30_000);
+  assert.ok(!(await chartTraces(page, 1)).some((t) => t.name.includes('threshold')), 'no threshold line per key');
+  await page.locator('.streamlab-chart').nth(1).scrollIntoViewIfNeeded();
+  await screenshot(page, 'detect-per-key-chart');
   assert.deepEqual(session.refused, [], 'the page reached nothing but 127.0.0.1');
 });
