@@ -12,7 +12,7 @@
  * place as it did for the previous owner. A partition's watermark depends only on its own records in offset order,
  * so the replay reproduces the previous owner's results exactly.
  */
-import type { JsonValue, StreamRecord } from '../record';
+import { windowOutputRow, type JsonValue, type StreamRecord } from '../record';
 import type { PartitionTask, TaskOutput } from '../kafka';
 import { AggregatesOption, WindowResult, WindowedStream, windowed } from '../window';
 import type { WindowPipeline } from './pipelineFile';
@@ -70,18 +70,12 @@ export class WindowTask implements PartitionTask {
       if (end <= watermark) this.firstOffsetByEnd.delete(end);
       else if (first < commitOffset) commitOffset = first;
     }
-    const rows = this.results.map((r) => this.row(r));
+    const rows = this.results.map((r) => windowOutputRow(r));
     this.results = [];
     const maxTime = watermark + this.graceMs;
     return { rows, commitOffset, metadata: Number.isFinite(maxTime) ? JSON.stringify({ maxTime } satisfies CommittedState) : undefined };
   }
 
-  /** A final window as an output row: key fields, windowStart, windowEnd, aggregates; NaN (no valid number) as null. */
-  private row(r: WindowResult): Record<string, unknown> {
-    const row: Record<string, unknown> = { ...r.key, windowStart: r.windowStart, windowEnd: r.windowEnd };
-    for (const [k, v] of Object.entries(r.values)) row[k] = typeof v === 'number' && !Number.isFinite(v) ? null : v;
-    return row;
-  }
 
   metrics() {
     return this.engine.metrics();

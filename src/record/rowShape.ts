@@ -24,6 +24,17 @@ export function isWindowResult(x: unknown): x is WindowRowLike {
 }
 
 /**
+ * A window's result as the value of a record written to a topic: key fields, windowStart, windowEnd and aggregates,
+ * an aggregate of no numbers (NaN, or an infinite bound) as null, since JSON has no NaN. The worker and a notebook's
+ * `%produce --from WINDOW` write the same rows.
+ */
+export function windowOutputRow(r: WindowRowLike): Record<string, unknown> {
+  const row: Record<string, unknown> = { ...r.key, windowStart: r.windowStart, windowEnd: r.windowEnd };
+  for (const [k, v] of Object.entries(r.values)) row[k] = typeof v === 'number' && !Number.isFinite(v) ? null : v;
+  return row;
+}
+
+/**
  * The fields of any row: a record's value with its event time as `time` (a scalar value reads as the field
  * `value`), a window's key fields, bounds and aggregates (its time is its end), or a plain object as it is.
  */

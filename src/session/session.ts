@@ -39,7 +39,7 @@ import { ExportOptions, WindowOrigin, pipelineOf, writePipelineFile } from './pi
 import { GroupWatch } from './groupWatch';
 import { PREFLIGHT_RECORDS, fieldProblem, type NamedField } from './fieldPreflight';
 import { fieldsOf } from '../window/recordAccess';
-import { flatRow, isStream, type Stream } from '../record';
+import { flatRow, isStream, isWindowResult, windowOutputRow, type Stream } from '../record';
 import { parseDuration, type Duration } from '../window/duration';
 import { KeyedTable, StreamStreamJoin, StreamTableJoin, TableTableJoin, keyReader, readReferenceCsv, type Joiner, type KeyOption, type KeyedTableOptions, type StreamStreamJoinOptions } from '../join';
 import { joinHandle, tableHandle } from './joinHandles';
@@ -345,7 +345,13 @@ export class Session {
     }
     const sourceName = this.labelOf(live);
     const forwardName = this.registry.freeName(name ?? `${sourceName}->${topic}`, name !== undefined);
-    const toValue = map ?? ((r: StreamRecord<unknown>) => (typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value }));
+    // A window's results are written as rows of their own (final ones only: an update would write a window twice).
+    const toValue =
+      map ??
+      ((r: StreamRecord<unknown>) => {
+        if (isWindowResult(r)) return (r as { final?: boolean }).final === false ? undefined : windowOutputRow(r);
+        return typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value };
+      });
     const forward: Forward = new Forward(sink, () => detach());
     const detach = this.fromFirstResult(live, `writing '${sourceName}' to '${topic}'`).subscribe(async (records) => {
       const rows: object[] = [];
