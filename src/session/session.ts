@@ -353,10 +353,10 @@ export class Session {
         return typeof r.value === 'object' && r.value !== null ? r.value : { value: r.value };
       });
     const forward: Forward = new Forward(sink, () => detach());
-    const detach = this.fromFirstResult(live, `writing '${sourceName}' to '${topic}'`).subscribe(async (records) => {
+    const write = async (records: unknown[]) => {
       const rows: object[] = [];
       for (const r of records) {
-        const row = toValue(r);
+        const row = toValue(r as StreamRecord<unknown>);
         if (row !== undefined) rows.push(row);
       }
       try {
@@ -367,7 +367,18 @@ export class Session {
         forward.errors++;
         forward.lastError = (e as Error).message;
       }
-    });
+    };
+    // A window writes the windows it closed before this call first (those it keeps), then each one as it closes:
+    // same tick, so none falls between the two, and the topic holds the window's results from its first.
+    if (live instanceof WindowedStream) {
+      const closed = closedResults(live);
+      const before = live.metrics().closedWindows;
+      if (before > closed.length) {
+        this.emit(`writing '${sourceName}' to '${topic}': window '${sourceName}' closed ${formatCount(before)} windows before this and keeps the newest ${formatCount(closed.length)}, so the first ${formatCount(before - closed.length)} are not written (give the window a larger retain, or start the produce before the records come)`);
+      }
+      if (closed.length > 0) void write(closed);
+    }
+    const detach = this.fromFirstResult(live, `writing '${sourceName}' to '${topic}'`).subscribe(write as (records: StreamRecord<unknown>[]) => Promise<void>);
     const handle = forwardHandle(forward, 'produce', `writing the records of stream '${sourceName}' to '${topic}'`);
     this.registry.add(forwardName, handle);
     this.announce(forwardName, handle);
@@ -1197,6 +1208,20 @@ export class Session {
   private emit(message: string): void {
     for (const l of this.listeners) l(message);
   }
+}
+
+/** The windows a window keeps, as the results it delivered them as (what a subscriber of it gets). */
+function closedResults(w: WindowedStream): WindowResult[] {
+  const keys = new Set(w.keyBy);
+  return w.closedRows().map((row) => {
+    const key: Record<string, unknown> = {};
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) {
+      if (keys.has(k)) key[k] = v;
+      else if (k !== 'windowStart' && k !== 'windowEnd') values[k] = v;
+    }
+    return { key, windowStart: row.windowStart as number, windowEnd: row.windowEnd as number, final: true, values };
+  });
 }
 
 /** A window result as a flat row: its key fields, bounds and aggregates. */
