@@ -86,7 +86,7 @@ test('produce from a window started late writes the windows it kept first, then 
   await until(() => session.streams().find((s) => s.name === 'late-out')?.records === 3, 'the two kept windows and the new one written');
   const written = (await session.peekRecords(out, 10)).map((r) => r.value as { windowStart: number; count: number });
   assert.deepEqual(written.map((v) => [(v.windowStart - T0) / 1000, v.count]), [[10, 2], [20, 1], [30, 1]]);
-  assert.ok(notices.some((m) => m === "writing 'kept' to '" + out + "': window 'kept' closed 3 windows before this and keeps the newest 2, so the first 1 are not written (give the window a larger retain, or start the produce before the records come)"), JSON.stringify(notices));
+  assert.ok(notices.some((m) => m === "writing 'kept' to '" + out + "': window 'kept' closed 3 windows before this and keeps the newest 2, so the first one is not written (give the window a larger retain, or start the produce before the records come)"), JSON.stringify(notices));
   off();
   await session.stop('all');
 });

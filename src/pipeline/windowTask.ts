@@ -76,7 +76,6 @@ export class WindowTask implements PartitionTask {
     return { rows, commitOffset, metadata: Number.isFinite(maxTime) ? JSON.stringify({ maxTime } satisfies CommittedState) : undefined };
   }
 
-
   metrics() {
     return this.engine.metrics();
   }

@@ -374,7 +374,7 @@ export class Session {
       const closed = closedResults(live);
       const before = live.metrics().closedWindows;
       if (before > closed.length) {
-        this.emit(`writing '${sourceName}' to '${topic}': window '${sourceName}' closed ${formatCount(before)} windows before this and keeps the newest ${formatCount(closed.length)}, so the first ${formatCount(before - closed.length)} are not written (give the window a larger retain, or start the produce before the records come)`);
+        this.emit(`writing '${sourceName}' to '${topic}': window '${sourceName}' closed ${formatCount(before)} windows before this and keeps the newest ${formatCount(closed.length)}, so the first ${before - closed.length === 1 ? 'one is' : `${formatCount(before - closed.length)} are`} not written (give the window a larger retain, or start the produce before the records come)`);
       }
       if (closed.length > 0) void write(closed);
     }

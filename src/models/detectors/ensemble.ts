@@ -173,7 +173,6 @@ export class EnsembleDetector implements OnlineDetector {
   private readonly o: Required<EnsembleOptions>;
   private readonly level: Likelihood;
   private readonly weekly: Likelihood;
-
   /** [fastMean, fastN, slowMean, slowN, fastErr, fastErrN, slowErr, slowErrN, hourErr, hourErrN, min, max, rows, lastAlert, farMean, farVar, farN, previous, repeatRate, run] */
   private readonly v = new Float64Array(20);
   /** Per hour of the week: smoothed level and how many values it has seen. Allocated on the first timed value. */
